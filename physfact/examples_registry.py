@@ -1,0 +1,43 @@
+"""Find and run the scripts in ``examples/``.
+
+Each example is a script ``examples/<name>.py`` whose docstring's first line is its summary and
+which defines ``main(small=False, plot=None) -> dict``; ``small=True`` is the setting the tests run.
+"""
+from __future__ import annotations
+
+import ast
+import runpy
+from pathlib import Path
+
+from physfact.errors import InputError, UnknownNameError
+
+
+def examples_dir() -> Path:
+    """The examples folder of a source checkout (editable install)."""
+    here = Path(__file__).resolve().parent.parent / "examples"
+    if not here.is_dir():
+        raise InputError("the examples are not installed with this copy of physfact; "
+                         "they ship in the source tree (git clone, then pip install -e .)")
+    return here
+
+
+def list_examples() -> dict:
+    """{name: summary} for every example script."""
+    out = {}
+    for path in sorted(examples_dir().glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        out[path.stem] = doc.strip().splitlines()[0] if doc.strip() else ""
+    return out
+
+
+def run_example(name: str, small: bool = False, console=None, args=None) -> dict:
+    """Run example ``name``'s ``main``; returns its result dict."""
+    known = list_examples()
+    if name not in known:
+        raise UnknownNameError(f"unknown example {name!r}; known: {', '.join(known)}")
+    ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
+    plot = getattr(args, "plot", None) if args is not None else None
+    result = ns["main"](small=small, plot=plot)
+    return result if isinstance(result, dict) else {"result": result}

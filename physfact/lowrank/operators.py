@@ -1,0 +1,137 @@
+"""Low-rank operators A = U V^T and column compression of symmetric factors Z Z^T."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+from physfact.errors import InputError
+from physfact.lowrank.svd import truncate
+from physfact.lowrank.truncation import Truncation, as_truncation
+from physfact.validation import as_array, check_int
+
+
+class LowRankMatrix:
+    """The m x n matrix A = U V^T held by its factors U (m x k) and V (n x k).
+
+    Products cost O((m + n) k) per vector instead of O(m n); ``power(n)`` uses
+    A^n = U (V^T U)^{n-1} V^T, a k x k matrix power.
+    """
+
+    __array_priority__ = 20  # so ndarray @ LowRankMatrix dispatches to __rmatmul__
+
+    def __init__(self, U, V):
+        U = as_array(U, "U", ndim=(1, 2), allow_complex=True)
+        V = as_array(V, "V", ndim=(1, 2), allow_complex=True)
+        U = U[:, None] if U.ndim == 1 else U
+        V = V[:, None] if V.ndim == 1 else V
+        if U.shape[1] != V.shape[1]:
+            raise InputError(f"U and V must have the same number of columns, got {U.shape[1]} and {V.shape[1]}")
+        self.U, self.V = U, V
+
+    @classmethod
+    def from_svd(cls, svd):
+        """Build from an :class:`~physfact.lowrank.SVD` (U diag(s), V)."""
+        return cls(svd.U * svd.s, svd.Vt.conj().T)
+
+    @property
+    def shape(self):
+        return (self.U.shape[0], self.V.shape[0])
+
+    @property
+    def rank(self) -> int:
+        """Number of columns of the factors (an upper bound on the true rank)."""
+        return self.U.shape[1]
+
+    @property
+    def dtype(self):
+        return np.result_type(self.U, self.V)
+
+    @property
+    def nbytes(self) -> int:
+        return self.U.nbytes + self.V.nbytes
+
+    @property
+    def T(self):
+        return LowRankMatrix(self.V, self.U)
+
+    def to_dense(self) -> np.ndarray:
+        return self.U @ self.V.T
+
+    def __matmul__(self, other):
+        if isinstance(other, LowRankMatrix):
+            return LowRankMatrix(self.U @ (self.V.T @ other.U), other.V)
+        x = np.asarray(other)
+        if x.shape[0] != self.shape[1]:
+            raise InputError(f"shape mismatch: {self.shape} @ {x.shape}")
+        return self.U @ (self.V.T @ x)
+
+    def __rmatmul__(self, other):
+        x = np.asarray(other)
+        if x.shape[-1] != self.shape[0]:
+            raise InputError(f"shape mismatch: {x.shape} @ {self.shape}")
+        return (x @ self.U) @ self.V.T
+
+    def __add__(self, other):
+        if not isinstance(other, LowRankMatrix):
+            return NotImplemented
+        if other.shape != self.shape:
+            raise InputError(f"shape mismatch: {self.shape} + {other.shape}")
+        return LowRankMatrix(np.hstack([self.U, other.U]), np.hstack([self.V, other.V]))
+
+    def __neg__(self):
+        return LowRankMatrix(-self.U, self.V)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __mul__(self, scalar):
+        if not np.isscalar(scalar):
+            return NotImplemented
+        return LowRankMatrix(scalar * self.U, self.V)
+
+    __rmul__ = __mul__
+
+    def power(self, n: int) -> "LowRankMatrix":
+        """A^n for n >= 1 as U (V^T U)^{n-1} V^T (A must be square)."""
+        n = check_int(n, "n", minimum=1, allow_none=False)
+        if self.shape[0] != self.shape[1]:
+            raise InputError(f"power needs a square matrix, got shape {self.shape}")
+        core = np.linalg.matrix_power(self.V.T @ self.U, n - 1)
+        return LowRankMatrix(self.U @ core, self.V)
+
+    def compress(self, rule: Truncation | int | float | None = None) -> "LowRankMatrix":
+        """Recompress to the rank chosen by ``rule`` via QR of both factors and an SVD of the core."""
+        Qu, Ru = np.linalg.qr(self.U)
+        Qv, Rv = np.linalg.qr(self.V)
+        W, s, Zt = np.linalg.svd(Ru @ Rv.T)
+        svd = truncate(Qu @ W, s, Zt @ Qv.T, rule, shape=self.shape)
+        return LowRankMatrix.from_svd(svd)
+
+    def __repr__(self):
+        return f"LowRankMatrix(shape={self.shape}, rank={self.rank}, nbytes={self.nbytes})"
+
+
+def compress_factor(Z, rule: Truncation | int | float | None = None):
+    """Column compression of a symmetric factor: Z Z^T ~= Zc Zc^T with few columns.
+
+    Uses Z = Q R (economy QR), then the SVD R = W diag(s) Y^T, so Z Z^T = (Q W s)(Q W s)^T; the
+    rule acts on s (the singular values of Z, square roots of the eigenvalues of Z Z^T). The
+    Frobenius error of Z Z^T is sqrt(sum_{i>r} s_i^4), the 2-norm error s_{r+1}^2.
+
+    Returns
+    -------
+    Zc : ndarray, shape (n, r)
+    s : ndarray
+        All singular values of Z.
+    """
+    Z = as_array(Z, "Z", ndim=2, allow_complex=True)
+    if Z.shape[1] == 0:
+        return Z, np.zeros(0)
+    R = sla.qr(Z, mode="r", check_finite=False)[0][: min(Z.shape)]
+    _, s, Yt = np.linalg.svd(R, full_matrices=False)
+    if rule is None:  # drop only what is numerically zero
+        r = int(np.count_nonzero(s > s[0] * max(Z.shape) * np.finfo(float).eps))
+    else:
+        r = as_truncation(rule).choose(s, shape=Z.shape)
+    # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q
+    return Z @ Yt[:r].conj().T, s

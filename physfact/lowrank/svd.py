@@ -1,0 +1,93 @@
+"""Truncated SVD through the shared :class:`~physfact.lowrank.Truncation` rule.
+
+Eckart--Young--Mirsky: the rank-r truncation of the SVD is the best rank-r approximation in
+every unitarily invariant norm, and its Frobenius error is sqrt(sum_{i>r} s_i^2), which is
+returned as ``discarded``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from physfact.lowrank.truncation import Truncation, as_truncation, choose_rank
+from physfact.validation import as_matrix
+
+
+@dataclass(frozen=True, repr=False)
+class SVD:
+    """A (truncated) singular value decomposition A ~= U diag(s) Vt.
+
+    Attributes
+    ----------
+    U : ndarray, shape (m, r)
+    s : ndarray, shape (r,)
+        Kept singular values, non-increasing.
+    Vt : ndarray, shape (r, n)
+    discarded : float
+        Frobenius norm of the dropped singular values (the Frobenius error of the approximation).
+    all_s : ndarray
+        Every singular value that was computed (kept and dropped), for plots and diagnostics.
+    """
+
+    U: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+    discarded: float
+    all_s: np.ndarray | None = None
+
+    @property
+    def rank(self) -> int:
+        return int(self.s.size)
+
+    @property
+    def shape(self):
+        return (self.U.shape[0], self.Vt.shape[1])
+
+    def to_dense(self) -> np.ndarray:
+        """The approximation U diag(s) Vt as a dense array."""
+        return (self.U * self.s) @ self.Vt
+
+    def __iter__(self):  # allows U, s, Vt = truncated_svd(...)[:3] style unpacking
+        return iter((self.U, self.s, self.Vt, self.discarded))
+
+    def __repr__(self):
+        return (f"SVD(shape={self.shape}, rank={self.rank}, s[0]={self.s[0] if self.rank else 0:.3e}, "
+                f"discarded={self.discarded:.3e})")
+
+
+def truncate(U, s, Vt, rule=None, shape=None, all_s=None) -> SVD:
+    """Apply ``rule`` to an existing SVD (U, s, Vt); ``discarded`` counts every dropped value."""
+    all_s = np.asarray(s if all_s is None else all_s, dtype=float)
+    r = choose_rank(all_s, as_truncation(rule), shape=shape)
+    r = min(r, len(s))
+    discarded = float(np.sqrt(np.sum(all_s[r:] ** 2)))
+    return SVD(U[:, :r], np.asarray(s[:r]), Vt[:r], discarded, all_s)
+
+
+def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:
+    """SVD of ``A`` truncated by ``rule``.
+
+    Parameters
+    ----------
+    A : array_like or sparse matrix, shape (m, n)
+        Sparse input is densified (use :func:`randomized_svd` for large sparse matrices).
+    rule : Truncation, int or float, optional
+        A :class:`Truncation`; an int means ``Truncation(rank=int)``, a float ``Truncation(rtol=float)``.
+        None keeps every non-zero singular value.
+
+    Returns
+    -------
+    SVD
+        ``U @ diag(s) @ Vt`` is the best approximation of its rank; ``discarded`` is its Frobenius error.
+    """
+    A = as_matrix(A, "A", allow_complex=True)
+    if sp.issparse(A):
+        A = A.toarray()
+    try:
+        U, s, Vt = sla.svd(A, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    except np.linalg.LinAlgError:  # gesdd occasionally fails to converge; gesvd is slower but robust
+        U, s, Vt = sla.svd(A, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+    return truncate(U, s, Vt, rule, shape=A.shape)

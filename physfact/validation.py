@@ -1,0 +1,109 @@
+"""Input checks shared by every subpackage: one place that turns bad input into :class:`InputError`."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from physfact.errors import InputError
+
+
+def as_array(x, name: str, ndim=None, dtype=float, allow_empty: bool = False, allow_complex: bool = False):
+    """Return ``x`` as a finite numpy array, or raise :class:`InputError` saying what is wrong.
+
+    Parameters
+    ----------
+    x : array_like
+        The input.
+    name : str
+        Its name in messages (``"A"``, ``"two_body"`` ...).
+    ndim : int or tuple of int, optional
+        Allowed number of dimensions.
+    dtype : numpy dtype
+        Real dtype to convert to; complex input is kept complex only if ``allow_complex``.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise InputError(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype == object:
+        raise InputError(f"{name} must be a numeric array, got objects (ragged nesting?)")
+    if np.iscomplexobj(arr):
+        if not allow_complex:
+            if np.any(arr.imag != 0):
+                raise InputError(f"{name} must be real; it has non-zero imaginary parts")
+            arr = arr.real
+        else:
+            dtype = np.result_type(dtype, np.complex128)
+    try:
+        arr = arr.astype(dtype, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numeric: {exc}") from None
+    if ndim is not None:
+        allowed = (ndim,) if np.isscalar(ndim) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise InputError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise InputError(f"{name} is empty (shape {arr.shape}); give at least one entry")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise InputError(f"{name} has {bad} non-finite entries (NaN or inf); clean the input first")
+    return arr
+
+
+def as_matrix(x, name: str, square: bool = False, sparse_ok: bool = True, allow_complex: bool = False):
+    """Return a 2-D finite matrix (dense ndarray, or CSR/CSC sparse if ``sparse_ok``)."""
+    if sp.issparse(x):
+        if not sparse_ok:
+            x = x.toarray()
+        else:
+            m = x.tocsr() if x.format not in ("csr", "csc") else x
+            if m.ndim != 2:
+                raise InputError(f"{name} must be 2-D, got shape {m.shape}")
+            if 0 in m.shape:
+                raise InputError(f"{name} is empty (shape {m.shape})")
+            if not np.all(np.isfinite(m.data)):
+                raise InputError(f"{name} has non-finite entries (NaN or inf); clean the input first")
+            if np.iscomplexobj(m.data) and not allow_complex:
+                if np.any(m.data.imag != 0):
+                    raise InputError(f"{name} must be real; it has non-zero imaginary parts")
+                m = m.real
+            m = m.astype(np.result_type(m.dtype, float), copy=False)
+            if square and m.shape[0] != m.shape[1]:
+                raise InputError(f"{name} must be square, got shape {m.shape}")
+            return m
+    arr = as_array(x, name, ndim=2, allow_complex=allow_complex)
+    if square and arr.shape[0] != arr.shape[1]:
+        raise InputError(f"{name} must be square, got shape {arr.shape}")
+    return arr
+
+
+def check_positive(value, name: str, allow_zero: bool = False, allow_none: bool = True):
+    """Check a scalar option is a finite positive number (or None); return it as float."""
+    if value is None:
+        if allow_none:
+            return None
+        raise InputError(f"{name} must be given")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        need = "non-negative" if allow_zero else "positive"
+        raise InputError(f"{name} must be a finite {need} number, got {value!r}")
+    return v
+
+
+def check_int(value, name: str, minimum: int = 0, allow_none: bool = True):
+    """Check an integer option is >= ``minimum`` (or None); return it as int."""
+    if value is None:
+        if allow_none:
+            return None
+        raise InputError(f"{name} must be given")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise InputError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise InputError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
