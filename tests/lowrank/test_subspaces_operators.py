@@ -1,0 +1,78 @@
+"""Principal angles (vs scipy) and low-rank operators (vs dense numpy)."""
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from physfact.errors import InputError
+from physfact.lowrank import LowRankMatrix, Truncation, compress_factor, principal_angles, subspace_distance
+
+
+@pytest.mark.parametrize("k1,k2", [(3, 3), (5, 2), (2, 6)])
+def test_principal_angles_match_scipy(k1, k2):
+    rng = np.random.default_rng(k1 * 10 + k2)
+    A, B = rng.standard_normal((40, k1)), rng.standard_normal((40, k2))
+    ours = principal_angles(A, B)
+    ref = np.sort(sla.subspace_angles(A, B))
+    assert np.allclose(ours, ref, atol=1e-12)
+    assert np.all(np.diff(ours) >= 0)
+
+
+def test_small_angles_keep_relative_accuracy():
+    # span{e1, e2} vs span{e1 + t e3, e2}: angles 0 and atan(t)
+    n = 6
+    t = 1e-10
+    A = np.eye(n)[:, :2]
+    B = A.copy()
+    B[2, 0] = t
+    ang = principal_angles(A, B)
+    assert ang[1] == pytest.approx(np.arctan(t), rel=1e-6)
+    assert subspace_distance(A, B) == pytest.approx(np.sin(np.arctan(t)), rel=1e-6)
+
+
+def test_subspace_distance_orthogonal_and_mismatch():
+    I = np.eye(4)
+    assert subspace_distance(I[:, :2], I[:, 2:]) == pytest.approx(1.0)
+    with pytest.raises(InputError):
+        principal_angles(I[:3, :2], I[:, :2])
+    with pytest.raises(InputError, match="dependent"):
+        principal_angles(np.ones((4, 2)), I[:, :2])
+
+
+def test_low_rank_matrix_products_and_power():
+    rng = np.random.default_rng(3)
+    U, V = rng.standard_normal((30, 4)), rng.standard_normal((30, 4)) / 5
+    L = LowRankMatrix(U, V)
+    A = U @ V.T
+    x = rng.standard_normal((30, 2))
+    assert np.allclose(L @ x, A @ x)
+    assert np.allclose(x.T @ L, x.T @ A)
+    assert np.allclose(L.T.to_dense(), A.T)
+    for n in (1, 2, 5):
+        assert np.allclose(L.power(n).to_dense(), np.linalg.matrix_power(A, n), rtol=1e-10, atol=1e-12)
+    assert np.allclose((L + L).to_dense(), 2 * A) and np.allclose((L - 0.5 * L).to_dense(), 0.5 * A)
+    assert L.nbytes == U.nbytes + V.nbytes and L.shape == (30, 30)
+
+
+def test_low_rank_compress_and_errors():
+    rng = np.random.default_rng(4)
+    U = rng.standard_normal((20, 3))
+    L = LowRankMatrix(np.hstack([U, U]), np.hstack([U, U]))  # rank 3 held with 6 columns
+    C = L.compress(Truncation(rtol=1e-12))
+    assert C.rank == 3 and np.allclose(C.to_dense(), L.to_dense())
+    with pytest.raises(InputError):
+        LowRankMatrix(np.ones((3, 2)), np.ones((3, 3)))
+    with pytest.raises(InputError):
+        LowRankMatrix(np.ones((3, 2)), np.ones((4, 2))).power(2)
+    with pytest.raises(InputError):
+        L.power(0)
+
+
+def test_compress_factor_keeps_gramian():
+    rng = np.random.default_rng(6)
+    Z = rng.standard_normal((50, 5)) @ rng.standard_normal((5, 12))  # 12 columns, rank 5
+    Zc, s = compress_factor(Z)
+    assert Zc.shape == (50, 5)
+    assert np.allclose(Zc @ Zc.T, Z @ Z.T, atol=1e-10 * np.linalg.norm(Z) ** 2)
+    Zr, _ = compress_factor(Z, Truncation(rank=2))
+    # 2-norm error of Z Z^T is s_3^2 (Eckart--Young on the Gramian)
+    assert np.linalg.norm(Z @ Z.T - Zr @ Zr.T, 2) == pytest.approx(s[2] ** 2, rel=1e-8)
