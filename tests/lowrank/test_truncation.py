@@ -90,12 +90,11 @@ def test_gap_recovers_planted_rank(seed, shape):
 @pytest.mark.parametrize("beta", [0.1, 0.5, 1.0])
 def test_marchenko_pastur_median_against_sampling(beta):
     # Empirical median of eigenvalues of (1/n) Z Z^T, Z m x n Gaussian, m = beta n.
-    n = 2000
+    n = 1000
     m = int(beta * n)
     rng = np.random.default_rng(1)
-    ev = np.linalg.eigvalsh(rng.standard_normal((m, n)) @ rng.standard_normal((m, n)).T / n) if False else \
-        np.linalg.svd(rng.standard_normal((m, n)), compute_uv=False) ** 2 / n
-    assert marchenko_pastur_median(beta) == pytest.approx(np.median(ev), rel=0.02)
+    ev = np.linalg.svd(rng.standard_normal((m, n)), compute_uv=False) ** 2 / n
+    assert marchenko_pastur_median(beta) == pytest.approx(np.median(ev), rel=0.03)
 
 
 def test_noise_estimate_on_pure_noise():
