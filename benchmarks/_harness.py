@@ -8,7 +8,7 @@ Usage from a benchmark script::
 
 The child imports ``mymodule`` with the benchmarks folder and the repository root on sys.path, so
 ``measure("control_bt:run_physfact", {...})`` calls a function defined in ``benchmarks/control_bt.py``.
-Peak memory is the child's maximum resident set size (includes the interpreter and imports: report
+Peak memory is the child's maximum resident set size (VmHWM) (includes the interpreter and imports: report
 ``peak_mib`` for both sides of a ratio, or subtract ``baseline_mib`` measured by ``measure_baseline``).
 """
 from __future__ import annotations
@@ -35,8 +35,16 @@ w0 = time.perf_counter()
 out = f(**kwargs)
 w1 = time.perf_counter()
 r1 = resource.getrusage(resource.RUSAGE_SELF)
+def vmhwm_mib():
+    # VmHWM belongs to this process's address space; ru_maxrss is carried over from the parent
+    # across fork+exec on Linux and would overstate small children.
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return r1.ru_maxrss / 1024.0
 rep = dict(cpu_s=(r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), wall_s=w1 - w0,
-           peak_mib=r1.ru_maxrss / 1024.0, result=out)
+           peak_mib=vmhwm_mib(), result=out)
 sys.stdout.write("\n@@RESULT@@" + json.dumps(rep, default=float) + "\n")
 """
 
