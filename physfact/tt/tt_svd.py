@@ -89,9 +89,11 @@ def tsqr_r(C: np.ndarray, chunk_elements: int = _CHUNK_ELEMENTS) -> np.ndarray:
     for j0 in range(0, n, b):
         block = C[:, j0:j0 + b]
         if block.shape[1] < m:  # short last block: keep as is (stacked rows still give R of C^T)
-            Rs.append(block.T)
+            Rs.append(np.array(block.T))
         else:
             Rs.append(_r_factor(block.T, m))
+        if len(Rs) >= 16:  # reduce as we go: the stack of R's stays small next to C
+            Rs = [_r_factor(np.concatenate(Rs, axis=0), m)]
     return _r_factor(np.concatenate(Rs, axis=0), m)
 
 
