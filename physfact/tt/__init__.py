@@ -1,4 +1,12 @@
-"""Tensor trains and matrix product states whose bond ranks report entanglement."""
+"""Tensor trains and matrix product states whose bond ranks report entanglement.
+
+* :class:`TensorTrain` -- TT-SVD with a global relative error guarantee and the error it made,
+  rounding, canonical forms, exact algebra (Oseledets 2011);
+* :class:`MPS` -- state vectors as MPS: normalized Schmidt values, von Neumann/Renyi entropies
+  (nats, or bits with ``base=2``), rank profiles, local expectation values;
+* :mod:`physfact.tt.models` -- spin chains with exact free-fermion references, Calabrese-Cardy
+  fits, and molecules (PySCF FCI vectors as orbital MPS, orbital entropies, Fiedler ordering).
+"""
 from physfact.tt.tensor_train import TensorTrain
 from physfact.tt.tt_svd import TTSVDInfo, tsqr_r, tt_svd
 

@@ -15,10 +15,24 @@ from physfact.tt.free_fermions import (
     tfim_entropies_exact,
     tfim_majorana_matrix,
 )
+from physfact.tt.molecule import (
+    MOLECULES,
+    FCIState,
+    MoleculeEntanglement,
+    OrbitalEntanglement,
+    fci_state,
+    fci_to_mps,
+    fiedler_order,
+    molecule_mps,
+    orbital_entanglement,
+    orbital_entanglement_from_ci,
+)
 from physfact.tt.spin_chains import GroundState, SpinChain, ground_state, heisenberg, tfim
 
 __all__ = [
     "SpinChain", "GroundState", "tfim", "heisenberg", "ground_state",
     "tfim_majorana_matrix", "tfim_energy_exact", "tfim_correlation_matrix", "tfim_entropies_exact",
     "CalabreseCardyFit", "calabrese_cardy_fit", "chord_variable",
+    "MOLECULES", "FCIState", "MoleculeEntanglement", "OrbitalEntanglement", "fci_state", "fci_to_mps",
+    "fiedler_order", "molecule_mps", "orbital_entanglement", "orbital_entanglement_from_ci",
 ]

@@ -13,7 +13,8 @@ Conventions
 
 Schmidt values of all bonds come from one pair of QR sweeps over the cores, without changing
 them (see :func:`schmidt_spectrum_of_cores`), and are cached, so all-bond entropies cost
-O(L chi^3) once and O(L chi) afterwards.
+O(L chi^3) once and O(L chi) afterwards. An MPS fresh from a TT-SVD sweep whose total
+discarded weight is below 1e-13 ||psi|| takes the sweep's singular values directly.
 """
 from __future__ import annotations
 
@@ -123,10 +124,7 @@ class MPS(TensorTrain):
                              "use TensorTrain.from_dense for a tensor")
         dims = _site_dims(dims, psi_arr.size)
         tt = TensorTrain.from_dense(psi_arr, tol=tol, max_rank=max_bond, order=order, dims=dims)
-        schmidt = None
-        if tt.singular_values is not None and not np.any(tt.discarded > 0):
-            # nothing dropped: the sweep's singular values are the Schmidt values of this MPS
-            schmidt = tuple(_normalize(s[: r]) for s, r in zip(tt.singular_values, tt.ranks))
+        schmidt = sweep_schmidt_values(tt.singular_values, tt.ranks, tt.error_bound)
         return cls(tt.cores, order=order, discarded=tt.discarded, singular_values=tt.singular_values,
                    center=tt.center, schmidt=schmidt)
 
@@ -262,6 +260,22 @@ class MPS(TensorTrain):
                 cores[k + 1] = np.tensordot(R, cores[k + 1], axes=(1, 0))
         vals = np.array(vals)
         return vals.real if np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1, np.abs(vals.real))) else vals
+
+
+def sweep_schmidt_values(singular_values, ranks, error_bound):
+    """Normalized Schmidt values from a left-to-right sweep, or None when the sweep truncated.
+
+    The kept singular values of a TT-SVD sweep are the Schmidt values of the tensor truncated at
+    the bonds before; they differ from those of the final MPS by at most its total error (Weyl's
+    inequality). They are used only when that error is below 1e-13 of the norm, else the cache is
+    filled later from the cores (:func:`schmidt_spectrum_of_cores`).
+    """
+    if singular_values is None or not singular_values:
+        return None
+    norm = float(np.linalg.norm(singular_values[0]))
+    if norm == 0 or error_bound > 1e-13 * norm:
+        return None
+    return tuple(_normalize(s[:r]) for s, r in zip(singular_values, ranks))
 
 
 def _check_op(op, n):
