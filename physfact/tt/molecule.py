@@ -219,7 +219,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
         Sites in the given orbital order, local states (|0>, |up>, |dn>, |updn>), the
         Jordan-Wigner convention of the module docstring; left-canonical.
     """
-    from physfact.tt.tt_svd import DEFAULT_TOL
+    from physfact.tt.ttsvd import DEFAULT_TOL
 
     n = check_int(n_orbitals, "n_orbitals", minimum=1)
     na, nb = (int(n_electrons[0]), int(n_electrons[1]))

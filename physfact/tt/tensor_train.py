@@ -114,7 +114,7 @@ class TensorTrain:
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_dense(cls, x, tol=None, max_rank=None, order="C", dims=None):
-        """TT-SVD of a dense tensor (Oseledets 2011, Algorithm 1); see :mod:`physfact.tt.tt_svd`.
+        """TT-SVD of a dense tensor (Oseledets 2011, Algorithm 1); see :mod:`physfact.tt.ttsvd`.
 
         Parameters
         ----------
@@ -136,7 +136,7 @@ class TensorTrain:
             Left-orthonormal cores 0..d-2 (``center = d-1``), with ``discarded`` per bond and
             ``error_bound`` = ||A - TT||_F.
         """
-        from physfact.tt.tt_svd import tt_svd
+        from physfact.tt.ttsvd import tt_svd
 
         cores, info = tt_svd(x, dims=dims, tol=tol, max_rank=max_rank, order=order)
         return cls(cores, order=order, discarded=info.discarded, singular_values=info.singular_values,
@@ -369,7 +369,7 @@ class TensorTrain:
             With ``discarded`` per bond and ``error_bound`` = ||A - round(A)||_F (exact: the bond
             errors are orthogonal), left-canonical (``center = d-1``).
         """
-        from physfact.tt.tt_svd import DEFAULT_TOL
+        from physfact.tt.ttsvd import DEFAULT_TOL
 
         tol = DEFAULT_TOL if tol is None else check_positive(tol, "tol", allow_zero=True)
         if tol >= 1:
