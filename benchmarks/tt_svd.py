@@ -2,8 +2,8 @@
 
 Every run is a separate process with one BLAS thread (``_harness.measure``). Each child loads the
 same state from a .npy file, then times only the decomposition with ``time.process_time`` and
-measures peak extra memory as (peak RSS after the decomposition) - (RSS after loading), i.e. the
-memory beyond the state itself.
+measures peak extra memory as (VmHWM after the decomposition) - (RSS after loading), i.e. the
+memory beyond the state itself (the TT cores included).
 
 Cases
 -----
@@ -41,6 +41,12 @@ def _rss_mib():
 
 
 def _peak_mib():
+    """Peak RSS of this process image (VmHWM). Not ru_maxrss: on Linux that keeps the high-water
+    mark of the forked parent across exec, which inflates small children's peaks."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

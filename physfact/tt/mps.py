@@ -234,6 +234,23 @@ class MPS(TensorTrain):
 
     __rmul__ = __mul__
 
+    def canonicalize(self, center: int):
+        """Mixed canonical form (see :meth:`TensorTrain.canonicalize`); the state and hence the cached
+        Schmidt values are unchanged and carried over."""
+        out = super().canonicalize(center)
+        if "schmidt" in self._cache:
+            out._cache["schmidt"] = self._cache["schmidt"]
+        return out
+
+    def round(self, tol=None, max_rank=None):
+        """TT-rounding (see :meth:`TensorTrain.round`); when the rounding error is below 1e-13 of the
+        norm the sweep's singular values become the Schmidt cache."""
+        out = super().round(tol=tol, max_rank=max_rank)
+        sch = sweep_schmidt_values(out.singular_values, out.ranks, out.error_bound)
+        if sch is not None:
+            out._cache["schmidt"] = sch
+        return out
+
     def expectation(self, op, site: int):
         """<psi| O_site |psi> / <psi|psi> for a local operator O (n_site x n_site matrix)."""
         site = check_int(site, "site", minimum=0)

@@ -127,3 +127,14 @@ def test_mps_errors():
         MPS(random_mps_cores(4, 2)).rank_profile([1e-3])
     m = MPS.from_tensor_train(TensorTrain(random_mps_cores(4, 2)))
     assert isinstance(m + m, MPS)
+
+
+def test_round_and_canonicalize_keep_exact_schmidt_values():
+    m = MPS(random_mps_cores(10, 5, seed=12))
+    dense = _dense_entropies(m.to_vector(), (2,) * 10)
+    doubled = (m + m).round(tol=1e-13)
+    assert isinstance(doubled, MPS) and doubled.bond_dimensions == m.bond_dimensions
+    np.testing.assert_allclose(doubled.entanglement_entropy(), dense, atol=1e-12)
+    c = m.canonicalize(4)
+    np.testing.assert_allclose(c.entanglement_entropy(), dense, atol=1e-12)
+    np.testing.assert_allclose(c.canonicalize(7).entanglement_entropy(), dense, atol=1e-12)
