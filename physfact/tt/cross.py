@@ -163,7 +163,7 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
     history = []
     prev = None
     for sweep in range(1, max_sweeps + 1):
-        cores, I = _sweep(f, dims, J, tol, max_rank, counter)
+        _, I = _sweep(f, dims, J, tol, max_rank, counter)  # forward sweep: refines the left sets
         # right-to-left = left-to-right on the reversed problem; its left sets are our right sets
         Jrev = [None] * (d + 1)
         Jrev[d] = np.zeros((1, 0), dtype=np.int64)

@@ -51,7 +51,6 @@ def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
     d = len(cores)
     if d == 1:
         return ()
-    dtype = cores[0].dtype
     Ls = [None] * (d - 1)
     L = None
     start = d - 1 if center is None else center
