@@ -65,8 +65,10 @@ class TensorTrain:
     Attributes
     ----------
     error_bound : float
-        sqrt(sum discarded^2): the Frobenius distance to the tensor the operation was applied to
-        (exact for TT-SVD and rounding, where the per-bond errors are orthogonal).
+        sqrt(sum discarded^2): the Frobenius distance to the tensor the truncating operation
+        (TT-SVD, rounding) was applied to -- exact there, as the per-bond errors are orthogonal.
+        Canonicalization keeps it (and scalar multiplication scales it); the exact algebra
+        (+, -, hadamard) starts a new record at 0.
     """
 
     __slots__ = ("_cores", "_order", "_discarded", "_singular_values", "_center", "__weakref__")
@@ -287,7 +289,8 @@ class TensorTrain:
         k = self._center if self._center is not None else self.ndim - 1
         cores = list(self._cores)
         cores[k] = cores[k] * alpha
-        return self._new(cores, center=self._center)
+        sv = None if self._singular_values is None else tuple(abs(alpha) * s for s in self._singular_values)
+        return self._new(cores, center=self._center, discarded=abs(alpha) * self._discarded, singular_values=sv)
 
     __rmul__ = __mul__
 
@@ -342,7 +345,8 @@ class TensorTrain:
         cores = [np.array(c) for c in self._cores]
         _left_sweep(cores, 0, center)
         _right_sweep(cores, self.ndim - 1, center)
-        return self._new(cores, center=center)
+        # the tensor is unchanged: keep the truncation record of the train it came from
+        return self._new(cores, center=center, discarded=self._discarded, singular_values=self._singular_values)
 
     def left_canonical(self):
         """Cores 0..d-2 left-orthonormal; the norm lives in the last core."""

@@ -82,3 +82,14 @@ def test_immutability_and_errors(pair):
     with pytest.raises(InputError, match="boundary ranks"):
         TensorTrain([np.ones((2, 2, 1))])
     assert "TensorTrain(d=8" in repr(a)
+
+
+def test_truncation_record_survives_canonicalization_and_scaling():
+    x = TensorTrain(random_mps_cores(10, 6, seed=3)).full()
+    t = TensorTrain.from_dense(x, tol=1e-2)
+    true = np.linalg.norm(t.full() - x)
+    for c in (t.canonicalize(0), t.canonicalize(5), t.right_canonical()):
+        assert c.error_bound == pytest.approx(true, rel=0.03)
+        assert np.linalg.norm(c.full() - x) == pytest.approx(true, rel=1e-6)
+    assert (3 * t).error_bound == pytest.approx(3 * t.error_bound)
+    assert (t + t).error_bound == 0.0
