@@ -66,6 +66,11 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
             S_ff = tfim_entropies_exact(L, g=g, J=J)
             out["entropy_free_fermion"] = S_ff
             out["entropy_max_error"] = float(np.max(np.abs(S - S_ff)))
+    if mps.singular_values is not None:
+        tols = [t for t in (1e-2, 1e-4, 1e-6, 1e-8, 1e-10) if tol is None or t >= tol]
+        if tols:  # bond dimensions the same state needs at looser tolerances, from this one sweep
+            prof = mps.rank_profile(tols)
+            out["rank_profile"] = {f"{t:g}": [int(v) for v in row] for t, row in zip(tols, prof)}
     if boundary == "open" and L >= 8:
         try:
             fit = calabrese_cardy_fit(S, L=L, boundary="open", even_only=(model == "heisenberg"))
@@ -101,6 +106,9 @@ def run_chain(args, console) -> dict:
     console.table(rows, headers)
     if "entropy_max_error" in out:
         console.print(f"  max |S_MPS - S_free-fermion| = {out['entropy_max_error']:.2e} nats")
+    if "rank_profile" in out:
+        console.print("  largest bond dimension vs tolerance (one sweep): "
+                      + ", ".join(f"{t}: {max(r)}" for t, r in out["rank_profile"].items()))
     if "central_charge" in out:
         lo, hi = out["cc_window"]
         console.print(f"  Calabrese-Cardy fit (open, l = {lo}..{hi}{', even l' if args.model == 'heisenberg' else ''}): "

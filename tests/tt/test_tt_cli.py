@@ -16,6 +16,8 @@ def test_chain_json_matches_free_fermions(capsys):
     assert out["entropy_max_error"] < 1e-8
     assert len(out["entropy_nats"]) == 9
     assert 0.5 < out["central_charge"] < 0.65
+    prof = out["rank_profile"]
+    assert max(prof["0.01"]) <= max(prof["1e-06"]) <= max(out["bond_dimensions"])
 
 
 def test_chain_plot_out_and_heisenberg(tmp_path, capsys):
