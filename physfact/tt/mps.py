@@ -139,6 +139,10 @@ class MPS(TensorTrain):
         kw.setdefault("order", self._order)
         return MPS(cores, **kw)
 
+    def to_statevector(self) -> np.ndarray:
+        """The state as a flat vector in this MPS's ``order`` (inverse of :meth:`from_statevector`)."""
+        return self.to_vector()
+
     # ---------------------------------------------------------------- bonds
     @property
     def n_sites(self) -> int:

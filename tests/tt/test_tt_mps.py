@@ -116,6 +116,7 @@ def test_little_endian_order():
     Z = np.diag([1.0, -1.0])
     assert MPS.from_statevector(psi, order="F").local_expectations(Z).tolist() == [-1.0, 1.0, 1.0]
     assert MPS.from_statevector(psi, order="C").local_expectations(Z).tolist() == [1.0, 1.0, -1.0]
+    np.testing.assert_array_equal(MPS.from_statevector(psi, order="F").to_statevector(), psi)
 
 
 def test_mps_errors():

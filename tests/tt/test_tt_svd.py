@@ -3,6 +3,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tt_helpers import random_mps_cores, unfolding_singular_values
 
 from physfact.errors import InputError
@@ -121,10 +123,11 @@ def test_peak_extra_memory_is_at_most_1_25_times_the_input():
     assert peak <= 1.25 * x.nbytes, f"peak extra {peak / x.nbytes:.2f} x the input"
 
 
-def test_tsqr_r_matches_qr_singular_values():
+@pytest.mark.parametrize("n", [100_000, 100_003, 37])
+def test_tsqr_r_matches_qr_singular_values(n):
     rng = np.random.default_rng(9)
-    C = rng.standard_normal((6, 100_000))
-    R = tsqr_r(C, chunk_elements=6 * 1000)
+    C = rng.standard_normal((6, n)) + 1j * rng.standard_normal((6, n))
+    R = tsqr_r(C, chunk_elements=6 * 1000)  # 1000-column chunks, a 3-column remainder for n = 100003
     np.testing.assert_allclose(np.linalg.svd(R, compute_uv=False), np.linalg.svd(C, compute_uv=False), rtol=1e-12)
     np.testing.assert_allclose(np.tril(R, -1), 0)
 
@@ -139,3 +142,22 @@ def test_tsqr_r_matches_qr_singular_values():
 def test_bad_input_raises_input_error(bad, kw, msg):
     with pytest.raises(InputError, match=msg):
         TensorTrain.from_dense(bad, **kw)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dims=st.lists(st.integers(2, 5), min_size=2, max_size=5),
+       tol=st.sampled_from([1e-1, 1e-3, 1e-6, 1e-10]), order=st.sampled_from(["C", "F"]),
+       seed=st.integers(0, 10_000), complex_=st.booleans())
+def test_property_error_guarantee_and_exact_error(dims, tol, order, seed, complex_):
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(dims))
+    # a spectrum spread over many scales, so that every tolerance truncates something
+    v = rng.standard_normal(n) * np.logspace(0, -8, n)[rng.permutation(n)]
+    if complex_:
+        v = v + 1j * rng.standard_normal(n) * 1e-3
+    tt = TensorTrain.from_dense(v, dims=dims, tol=tol, order=order)
+    true = np.linalg.norm(tt.to_vector() - v)
+    assert true <= tol * np.linalg.norm(v) * (1 + 1e-9)
+    if true > 1e-13 * np.linalg.norm(v):
+        assert tt.error_bound == pytest.approx(true, rel=0.03)
+    np.testing.assert_allclose(tt.full(), tt.to_vector().reshape(dims, order=order), atol=1e-14)
