@@ -53,7 +53,7 @@ import scipy.linalg as sla
 from physfact.errors import InputError, UnknownNameError
 from physfact.lowrank import Truncation, choose_rank
 from physfact.tt.entropy import entropy_from_probabilities
-from physfact.tt.mps import MPS
+from physfact.tt.mps import MPS, sweep_schmidt_values
 from physfact.validation import check_int
 
 #: built-in geometries (Angstrom), experimental equilibrium structures
@@ -188,13 +188,6 @@ def _sorted_strings(nbits, count):
     return np.array(sorted(vals), dtype=np.int64)
 
 
-@dataclass(frozen=True, repr=False)
-class _SweepResult:
-    cores: list
-    singular_values: tuple
-    discarded: np.ndarray
-
-
 def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=None) -> MPS:
     """PySCF FCI coefficients -> MPS over spatial orbitals (local dimension 4), block-sparse TT-SVD.
 
@@ -292,10 +285,10 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
             svals.append(pooled)
         else:
             keep, thresh = pooled.size, -1.0
-        # decide per sector how many values to keep (ties at the threshold broken by order)
+        # per sector, keep the values above the pooled threshold (ties at it fill the budget in order)
         kept = {}
         budget = keep
-        for sec in sorted(pieces, key=lambda sc: -pieces[sc][2][0] if pieces[sc][2].size else 0):
+        for sec in pieces:
             s_ = pieces[sec][2]
             m = int(np.count_nonzero(s_ > thresh))
             kept[sec] = m
@@ -322,7 +315,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
             items, U, s_, Vt = pieces[sec]
             o_r, _ = right_offsets[sec]
             row = 0
-            for s, old, blk, na_str, nb_str in items:
+            for s, old, _, _, _ in items:
                 o_l, sz = left_offsets[old]
                 core[o_l:o_l + sz, s, o_r:o_r + m] = U[row:row + sz, :m]
                 row += sz
@@ -333,7 +326,6 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
     # the last remainder is the 1 x 1 amplitude left after the final orbital
     (M, _, _), = rem.values()
     cores[-1] = cores[-1] * M[0, 0]
-    from physfact.tt.mps import sweep_schmidt_values
 
     ranks = tuple(c.shape[2] for c in cores[:-1])
     discarded = np.array(discarded)
