@@ -161,3 +161,19 @@ def test_property_error_guarantee_and_exact_error(dims, tol, order, seed, comple
     if true > 1e-13 * np.linalg.norm(v):
         assert tt.error_bound == pytest.approx(true, rel=0.03)
     np.testing.assert_allclose(tt.full(), tt.to_vector().reshape(dims, order=order), atol=1e-14)
+
+
+def test_fortran_ordered_and_strided_tensors():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 4, 5, 2))
+    ref = TensorTrain.from_dense(x)
+    xf = np.asfortranarray(x)  # swept from the right, without a copy
+    tf = TensorTrain.from_dense(xf)
+    np.testing.assert_allclose(tf.full(), x, atol=1e-13)
+    assert tf.ranks == ref.ranks and tf.center == 0
+    big = rng.standard_normal((6, 4, 5, 2))
+    ts = TensorTrain.from_dense(big[::2])  # neither C- nor F-contiguous: copied once
+    np.testing.assert_allclose(ts.full(), big[::2], atol=1e-13)
+    for a, b in zip(tf.singular_values, ref.singular_values):
+        n = min(a.size, b.size)
+        np.testing.assert_allclose(a[:n], b[:n], atol=1e-12 * b[0])
