@@ -1,0 +1,239 @@
+"""``physfact tt``: entanglement of spin-chain ground states and molecular FCI wavefunctions."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from physfact.errors import InputError
+
+
+def register(sub, common):
+    p = sub.add_parser("tt", parents=[common], help="tensor trains / MPS: entanglement of chains and molecules")
+    tsub = p.add_subparsers(dest="tt_command", metavar="ACTION", required=True)
+
+    c = tsub.add_parser("chain", parents=[common],
+                        help="ED ground state of a spin chain -> MPS; bond entropies, free-fermion check, CC fit")
+    c.add_argument("--model", choices=("tfim", "heisenberg"), default="tfim",
+                   help="tfim: H = -J sum ZZ - g sum X; heisenberg: H = J sum S.S (default tfim)")
+    c.add_argument("--sites", "-L", type=int, default=12, help="number of sites L (ED up to ~22; default 12)")
+    c.add_argument("--field", "-g", type=float, default=1.0, help="transverse field g for the TFIM (default 1, critical)")
+    c.add_argument("--coupling", "-J", type=float, default=1.0, help="coupling J (default 1)")
+    c.add_argument("--boundary", choices=("open", "periodic"), default="open", help="default open")
+    c.add_argument("--tol", type=float, default=None,
+                   help="relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact)")
+    c.add_argument("--max-bond", type=int, default=None, help="cap on the bond dimension")
+    c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
+    c.set_defaults(handler=run_chain)
+
+    m = tsub.add_parser("molecule", parents=[common],
+                        help="FCI (PySCF) -> orbital MPS; bond and orbital entropies, mutual information, ordering")
+    m.add_argument("name", help="built-in molecule (h2, lih, h2o, n2, beh2, h4) or an atom string "
+                                "like 'H 0 0 0; H 0 0 0.74' (Angstrom)")
+    m.add_argument("--basis", default="sto-3g", help="basis set (default sto-3g)")
+    m.add_argument("--charge", type=int, default=0)
+    m.add_argument("--spin", type=int, default=0, help="2S = N_alpha - N_beta (default 0)")
+    m.add_argument("--tol", type=float, default=None, help="MPS truncation tolerance (default 1e-14: exact)")
+    m.add_argument("--rank-tol", type=float, default=1e-5,
+                   help="tolerance at which bond dimensions of the orderings are compared (default 1e-5)")
+    m.add_argument("--no-reorder", action="store_true", help="skip the Fiedler reordering")
+    m.set_defaults(handler=run_molecule)
+
+
+# ---------------------------------------------------------------------------------------- chain
+def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=None, max_bond=None, seed=0):
+    """The computation behind ``physfact tt chain`` (also used by the demo and examples)."""
+    from physfact.tt.calabrese_cardy import calabrese_cardy_fit
+    from physfact.tt.free_fermions import tfim_energy_exact, tfim_entropies_exact
+    from physfact.tt.mps import MPS
+    from physfact.tt.spin_chains import ground_state, heisenberg, tfim
+
+    chain = tfim(L, g=g, J=J, boundary=boundary) if model == "tfim" else heisenberg(L, J=J, boundary=boundary)
+    t0 = time.perf_counter()
+    gs = ground_state(chain, seed=seed)
+    t_ed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    mps = MPS.from_statevector(gs.psi, dims=2, tol=tol, max_bond=max_bond)
+    S = mps.entanglement_entropy()
+    t_mps = time.perf_counter() - t0
+    out = {"model": model, "L": L, "boundary": boundary, "J": J, "energy": gs.energy, "ed_residual": gs.residual,
+           "bond_dimensions": list(mps.bond_dimensions), "entropy_nats": S,
+           "mps_error": mps.error_bound, "seconds_ed": t_ed, "seconds_mps": t_mps}
+    if model == "tfim":
+        out["g"] = g
+        out["energy_free_fermion"] = tfim_energy_exact(L, g=g, J=J, boundary=boundary)
+        if boundary == "open":
+            S_ff = tfim_entropies_exact(L, g=g, J=J)
+            out["entropy_free_fermion"] = S_ff
+            out["entropy_max_error"] = float(np.max(np.abs(S - S_ff)))
+    if mps.singular_values is not None:
+        tols = [t for t in (1e-2, 1e-4, 1e-6, 1e-8, 1e-10) if tol is None or t >= tol]
+        if tols:  # bond dimensions the same state needs at looser tolerances, from this one sweep
+            prof = mps.rank_profile(tols)
+            out["rank_profile"] = {f"{t:g}": [int(v) for v in row] for t, row in zip(tols, prof)}
+    if boundary == "open" and L >= 8:
+        try:
+            fit = calabrese_cardy_fit(S, L=L, boundary="open", even_only=(model == "heisenberg"))
+            out["central_charge"] = fit.c
+            out["cc_constant"] = fit.constant
+            out["cc_window"] = [int(fit.l[0]), int(fit.l[-1])]
+        except InputError:
+            pass
+    return out, mps
+
+
+def run_chain(args, console) -> dict:
+    if args.sites > 24:
+        raise InputError(f"--sites {args.sites}: exact diagonalization needs 2^L amplitudes; use L <= 24")
+    if args.sites > 20:
+        console.info(f"ED of L = {args.sites} (2^{args.sites} amplitudes) takes a while ...")
+    out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
+                                  args.max_bond, args.seed)
+    unit, conv = ("bits", 1 / np.log(2)) if args.bits else ("nats", 1.0)
+    label = f"TFIM g={args.field:g}" if args.model == "tfim" else "Heisenberg"
+    console.print(f"{label}, J={args.coupling:g}, L={args.sites} ({args.boundary}): E0 = {out['energy']:.12f}")
+    if "energy_free_fermion" in out:
+        console.print(f"  free-fermion E0 = {out['energy_free_fermion']:.12f} "
+                      f"(difference {out['energy'] - out['energy_free_fermion']:.2e})")
+    console.print(f"  MPS: error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
+    rows = []
+    for k, (chi, s) in enumerate(zip(out["bond_dimensions"], out["entropy_nats"])):
+        row = [k, chi, float(s * conv)]
+        if "entropy_free_fermion" in out:
+            row.append(float(out["entropy_free_fermion"][k] * conv))
+        rows.append(row)
+    headers = ["bond", "chi", f"S ({unit})"] + (["S free fermions"] if "entropy_free_fermion" in out else [])
+    console.table(rows, headers)
+    if "entropy_max_error" in out:
+        console.print(f"  max |S_MPS - S_free-fermion| = {out['entropy_max_error']:.2e} nats")
+    if "rank_profile" in out:
+        console.print("  largest bond dimension vs tolerance (one sweep): "
+                      + ", ".join(f"{t}: {max(r)}" for t, r in out["rank_profile"].items()))
+    if "central_charge" in out:
+        lo, hi = out["cc_window"]
+        console.print(f"  Calabrese-Cardy fit (open, l = {lo}..{hi}{', even l' if args.model == 'heisenberg' else ''}): "
+                      f"c = {out['central_charge']:.4f}")
+    if args.plot:
+        _plot_chain(out, args.plot, label)
+        console.print(f"plot: {args.plot}")
+    if args.out:
+        _save(args.out, "tt.chain", out)
+        console.print(f"results: {args.out}")
+    return out
+
+
+def _plot_chain(out, path, label):
+    from physfact.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    L = out["L"]
+    ell = np.arange(1, L)
+    ax.plot(ell, out["entropy_nats"], "o", label="MPS of the ED ground state")
+    if "entropy_free_fermion" in out:
+        ax.plot(ell, out["entropy_free_fermion"], "-", lw=1, label="free fermions (exact)")
+    if "central_charge" in out:
+        from physfact.tt.calabrese_cardy import chord_variable
+
+        x = chord_variable(ell, L, "open")
+        ax.plot(ell, out["central_charge"] * x + out["cc_constant"], "--", lw=1,
+                label=f"Calabrese-Cardy, c = {out['central_charge']:.3f}")
+    ax.set_xlabel("block size l (bond l-1)")
+    ax.set_ylabel("entanglement entropy S (nats)")
+    ax.set_title(f"{label}, L = {L}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save_figure(fig, path)
+
+
+def _save(path, kind, out):
+    from pathlib import Path
+
+    from physfact.io import save_arrays, write_json
+
+    if Path(path).suffix == ".json":
+        write_json(path, out)
+        return
+    arrays = {k: np.asarray(v) for k, v in out.items() if isinstance(v, (list, np.ndarray)) and np.asarray(v).dtype != object}
+    attrs = {k: v for k, v in out.items() if isinstance(v, (int, float, str))}
+    save_arrays(path, kind, attrs=attrs, **arrays)
+
+
+# ---------------------------------------------------------------------------------------- molecule
+def run_molecule(args, console) -> dict:
+    from physfact.tt.molecule import molecule_mps
+
+    console.info(f"FCI of {args.name}/{args.basis} with PySCF ...")
+    t0 = time.perf_counter()
+    res = molecule_mps(args.name, basis=args.basis, charge=args.charge, spin=args.spin, rank_tol=args.rank_tol,
+                       reorder=not args.no_reorder, tol=args.tol)
+    seconds = time.perf_counter() - t0
+    f = res.fci
+    oe = res.orbitals
+    n = f.n_orbitals
+    console.print(f"{f.name}/{f.basis}: {n} spatial orbitals, electrons {f.n_electrons}, "
+                  f"{f.ci.size} determinants; E_HF = {f.hf_energy:.8f}, E_FCI = {f.energy:.8f} Ha")
+    console.print(f"  MPS (local states |0>,|up>,|dn>,|updn>; order {res.order.tolist()}): "
+                  f"bond dimensions {list(res.mps.bond_dimensions)}, error {res.mps.error_bound:.1e}")
+    console.print(f"  bond entropies (nats): {np.array2string(res.bond_entropies, precision=4)}")
+    console.print(f"  single-orbital entropies s_p (nats): {np.array2string(oe.single, precision=4)}")
+    iu = np.triu_indices(n, 1)
+    top = np.argsort(oe.mutual_information[iu])[::-1][:5]
+    pairs = [(int(iu[0][t]), int(iu[1][t]), float(oe.mutual_information[iu][t])) for t in top]
+    console.print("  largest mutual information I_pq (nats): "
+                  + ", ".join(f"({p},{q}) {v:.4f}" for p, q, v in pairs))
+    console.print(f"  largest bond dimension at tol {res.rank_tol:g}: canonical order {res.canonical_max_bond}, "
+                  f"Fiedler order {res.fiedler_max_bond}")
+    out = {"molecule": f.name, "basis": f.basis, "n_orbitals": n, "n_electrons": list(f.n_electrons),
+           "hf_energy": f.hf_energy, "fci_energy": f.energy, "order": res.order,
+           "bond_dimensions": list(res.mps.bond_dimensions), "bond_entropies_nats": res.bond_entropies,
+           "single_orbital_entropies_nats": oe.single, "mutual_information_nats": oe.mutual_information,
+           "canonical_max_bond": res.canonical_max_bond, "fiedler_max_bond": res.fiedler_max_bond,
+           "rank_tol": res.rank_tol, "mps_error": res.mps.error_bound, "seconds": seconds}
+    if args.plot:
+        _plot_molecule(res, args.plot)
+        console.print(f"plot: {args.plot}")
+    if args.out:
+        _save(args.out, "tt.molecule", out)
+        console.print(f"results: {args.out}")
+    return out
+
+
+def _plot_molecule(res, path):
+    from physfact.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    oe = res.orbitals
+    n = oe.single.size
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    im = a1.imshow(oe.mutual_information, cmap="viridis", origin="upper")
+    a1.set_title("orbital mutual information I_pq (nats)")
+    a1.set_xlabel("orbital q")
+    a1.set_ylabel("orbital p")
+    fig.colorbar(im, ax=a1, fraction=0.046)
+    a2.bar(np.arange(n), oe.single)
+    a2.set_xlabel("orbital p")
+    a2.set_ylabel("single-orbital entropy s_p (nats)")
+    a2.set_title(f"{res.fci.name}/{res.fci.basis}")
+    a2.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+# ---------------------------------------------------------------------------------------- demo
+def demo(console, args) -> dict:
+    from physfact.tt.calabrese_cardy import calabrese_cardy_fit
+    from physfact.tt.free_fermions import tfim_entropies_exact
+
+    out, mps = chain_entanglement("tfim", 12, 1.0, seed=getattr(args, "seed", 0))
+    console.print("Critical transverse-field Ising chain, L = 12: ED ground state -> MPS (TT-SVD)")
+    console.print(f"  E0 = {out['energy']:.12f}, free fermions {out['energy_free_fermion']:.12f} "
+                  f"(difference {abs(out['energy'] - out['energy_free_fermion']):.1e})")
+    console.print(f"  bond dimensions {list(mps.bond_dimensions)}")
+    console.print(f"  half-chain entropy S = {out['entropy_nats'][5]:.6f} nats; all bonds vs free fermions: "
+                  f"max error {out['entropy_max_error']:.1e}")
+    big = calabrese_cardy_fit(tfim_entropies_exact(200))
+    console.print(f"  Calabrese-Cardy c: L = 12 MPS {out['central_charge']:.3f} (finite size); "
+                  f"free fermions L = 200: {big.c:.4f} (exact 1/2)")
+    return {"energy": out["energy"], "energy_error": abs(out["energy"] - out["energy_free_fermion"]),
+            "entropy_max_error": out["entropy_max_error"], "central_charge_L12": out["central_charge"],
+            "central_charge_L200": big.c}

@@ -1,0 +1,214 @@
+"""Spin-1/2 chains (transverse-field Ising, Heisenberg XXZ) and their exact-diagonalization ground states.
+
+Hamiltonians (Pauli matrices X, Y, Z; sites 0 .. L-1; open chains sum i = 0 .. L-2, periodic
+chains add the bond (L-1, 0)):
+
+    TFIM:        H = -J sum_i Z_i Z_{i+1} - g sum_i X_i             (critical at g = J)
+    Heisenberg:  H =  J sum_i (S^x_i S^x_{i+1} + S^y_i S^y_{i+1} + Delta S^z_i S^z_{i+1}),  S = sigma/2
+
+Basis: |i_0 i_1 ... i_{L-1}> with i = 0 for Z = +1 (spin up) and index sum_k i_k 2^{L-1-k}
+(C order: site 0 is the most significant bit), the convention of :class:`physfact.tt.MPS`.
+
+The operator is matrix-free (each term is a reshape/view of the state vector), so ground states
+by ``scipy.sparse.linalg.eigsh`` reach L ~ 22-24 (2^22 amplitudes = 32 MB per vector).
+:meth:`SpinChain.to_sparse` builds the same operator independently from Kronecker products of
+Pauli matrices (for tests and small L).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from physfact.errors import ConvergenceError, InputError
+from physfact.validation import check_int
+
+_BOUNDARIES = ("open", "periodic")
+MAX_SITES = 26
+
+
+@dataclass(frozen=True)
+class SpinChain:
+    """A spin-1/2 chain Hamiltonian.
+
+    Attributes
+    ----------
+    model : {"tfim", "heisenberg"}
+    L : int
+        Number of sites.
+    params : dict
+        ``{"J", "g"}`` for the TFIM, ``{"J", "delta"}`` for Heisenberg XXZ.
+    boundary : {"open", "periodic"}
+    """
+
+    model: str
+    L: int
+    params: dict = field(default_factory=dict)
+    boundary: str = "open"
+
+    def __post_init__(self):
+        if self.model not in ("tfim", "heisenberg"):
+            raise InputError(f"model must be 'tfim' or 'heisenberg', got {self.model!r}")
+        check_int(self.L, "L", minimum=2)
+        if self.L > MAX_SITES:
+            raise InputError(f"exact diagonalization needs 2^L amplitudes; L = {self.L} > {MAX_SITES} is too large")
+        if self.boundary not in _BOUNDARIES:
+            raise InputError(f"boundary must be 'open' or 'periodic', got {self.boundary!r}")
+
+    @property
+    def dim(self) -> int:
+        return 2**self.L
+
+    def bonds(self):
+        b = [(i, i + 1) for i in range(self.L - 1)]
+        if self.boundary == "periodic" and self.L > 2:
+            b.append((0, self.L - 1))
+        return b
+
+    def _zz_diagonal(self) -> np.ndarray:
+        idx = np.arange(self.dim, dtype=np.int64)
+        z = [1.0 - 2.0 * ((idx >> (self.L - 1 - k)) & 1) for k in range(self.L)]
+        diag = np.zeros(self.dim)
+        for i, j in self.bonds():
+            diag += z[i] * z[j]
+        return diag
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        """H v without forming H."""
+        v = np.asarray(v)
+        L, N = self.L, self.dim
+        if v.shape != (N,):
+            raise InputError(f"a state of this chain has {N} amplitudes, got shape {v.shape}")
+        diag = self._diag_cache()
+        out = diag * v
+        if self.model == "tfim":
+            g = self.params["g"]
+            for k in range(L):
+                v3 = v.reshape(2**k, 2, 2 ** (L - k - 1))
+                out.reshape(2**k, 2, 2 ** (L - k - 1))[...] -= g * v3[:, ::-1, :]
+        else:
+            hop = self.params["J"] / 2.0  # (XX + YY)/4 = (S+S- + S-S+)/2
+            for i, j in self.bonds():
+                shape = (2**i, 2, 2 ** (j - i - 1), 2, 2 ** (L - j - 1))
+                v5 = v.reshape(shape)
+                o5 = out.reshape(shape)
+                o5[:, 0, :, 1, :] += hop * v5[:, 1, :, 0, :]
+                o5[:, 1, :, 0, :] += hop * v5[:, 0, :, 1, :]
+        return out
+
+    def _diag_cache(self):
+        # frozen dataclass: memoize in __dict__ directly
+        d = self.__dict__.get("_diag")
+        if d is None:
+            zz = self._zz_diagonal()
+            if self.model == "tfim":
+                d = -self.params["J"] * zz
+            else:
+                d = self.params["J"] * self.params["delta"] / 4.0 * zz
+            object.__setattr__(self, "_diag", d)
+        return d
+
+    def linear_operator(self):
+        """A real symmetric ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``."""
+        from scipy.sparse.linalg import LinearOperator
+
+        return LinearOperator((self.dim, self.dim), matvec=self.matvec, dtype=float)
+
+    def to_sparse(self) -> sp.csr_matrix:
+        """The Hamiltonian as a sparse matrix, built from Kronecker products of Pauli matrices
+        (independent of :meth:`matvec`; meant for L <= 16)."""
+        if self.L > 20:
+            raise InputError(f"to_sparse is meant for small chains (L <= 20), got L = {self.L}; use linear_operator()")
+        X = sp.csr_matrix([[0.0, 1.0], [1.0, 0.0]])
+        Y = sp.csr_matrix(np.array([[0.0, -1j], [1j, 0.0]]))
+        Z = sp.csr_matrix([[1.0, 0.0], [0.0, -1.0]])
+
+        def op(mats):  # mats: {site: 2x2}
+            out = sp.identity(1, format="csr")
+            for k in range(self.L):
+                out = sp.kron(out, mats.get(k, sp.identity(2, format="csr")), format="csr")
+            return out
+
+        H = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+        if self.model == "tfim":
+            J, g = self.params["J"], self.params["g"]
+            for i, j in self.bonds():
+                H = H - J * op({i: Z, j: Z})
+            for k in range(self.L):
+                H = H - g * op({k: X})
+        else:
+            J, delta = self.params["J"], self.params["delta"]
+            for i, j in self.bonds():
+                H = H + J / 4.0 * (op({i: X, j: X}) + op({i: Y, j: Y}) + delta * op({i: Z, j: Z}))
+        if abs(H.imag).max() > 1e-14:
+            raise RuntimeError("a real spin-chain Hamiltonian came out complex")
+        return H.real.tocsr()
+
+
+def tfim(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "open") -> SpinChain:
+    """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J)."""
+    return SpinChain("tfim", L, {"J": float(J), "g": float(g)}, boundary)
+
+
+def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open") -> SpinChain:
+    """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2."""
+    return SpinChain("heisenberg", L, {"J": float(J), "delta": float(delta)}, boundary)
+
+
+@dataclass(frozen=True, repr=False)
+class GroundState:
+    """Lowest eigenpair of a chain.
+
+    Attributes
+    ----------
+    energy : float
+        E_0 (units of J).
+    psi : ndarray, shape (2^L,)
+        Normalized ground state, C order (site 0 most significant bit), sign fixed so the
+        largest-magnitude amplitude is positive.
+    chain : SpinChain
+    residual : float
+        ||H psi - E_0 psi||.
+    gap : float
+        E_1 - E_0 from the same Lanczos run (NaN if not requested).
+    """
+
+    energy: float
+    psi: np.ndarray
+    chain: SpinChain
+    residual: float
+    gap: float = float("nan")
+
+    def __repr__(self):
+        return (f"GroundState({self.chain.model}, L={self.chain.L}, {self.chain.boundary}, "
+                f"energy={self.energy:.12g}, residual={self.residual:.2e})")
+
+
+def ground_state(chain: SpinChain, tol: float = 1e-12, seed: int = 0, k: int = 1) -> GroundState:
+    """Ground state by Lanczos (``scipy.sparse.linalg.eigsh``, which='SA') with a seeded start vector.
+
+    ``k = 2`` also returns the gap. Raises :class:`ConvergenceError` if ARPACK does not converge.
+    """
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+    if not isinstance(chain, SpinChain):
+        raise InputError(f"expected a SpinChain (tfim(...) or heisenberg(...)), got {type(chain).__name__}")
+    k = check_int(k, "k", minimum=1)
+    rng = np.random.default_rng(seed)
+    v0 = rng.standard_normal(chain.dim)
+    Hop = chain.linear_operator() if chain.L > 12 else chain.to_sparse()
+    try:
+        w, V = eigsh(Hop, k=max(k, 1), which="SA", v0=v0, tol=tol, maxiter=max(2000, 20 * chain.L))
+    except ArpackNoConvergence as exc:
+        raise ConvergenceError(f"Lanczos did not converge for {chain}; loosen tol or check the model",
+                               history=list(exc.eigenvalues)) from None
+    order = np.argsort(w)
+    w, V = w[order], V[:, order]
+    psi = V[:, 0]
+    psi = psi / np.linalg.norm(psi)
+    if psi[np.argmax(np.abs(psi))] < 0:
+        psi = -psi
+    res = float(np.linalg.norm(chain.matvec(psi) - w[0] * psi))
+    gap = float(w[1] - w[0]) if k > 1 else float("nan")
+    return GroundState(float(w[0]), psi, chain, res, gap)

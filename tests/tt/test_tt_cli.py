@@ -1,0 +1,81 @@
+"""The ``physfact tt`` command line and the demo."""
+import json
+
+import numpy as np
+import pytest
+
+from physfact.cli import main
+from physfact.console import Console
+
+
+def test_chain_json_matches_free_fermions(capsys):
+    assert main(["tt", "chain", "--sites", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "tfim" and out["L"] == 10
+    assert abs(out["energy"] - out["energy_free_fermion"]) < 1e-10
+    assert out["entropy_max_error"] < 1e-8
+    assert len(out["entropy_nats"]) == 9
+    assert 0.5 < out["central_charge"] < 0.65
+    prof = out["rank_profile"]
+    assert max(prof["0.01"]) <= max(prof["1e-06"]) <= max(out["bond_dimensions"])
+
+
+def test_chain_plot_out_and_heisenberg(tmp_path, capsys):
+    png, npz = tmp_path / "s.png", tmp_path / "s.npz"
+    assert main(["tt", "chain", "--model", "heisenberg", "--sites", "10", "--plot", str(png), "--out", str(npz),
+                 "--bits"]) == 0
+    text = capsys.readouterr().out
+    assert "S (bits)" in text and "even l" in text
+    assert png.stat().st_size > 1000
+    with np.load(npz) as d:
+        assert d["entropy_nats"].shape == (9,)
+
+
+def test_chain_truncation_flag(capsys):
+    assert main(["tt", "chain", "--sites", "12", "--tol", "1e-3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mps_error"] <= 1e-3
+    assert max(out["bond_dimensions"]) < 38
+
+
+def test_molecule_command(tmp_path, capsys):
+    png = tmp_path / "mi.png"
+    assert main(["tt", "molecule", "h2", "--plot", str(png), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_orbitals"] == 2
+    assert out["fci_energy"] < out["hf_energy"] - 0.02  # correlation energy of H2/STO-3G ~ -20 mHa
+    assert out["bond_dimensions"] == [2]  # c1 |g g> + c2 |u u> (gerade symmetry): Schmidt rank 2
+    assert png.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, code, msg", [
+    (["tt", "chain", "--sites", "40"], 2, "L <= 24"),
+    (["tt", "molecule", "unobtainium"], 2, "unknown molecule"),
+    (["tt", "chain", "--model", "potts"], 2, "invalid choice"),
+])
+def test_bad_input_exit_codes(argv, code, msg, capsys):
+    with pytest.raises(SystemExit) if "potts" in argv else _noraise():
+        rc = main(argv)
+        assert rc == code
+    assert msg in capsys.readouterr().err
+
+
+class _noraise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_demo_prints_and_agrees(capsys):
+    from physfact.tt.cli import demo
+
+    class Args:
+        seed = 0
+
+    res = demo(Console(), Args())
+    assert res["energy_error"] < 1e-10
+    assert res["entropy_max_error"] < 1e-8
+    assert res["central_charge_L200"] == pytest.approx(0.5, abs=0.02)
+    assert "Calabrese-Cardy" in capsys.readouterr().out
