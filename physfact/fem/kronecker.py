@@ -110,6 +110,8 @@ class KroneckerOperator:
             index = np.asarray(index, dtype=np.int64)
             if index.shape != (n,) or np.any(np.bincount(index, minlength=n) != 1):
                 raise InputError(f"index must be a permutation of 0..{n - 1}")
+            if np.array_equal(index, np.arange(n)):
+                index = None  # the numbering is already station-major
         self.index = index
         self.singular_values = None if singular_values is None else np.asarray(singular_values)
         self.discarded = float(discarded)
@@ -214,8 +216,10 @@ class KroneckerOperator:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of all factors (sparse: data + indices + indptr)."""
-        return sum(_nbytes(A) + _nbytes(B) for A, B in self.terms) + (0 if self.index is None else self.index.nbytes)
+        """Bytes of all factors (sparse: data + indices + indptr). The DOF permutation ``index``
+        (n integers; None when the numbering is already station-major, as for Q1 meshes) is a
+        property of the numbering, not of K, and is not counted."""
+        return sum(_nbytes(A) + _nbytes(B) for A, B in self.terms)
 
     @property
     def csr_nbytes_estimate(self) -> int:

@@ -85,10 +85,11 @@ class SeparableFactors:
 def separable_factors(func, qpoints: list) -> SeparableFactors:
     """Test E for separability on the Gauss grid ``qpoints`` (one (n_el, 3) array per direction).
 
-    Uses the rank-one truncated SVD of successive unfoldings (a TT-SVD with ranks 1), via the
-    shared :func:`physfact.lowrank.truncated_svd`.
+    Uses the rank-one SVD of successive unfoldings (a TT-SVD with ranks 1): the shared
+    :func:`physfact.lowrank.truncated_svd` for small unfoldings, the shared randomized SVD (fixed
+    seed, 10 oversampling columns, 2 power iterations) for large ones.
     """
-    from physfact.lowrank import Truncation, truncated_svd
+    from physfact.lowrank import Truncation, randomized_svd, truncated_svd
 
     grids = [q.ravel() for q in qpoints]
     mesh = np.meshgrid(*grids, indexing="ij")
@@ -98,7 +99,10 @@ def separable_factors(func, qpoints: list) -> SeparableFactors:
     rest = C
     for d in range(len(grids) - 1):
         mat = rest.reshape(grids[d].size, -1)
-        svd = truncated_svd(mat, Truncation(rank=1))
+        if min(mat.shape) <= 200:
+            svd = truncated_svd(mat, Truncation(rank=1))
+        else:
+            svd = randomized_svd(mat, 1, seed=0)
         u = svd.U[:, 0] * svd.s[0]
         v = svd.Vt[0]
         if v.sum() < 0:
