@@ -223,8 +223,9 @@ class KroneckerOperator:
 
     @property
     def csr_nbytes_estimate(self) -> int:
-        """CSR bytes of the assembled matrix: measured when known, else nnz estimated as
-        nnz(union pattern of A) * nnz(union pattern of B) (exact for Q1/Hex1 stencils)."""
+        """CSR bytes of the assembled matrix: measured when known, else with nnz estimated as
+        nnz(union pattern of the A_r) * nnz(union pattern of the B_r) -- an upper bound on the
+        exact non-zeros, below what scikit-fem stores (it keeps entries that cancel to ~1e-17)."""
         if self.reference_nbytes is not None:
             return int(self.reference_nbytes)
         pa = sum(abs(sp.csr_matrix(A)).astype(bool).astype(np.int8) for A, _ in self.terms)
