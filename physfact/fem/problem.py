@@ -118,6 +118,8 @@ class SolveResult:
         Wall-clock time of the solve (setup included where the solver builds its own factor).
     history : tuple of float
         Largest relative residual per iteration (PCG), empty for direct solves.
+    method : str
+        Which solver produced it ("fdm", "pcg-beam", "sweep-pcg"), set by :func:`physfact.fem.solve`.
     """
 
     x: np.ndarray
@@ -125,9 +127,11 @@ class SolveResult:
     residual: object
     seconds: float
     history: tuple = ()
+    method: str = ""
 
     def __repr__(self):
         res = float(np.max(self.residual))
         shape = self.x.shape
+        how = f", method={self.method!r}" if self.method else ""
         return (f"SolveResult(x.shape={shape}, iterations={self.iterations}, residual={res:.3e}, "
-                f"seconds={self.seconds:.4f})")
+                f"seconds={self.seconds:.4f}{how})")
