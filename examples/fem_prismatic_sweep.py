@@ -19,7 +19,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     from physfact.fem import KroneckerOperator, KroneckerRankWarning, prismatic_beam, sweep_factor, sweep_solve
     from physfact.fem import woodbury_update
 
-    ny = 3 if small else 6
+    ny = 2 if small else 6
     rng = np.random.default_rng(0)
     section_field = rng.uniform(0.5, 2.0, size=(8, 8))
     cell_field = rng.uniform(0.5, 2.0, size=(32, 8, 8))

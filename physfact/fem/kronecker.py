@@ -47,9 +47,24 @@ def csr_nbytes(K) -> int:
 
 def _nbytes(M) -> int:
     if sp.issparse(M):
+        if M.format == "dia":
+            return int(M.data.nbytes + M.offsets.nbytes)
         M = M.tocsr()
         return int(M.data.nbytes + M.indices.nbytes + M.indptr.nbytes)
     return int(np.asarray(M).nbytes)
+
+
+def compact_factor(M):
+    """Store a sparse factor in the cheaper of DIA (banded: one array per diagonal, no indices)
+    and CSR format; 1-D FE matrices and structured section matrices are banded."""
+    M = sp.csr_matrix(M, copy=True)  # a copy: eliminate_zeros works in place on shared arrays
+    M.eliminate_zeros()
+    n = M.shape[0]
+    C = M.tocoo()
+    offsets = np.unique(C.col.astype(np.int64) - C.row) if C.nnz else np.zeros(1, dtype=np.int64)
+    dia_bytes = offsets.size * n * 8 + offsets.size * 4
+    csr_bytes = M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
+    return M.todia() if dia_bytes < csr_bytes else M
 
 
 def _inner(X, Y) -> float:
@@ -98,7 +113,7 @@ class KroneckerOperator:
                 raise InputError(f"term {k} must be a pair (A, B)")
             A = as_matrix(t[0], f"A_{k}", square=True)
             B = as_matrix(t[1], f"B_{k}", square=True)
-            clean.append((sp.csr_matrix(A) if sp.issparse(A) else A, sp.csr_matrix(B) if sp.issparse(B) else B))
+            clean.append((compact_factor(A) if sp.issparse(A) else A, compact_factor(B) if sp.issparse(B) else B))
         na, nb = clean[0][0].shape[0], clean[0][1].shape[0]
         for k, (A, B) in enumerate(clean):
             if A.shape != (na, na) or B.shape != (nb, nb):
@@ -216,7 +231,8 @@ class KroneckerOperator:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of all factors (sparse: data + indices + indptr). The DOF permutation ``index``
+        """Bytes of all factors as stored (banded factors in DIA format: the diagonals only; others
+        CSR: data + indices + indptr). The DOF permutation ``index``
         (n integers; None when the numbering is already station-major, as for Q1 meshes) is a
         property of the numbering, not of K, and is not counted."""
         return sum(_nbytes(A) + _nbytes(B) for A, B in self.terms)

@@ -21,8 +21,9 @@ class FEProblem:
     K : scipy.sparse.csr_matrix or None
         Stiffness matrix (None when built with ``assemble=False``; the Kronecker form is then the
         only representation).
-    M : scipy.sparse.csr_matrix
-        Consistent mass matrix (unit density / unit capacity).
+    M : scipy.sparse.csr_matrix or None
+        Consistent mass matrix (unit density / unit capacity); None with ``assemble=False`` (its
+        Kronecker form is ``mass_terms``).
     f : ndarray, shape (n,)
         Load vector (end traction for beams, unit source for Poisson).
     coords : ndarray, shape (n, dim)

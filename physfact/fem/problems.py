@@ -149,8 +149,10 @@ def _build(kind, nodes, material, element, E, nu, load, assemble, clamp_end, par
         Msec = sp.kron(Msec, sp.identity(ncomp), format="csr")
     perm = sp.csr_matrix((np.ones(free.size), (np.arange(free.size), kidx)), shape=(free.size, free.size))
     mass_terms = ((Ms[0][station_free][:, station_free].tocsr(), Msec[sec_ids][:, sec_ids].tocsr()),)
-    Mk = sp.kron(*mass_terms[0], format="csr")
-    M = (perm @ Mk @ perm.T).tocsr()
+    M = None
+    if assemble:
+        Mk = sp.kron(*mass_terms[0], format="csr")
+        M = (perm @ Mk @ perm.T).tocsr()
     wsec = onedim.load_vector(nodes[1])
     for d in range(2, dim):
         wsec = np.kron(wsec, onedim.load_vector(nodes[d]))
