@@ -64,4 +64,4 @@ def test_demo_part(capsys):
     assert r["kronecker_rank"] == 4 and r["blackbox_rank"] == 4
     assert r["pcg_error"] < 1e-8 and r["fdm_error"] < 1e-10
     assert abs(r["tip_deflection"] / r["timoshenko"] - 1) < 0.02
-    assert r["seconds"] < 10
+    assert r["seconds"] < 30   # ~1 s of CPU; wall time on a loaded shared machine varies
