@@ -64,6 +64,15 @@ def section_rigid_modes(problem) -> np.ndarray:
     return Phi / np.linalg.norm(Phi, axis=0)
 
 
+def _section_map(X, M):
+    """Y[i, m, k] = sum_s X[i, s, k] M[s, m] as one GEMM (einsum would not use BLAS here)."""
+    na, nb, k = X.shape
+    if k == 1:
+        return (X[:, :, 0] @ M)[:, :, None]
+    Y = np.ascontiguousarray(X.transpose(0, 2, 1)).reshape(na * k, nb) @ M
+    return Y.reshape(na, k, M.shape[1]).transpose(0, 2, 1)
+
+
 class BeamPreconditioner:
     """Two-level preconditioner: component-wise Kronecker FDM + rigid-section (beam) coarse space.
 
@@ -112,7 +121,7 @@ class BeamPreconditioner:
             else:
                 kt = problem.kron_terms
                 self._KP = None
-                self._kron_KP = [(A.tocsr(), B @ self.Phi) for A, B in kt]
+                self._kron_KP = [(A.tocsr(), np.asarray(B @ self.Phi)) for A, B in kt]
                 Kc = sum(sp.kron(A, self.Phi.T @ B @ self.Phi, format="csr") for A, B in kt)
             Kc = sp.csr_matrix(Kc)
             bw = _bandwidth(Kc)
@@ -152,12 +161,12 @@ class BeamPreconditioner:
         """P^T r for r (n, k) in problem order -> (na * nm, k)."""
         k = r.shape[1]
         R = self._to_kron(r).reshape(self.na, self.nb, k)
-        return np.einsum("isk,sm->imk", R, self.Phi).reshape(self.na * self.nm, k)
+        return np.ascontiguousarray(_section_map(R, self.Phi)).reshape(self.na * self.nm, k)
 
     def _prolong(self, u):
         k = u.shape[1]
         U = u.reshape(self.na, self.nm, k)
-        return self._from_kron(np.einsum("imk,sm->isk", U, self.Phi).reshape(self.na * self.nb, k))
+        return self._from_kron(np.ascontiguousarray(_section_map(U, self.Phi.T)).reshape(self.na * self.nb, k))
 
     def _KP_apply(self, u):
         """K P u in problem order."""
@@ -167,7 +176,7 @@ class BeamPreconditioner:
         U = u.reshape(self.na, self.nm, k)
         Y = np.zeros((self.na, self.nb, k))
         for A, BPhi in self._kron_KP:
-            T = np.einsum("imk,sm->isk", U, BPhi).reshape(self.na, self.nb * k)
+            T = np.ascontiguousarray(_section_map(U, BPhi.T)).reshape(self.na, self.nb * k)
             Y += (A @ T).reshape(self.na, self.nb, k)
         return self._from_kron(Y.reshape(self.na * self.nb, k))
 
@@ -180,7 +189,7 @@ class BeamPreconditioner:
         out = np.zeros((self.na, self.nm, k))
         for A, BPhi in self._kron_KP:
             T = (A.T @ W.reshape(self.na, self.nb * k)).reshape(self.na, self.nb, k)
-            out += np.einsum("isk,sm->imk", T, BPhi)
+            out += _section_map(T, BPhi)
         return out.reshape(self.na * self.nm, k)
 
     def _coarse_solve(self, g):
