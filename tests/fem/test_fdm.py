@@ -89,3 +89,18 @@ def test_fdm_detects_indefinite_sum():
     M = KroneckerOperator.from_problem(p, which="M")
     with pytest.raises(SingularMatrixError):
         FDMFactor(K + (-1e4) * M)   # shifted far past the smallest eigenvalue
+
+
+def test_sine_transform_path_equals_dense_path():
+    p = poisson_strip(length=6.0, ny=12)
+    op = KroneckerOperator.from_problem(p)
+    sine, dense = FDMFactor(op, transform="sine"), FDMFactor(op, transform="dense")
+    assert sine.transform == "sine" and dense.transform == "dense"
+    assert np.allclose(np.sort(sine.eigenvalues), dense.eigenvalues, rtol=1e-12)
+    B = np.random.default_rng(0).standard_normal((p.n, 2))
+    ref = splu(p.K.tocsc()).solve(B)
+    assert relerr(sine.solve(B), ref) < 1e-12 and relerr(dense.solve(B), ref) < 1e-12
+    assert sine.nbytes < dense.nbytes
+    graded = poisson_square(8, material="graded")
+    with pytest.raises(InputError, match="Toeplitz"):
+        FDMFactor(KroneckerOperator.from_problem(graded), transform="sine")
