@@ -11,10 +11,12 @@ form assembled by scipy.sparse.kron, equal to scikit-fem's K to rounding, see te
     physfact PCG (component FDM + beam coarse space, Kronecker products) vs splu (same ordering)
     vs pyamg smoothed aggregation with the 3 rigid-body modes as near-null space, CG-accelerated.
 All iterative solvers stop at relative residual 1e-8. Times are the solver's own factor+solve
-(setup+iterations) measured inside the child; "total" adds building the inputs. Memory: "factor"
+(setup+iterations) measured inside the child, the best of up to 5 repetitions within a 2 s budget
+(same rule for every solver; runs over 2 s are timed once); "total" is the child's whole call. Memory: "factor"
 is the solver's stored data (FDM: eigenvectors + banded Cholesky factors; splu: L and U in CSC;
-PCG: preconditioner; pyamg: hierarchy), "peak+" the child's peak resident memory above its
-resident memory just before the solver started (the peak is reset there via /proc/self/clear_refs).
+PCG: preconditioner; pyamg: hierarchy), "peak_extra" the child's peak resident memory above its
+resident memory just before the solver started (the peak is reset there via /proc/self/clear_refs;
+a lower bound, since freed heap pages from building the inputs are reused).
 One BLAS thread per child (benchmarks/_harness.py).
 """
 from __future__ import annotations
@@ -57,6 +59,21 @@ def _peak_mib() -> float:
     return float("nan")
 
 
+def _best(run, budget_s: float = 2.0, max_reps: int = 5):
+    """Call ``run()`` repeatedly (at most ``max_reps`` times, until ``budget_s`` is spent) and return
+    its last result with the smallest wall time: the machine is shared, so single timings of short
+    runs are noisy. Every solver gets the same rule."""
+    best, out, spent = float("inf"), None, 0.0
+    for _ in range(max_reps):
+        t0 = time.perf_counter()
+        out = run()
+        dt = time.perf_counter() - t0
+        best, spent = min(best, dt), spent + dt
+        if spent > budget_s:
+            break
+    return out, best
+
+
 def _strip(ny):
     from physfact.fem import KroneckerOperator, poisson_strip
 
@@ -84,11 +101,13 @@ def poisson_fdm(ny: int, out: str) -> dict:
 
     p, op = _strip(ny)
     rss0 = _reset_peak()
-    t0 = time.perf_counter()
-    fac = FDMFactor(op)
-    x = fac.solve(p.f)
-    x = x + fac.solve(p.f - op @ x)        # one step of iterative refinement
-    t = time.perf_counter() - t0
+
+    def run():
+        fac = FDMFactor(op)
+        x = fac.solve(p.f)
+        return fac, x + fac.solve(p.f - op @ x)        # one step of iterative refinement
+
+    (fac, x), t = _best(run)
     return _finish(out, x, op, p.f, t, rss0, fac.nbytes, dict(kron_mib=op.nbytes / 2**20,
                                                                csr_mib=op.csr_nbytes_estimate / 2**20))
 
@@ -96,10 +115,13 @@ def poisson_fdm(ny: int, out: str) -> dict:
 def _splu(K, b):
     from scipy.sparse.linalg import splu
 
-    t0 = time.perf_counter()
-    lu = splu(K.tocsc(), permc_spec=SPLU_ORDERING)
-    x = lu.solve(b)
-    t = time.perf_counter() - t0
+    K = K.tocsc()
+
+    def run():
+        lu = splu(K, permc_spec=SPLU_ORDERING)
+        return lu, lu.solve(b)
+
+    (lu, x), t = _best(run)
     # L and U in CSC: 8-byte values + 4-byte row indices + column pointers
     nbytes = 12 * (lu.L.nnz + lu.U.nnz) + 8 * (K.shape[0] + 1)
     return x, t, nbytes
@@ -119,10 +141,12 @@ def cantilever_pcg(ny: int, out: str) -> dict:
 
     p, op = _beam(ny)
     rss0 = _reset_peak()
-    t0 = time.perf_counter()
-    M = BeamPreconditioner(p)
-    res = pcg_solve(p, tol=1e-8, operator=op, preconditioner=M)
-    t = time.perf_counter() - t0
+
+    def run():
+        M = BeamPreconditioner(p)
+        return M, pcg_solve(p, tol=1e-8, operator=op, preconditioner=M)
+
+    (M, res), t = _best(run)
     pre = sum(fac.nbytes for _, fac in M.blocks) + M._coarse_chol.nbytes + M.Phi.nbytes
     return _finish(out, res.x, op, p.f, t, rss0, pre, dict(iterations=res.iterations, kron_mib=op.nbytes / 2**20,
                                                           csr_mib=op.csr_nbytes_estimate / 2**20))
@@ -156,11 +180,15 @@ def cantilever_pyamg(ny: int, out: str) -> dict:
     np.random.seed(0)
     A = sp.bsr_matrix(K, blocksize=(2, 2))
     rss0 = _reset_peak()
-    t0 = time.perf_counter()
-    ml = pyamg.smoothed_aggregation_solver(A, B=B, symmetry="symmetric")
-    residuals = []
-    x = ml.solve(p.f, tol=1e-8, accel="cg", maxiter=1000, residuals=residuals)
-    t = time.perf_counter() - t0
+
+    def run():
+        np.random.seed(0)
+        ml = pyamg.smoothed_aggregation_solver(A, B=B, symmetry="symmetric")
+        residuals = []
+        x = ml.solve(p.f, tol=1e-8, accel="cg", maxiter=1000, residuals=residuals)
+        return ml, x, residuals
+
+    (ml, x, residuals), t = _best(run)
     nbytes = sum(lv.A.data.nbytes + lv.A.indices.nbytes for lv in ml.levels) + \
         sum(lv.P.data.nbytes + lv.P.indices.nbytes for lv in ml.levels[:-1])
     return _finish(out, x, op, p.f, t, rss0, nbytes, dict(iterations=len(residuals) - 1))

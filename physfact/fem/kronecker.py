@@ -145,7 +145,11 @@ class KroneckerOperator:
         black-box :meth:`from_matrix` on the assembled K with ``rule`` (default rtol 1e-10).
         """
         if which == "M":
-            return cls(problem.mass_terms, index=problem.kron_index, method="1-D assembly")
+            if problem.mass_terms is not None:
+                return cls(problem.mass_terms, index=problem.kron_index, method="1-D assembly")
+            if problem.M is None:
+                raise InputError("the problem has neither a Kronecker mass form nor an assembled M")
+            return cls.from_matrix(problem.M, problem, rule=rule)
         if which != "K":
             raise InputError(f"which must be 'K' or 'M', got {which!r}")
         if problem.kron_terms is not None:

@@ -46,8 +46,9 @@ class FEProblem:
     surrogate_terms : tuple of (A, B) or None
         Kronecker terms of the best separable (rank-one) fit of the material; equals ``kron_terms``
         for separable materials. Used to build preconditioners.
-    mass_terms : tuple of (A, B)
-        The single Kronecker term of M (``M_axis (x) M_section``).
+    mass_terms : tuple of (A, B) or None
+        The single Kronecker term of M (``M_axis (x) M_section``); None for P1 triangles (their M
+        is assembled by scikit-fem).
     params : dict
         Geometry and material constants (length, height, nx, ny, E, nu, load, ...).
     mesh : skfem.Mesh or None

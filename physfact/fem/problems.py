@@ -61,6 +61,19 @@ def _mesh(element, nodes):
     return skfem.MeshTri.init_tensor(*nodes), skfem.ElementTriP1()
 
 
+def _assemble_mass(mesh, elem, ncomp):
+    """Unit-density mass matrix assembled by scikit-fem (used for P1, which has no 1-D form)."""
+    import skfem
+
+    basis = skfem.Basis(mesh, skfem.ElementVector(elem) if ncomp > 1 else elem, intorder=4)
+
+    @skfem.BilinearForm
+    def mass(u, v, w):
+        return sum(u[c] * v[c] for c in range(ncomp)) if ncomp > 1 else u * v
+
+    return skfem.asm(mass, basis).tocsr()
+
+
 def _assemble(mesh, elem, kind, coef, lam, mu, ncomp):
     import skfem
     from skfem.helpers import ddot, dot, grad, sym_grad, trace
@@ -150,7 +163,11 @@ def _build(kind, nodes, material, element, E, nu, load, assemble, clamp_end, par
     perm = sp.csr_matrix((np.ones(free.size), (np.arange(free.size), kidx)), shape=(free.size, free.size))
     mass_terms = ((Ms[0][station_free][:, station_free].tocsr(), Msec[sec_ids][:, sec_ids].tocsr()),)
     M = None
-    if assemble:
+    if not tensor_element:   # P1 triangles: the Q1 tensor mass does not apply
+        mass_terms = None
+        if assemble:
+            M = _assemble_mass(mesh, elem, ncomp)[free][:, free].tocsr()
+    elif assemble:
         Mk = sp.kron(*mass_terms[0], format="csr")
         M = (perm @ Mk @ perm.T).tocsr()
     wsec = onedim.load_vector(nodes[1])

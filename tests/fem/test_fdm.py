@@ -104,3 +104,14 @@ def test_sine_transform_path_equals_dense_path():
     graded = poisson_square(8, material="graded")
     with pytest.raises(InputError, match="Toeplitz"):
         FDMFactor(KroneckerOperator.from_problem(graded), transform="sine")
+
+
+def test_p1_mass_through_black_box_and_a_three_term_heat_operator():
+    p = poisson_strip(length=4.0, ny=4, element="P1")
+    K = KroneckerOperator.from_problem(p)
+    M = KroneckerOperator.from_problem(p, which="M")
+    assert M.method == "rearrangement" and M.relative_error(p.M) < 1e-12
+    # the P1 mass and stiffness share no factor: M + dt K has three terms, beyond FDM
+    assert (M + 0.1 * K).recompress().rank == 3
+    with pytest.raises(InputError, match="two-term"):
+        fdm_solve(M + 0.1 * K, p.f)

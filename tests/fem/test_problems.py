@@ -139,3 +139,17 @@ def test_p1_element_has_no_one_dimensional_terms():
 def test_bad_problem_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         cantilever(**{"length": 4.0, "ny": 2, **kwargs})
+
+
+def test_p1_mass_matrix_is_scikit_fem_s():
+    import skfem
+
+    p = poisson_strip(length=3.0, ny=3, element="P1")
+    basis = skfem.Basis(p.mesh, skfem.ElementTriP1())
+
+    @skfem.BilinearForm
+    def mass(u, v, w):
+        return u * v
+
+    M = skfem.asm(mass, basis).tocsr()[p.free_dofs][:, p.free_dofs]
+    assert p.mass_terms is None and rel(p.M, M) < 1e-13
