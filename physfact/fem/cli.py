@@ -57,7 +57,10 @@ def run_beam(args, console) -> dict:
     if args.tol is None or not (0 < args.tol < 1):
         raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
     ny = args.ny
-    nx = args.nx if args.nx is not None else max(1, int(round(ny * args.length / args.height))) if args.height > 0 else 1
+    if args.nx is not None:
+        nx = args.nx
+    else:  # square elements (cantilever() validates the dimensions)
+        nx = max(1, int(round(ny * args.length / args.height))) if args.height > 0 else 1
     n_est = 2 * nx * (ny + 1)
     assemble = not args.no_assemble and (n_est <= ASSEMBLE_LIMIT or args.material not in ("constant", "graded", "layered")
                                          or args.element != "Q1")

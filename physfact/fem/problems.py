@@ -188,13 +188,10 @@ def _build(kind, nodes, material, element, E, nu, load, assemble, clamp_end, par
 
     K = None
     if assemble:
-        coef = (lambda *x: E * func(*x)) if kind == "elasticity" else (lambda *x: E * func(*x))
-        Kfull = _assemble(mesh, elem, kind, coef, lam / E if kind == "elasticity" else 0.0,
-                          mu / E if kind == "elasticity" else 0.0, ncomp)
+        # lam, mu already carry E; the form multiplies by the material function only
+        unit = (lam / E, mu / E) if kind == "elasticity" else (0.0, 0.0)
+        Kfull = _assemble(mesh, elem, kind, lambda *x: E * func(*x), unit[0], unit[1], ncomp)
         K = Kfull[free][:, free].tocsr()
-    if kind == "poisson" and E != 1.0:
-        surrogate = tuple((E * A, B) for A, B in surrogate) if surrogate else None
-        exact = surrogate if exact is not None else None
     coords = p[:, dof_node[free]].T.copy()
     params = dict(params, E=E, nu=nu if kind == "elasticity" else None, load=load, lam=lam, mu=mu,
                   material_residual=fit.residual)

@@ -26,6 +26,13 @@ def test_cantilever_kronecker_terms_equal_skfem(material):
     assert rel(kron_assembled(p), p.K) < 1e-12
 
 
+def test_modulus_and_poisson_ratio_scale_consistently():
+    p = cantilever(length=6.0, ny=3, E=210.0, nu=0.25, material="graded")
+    assert rel(kron_assembled(p), p.K) < 1e-12
+    q = cantilever(length=6.0, ny=3, E=1.0, nu=0.25, material="graded")
+    assert rel(p.K, 210.0 * q.K) < 1e-13
+
+
 def test_separable_callable_is_detected_and_exact():
     p = cantilever(length=6.0, ny=3, material=lambda x, y: (1 + x) * np.exp(y))
     assert p.separable and len(p.kron_terms) == 4
