@@ -1,5 +1,4 @@
 """KroneckerOperator: assembly-free vs black-box (Van Loan--Pitsianis), products, errors."""
-import warnings
 
 import numpy as np
 import pytest
