@@ -1,0 +1,200 @@
+"""``physfact fem``: Kronecker compression and fast solvers for beams and Poisson strips."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from physfact.errors import InputError
+
+ASSEMBLE_LIMIT = 300_000  # DOFs above which a separable problem is not assembled by scikit-fem
+
+
+def register(sub, common):
+    p = sub.add_parser("fem", parents=[common], help="Kronecker compression of FE stiffness matrices and fast solvers")
+    fsub = p.add_subparsers(dest="fem_command", metavar="PROBLEM", required=True)
+
+    b = fsub.add_parser("beam", parents=[common], help="plane-stress cantilever: Kronecker rank, storage, PCG solve")
+    b.add_argument("--length", type=float, default=20.0, help="beam length (default 20)")
+    b.add_argument("--height", type=float, default=1.0, help="beam height (default 1)")
+    b.add_argument("--ny", type=int, default=16, help="elements across the height (default 16)")
+    b.add_argument("--nx", type=int, default=None, help="elements along the beam (default: square elements)")
+    b.add_argument("--element", choices=["Q1", "P1"], default="Q1")
+    b.add_argument("--material", default="constant", help="constant | graded | layered | smooth (default constant)")
+    b.add_argument("--tol", type=float, default=1e-8,
+                   help="relative tolerance of the Kronecker fit (rearrangement SVD) and of PCG (default 1e-8)")
+    b.add_argument("--solve", action="store_true", help="solve K u = f by PCG (component FDM + beam coarse space)")
+    b.add_argument("--no-assemble", action="store_true",
+                   help="skip scikit-fem assembly (separable Q1 only; automatic above 300k DOFs)")
+    b.set_defaults(handler=run_beam)
+
+    q = fsub.add_parser("poisson", parents=[common], help="Poisson strip: fast-diagonalisation solve")
+    q.add_argument("--length", type=float, default=20.0)
+    q.add_argument("--height", type=float, default=1.0)
+    q.add_argument("--ny", type=int, default=32)
+    q.add_argument("--nx", type=int, default=None)
+    q.add_argument("--material", default="constant", help="constant | graded | layered (separable)")
+    q.add_argument("--compare", action="store_true", help="also solve with scipy splu and report the difference")
+    q.set_defaults(handler=run_poisson)
+
+
+def _timoshenko_tip(prob):
+    P, L, H, E, nu = (prob.params[k] for k in ("load", "length", "height", "E", "nu"))
+    G = E / (2 * (1 + nu))
+    return P * L**3 / (3 * E * H**3 / 12) + P * L / (5 / 6 * G * H)
+
+
+def _tip_deflection(prob, u):
+    tip = np.isclose(prob.coords[:, 0], prob.params["length"]) & (prob.section % 2 == 1)
+    return float(-u[tip].mean())
+
+
+def run_beam(args, console) -> dict:
+    from physfact.fem import KroneckerOperator, cantilever
+    from physfact.fem.pcg import pcg_solve
+    from physfact.lowrank import Truncation
+
+    if args.tol is None or not (0 < args.tol < 1):
+        raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
+    ny = args.ny
+    if args.nx is not None:
+        nx = args.nx
+    else:  # square elements (cantilever() validates the dimensions)
+        nx = max(1, int(round(ny * args.length / args.height))) if args.height > 0 else 1
+    n_est = 2 * nx * (ny + 1)
+    assemble = not args.no_assemble and (n_est <= ASSEMBLE_LIMIT or args.material not in ("constant", "graded", "layered")
+                                         or args.element != "Q1")
+    console.info(f"building the {args.length:g} x {args.height:g} cantilever ({n_est} DOFs"
+                 f"{', scikit-fem assembly' if assemble else ', no assembly'}) ...")
+    t0 = time.perf_counter()
+    prob = cantilever(length=args.length, height=args.height, ny=ny, nx=args.nx, element=args.element,
+                      material=args.material, assemble=assemble)
+    t_build = time.perf_counter() - t0
+    out = {"n": prob.n, "stations": prob.n_stations, "section": prob.n_section, "material": prob.material,
+           "element": prob.element, "separable": prob.separable, "build_seconds": t_build}
+    t0 = time.perf_counter()
+    op = KroneckerOperator.from_problem(prob, rule=Truncation(rtol=args.tol))
+    out.update(kronecker_rank=op.rank, kronecker_method=op.method, kronecker_seconds=time.perf_counter() - t0,
+               kronecker_bytes=op.nbytes, csr_bytes=op.csr_nbytes_estimate, storage_ratio=op.compression_ratio)
+    svals, bb_rank = None, None
+    if prob.K is not None:
+        import warnings
+
+        from physfact.fem.kronecker import KroneckerRankWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", KroneckerRankWarning)
+            bb = op if op.method == "rearrangement" else KroneckerOperator.from_matrix(prob.K, prob, rule=Truncation(rtol=args.tol))
+        for w in caught:
+            console.info(f"warning: {w.message}")
+        svals, bb_rank = bb.singular_values, bb.rank
+        out.update(blackbox_rank=bb.rank, blackbox_relative_error=bb.relative_error(prob.K),
+                   kronecker_pays=bb.pays, singular_values=svals[: min(12, svals.size)])
+        if op is not bb:
+            out["kronecker_relative_error"] = op.relative_error(prob.K)
+    console.print(f"cantilever {args.length:g} x {args.height:g}, {prob.element}, material {prob.material}: "
+                  f"n = {prob.n} ({prob.n_stations} stations x {prob.n_section} section DOFs)")
+    console.print(f"  Kronecker rank {op.rank} ({op.method}); storage {op.nbytes / 1024:.1f} KiB vs CSR "
+                  f"{op.csr_nbytes_estimate / 1024**2:.2f} MiB: {op.compression_ratio:.0f}x smaller")
+    if bb_rank is not None:
+        console.print(f"  black-box rearrangement (rtol {args.tol:g}): rank {bb_rank}, relative error "
+                      f"{out['blackbox_relative_error']:.2e}")
+    u = None
+    if args.solve:
+        console.info("solving by PCG ...")
+        res = pcg_solve(prob, tol=args.tol)
+        u = res.x
+        tip = _tip_deflection(prob, u)
+        out.update(solve_seconds=res.seconds, iterations=res.iterations, residual=float(res.residual),
+                   tip_deflection=tip, timoshenko_tip_deflection=_timoshenko_tip(prob))
+        console.print(f"  PCG: {res.iterations} iterations, {res.seconds:.3f} s, relative residual {float(res.residual):.2e}")
+        console.print(f"  tip deflection {tip:.6g} (Timoshenko beam theory {out['timoshenko_tip_deflection']:.6g})")
+    if args.plot:
+        from physfact.fem.plots import plot_beam
+
+        if u is None:
+            from physfact.fem.pcg import pcg_solve
+
+            u = pcg_solve(prob, tol=1e-8).x
+        plot_beam(prob, u, args.plot, singular_values=svals, rank=bb_rank)
+        console.print(f"  plot: {args.plot}")
+        out["plot"] = str(args.plot)
+    if args.out:
+        _save(args.out, out, prob, u)
+    return out
+
+
+def run_poisson(args, console) -> dict:
+    from physfact.fem import KroneckerOperator, poisson_strip
+    from physfact.fem.fdm import fdm_solve
+
+    prob = poisson_strip(length=args.length, height=args.height, ny=args.ny, nx=args.nx, material=args.material,
+                         assemble=args.compare)
+    op = KroneckerOperator.from_problem(prob)
+    res = fdm_solve(op, prob.f)
+    out = {"n": prob.n, "kronecker_rank": op.rank, "storage_ratio": op.compression_ratio,
+           "fdm_seconds": res.seconds, "residual": float(res.residual), "u_max": float(res.x.max())}
+    console.print(f"Poisson strip {args.length:g} x {args.height:g}, n = {prob.n}: Kronecker rank {op.rank}, "
+                  f"storage {op.compression_ratio:.0f}x smaller than CSR")
+    console.print(f"  fast diagonalisation: {res.seconds:.3f} s, relative residual {float(res.residual):.2e}, "
+                  f"max u = {res.x.max():.6g}")
+    if args.compare:
+        from scipy.sparse.linalg import splu
+
+        t0 = time.perf_counter()
+        ref = splu(prob.K.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(prob.f)
+        t = time.perf_counter() - t0
+        err = float(np.linalg.norm(res.x - ref) / np.linalg.norm(ref))
+        out.update(splu_seconds=t, relative_difference=err)
+        console.print(f"  scipy splu (MMD_AT_PLUS_A): {t:.3f} s; relative difference {err:.2e}")
+    if args.plot:
+        from physfact.fem.plots import plot_beam
+
+        plot_beam(prob, res.x, args.plot, title="Poisson strip: u")
+        out["plot"] = str(args.plot)
+    if args.out:
+        _save(args.out, out, prob, res.x)
+    return out
+
+
+def _save(path, out, prob, u):
+    from pathlib import Path
+
+    from physfact.io import save_arrays, write_json
+
+    if Path(path).suffix.lower() == ".json":
+        write_json(path, out)
+    else:
+        arrays = {"coords": prob.coords, "station": prob.station, "section": prob.section}
+        if u is not None:
+            arrays["u"] = u
+        scalars = {k: v for k, v in out.items() if isinstance(v, (int, float, str, bool))}
+        save_arrays(path, "physfact.fem", attrs=scalars, **arrays)
+
+
+def demo(console, args) -> dict:
+    from scipy.sparse.linalg import splu
+
+    from physfact.fem import KroneckerOperator, cantilever, poisson_strip
+    from physfact.fem.fdm import fdm_solve
+    from physfact.fem.pcg import pcg_solve
+
+    console.print("Cantilever 20 x 1, Q1, 8 elements across (plane stress, clamped at x = 0):")
+    prob = cantilever(length=20.0, height=1.0, ny=8)
+    op = KroneckerOperator.from_problem(prob)
+    bb = KroneckerOperator.from_matrix(prob.K, prob)
+    console.print(f"  n = {prob.n}; K = sum of {op.rank} Kronecker products (error vs scikit-fem "
+                  f"{op.relative_error(prob.K):.1e}); black-box rearrangement finds rank {bb.rank}")
+    res = pcg_solve(prob, tol=1e-10)
+    ref = splu(prob.K.tocsc()).solve(prob.f)
+    err = float(np.linalg.norm(res.x - ref) / np.linalg.norm(ref))
+    tip, timo = _tip_deflection(prob, res.x), _timoshenko_tip(prob)
+    console.print(f"  PCG (component FDM + beam coarse space): {res.iterations} iterations, error vs splu {err:.1e}")
+    console.print(f"  tip deflection {tip:.1f} vs Timoshenko {timo:.1f} ({100 * (tip / timo - 1):+.2f}%)")
+    strip = poisson_strip(length=20.0, height=1.0, ny=16)
+    sol = fdm_solve(KroneckerOperator.from_problem(strip), strip.f)
+    ref2 = splu(strip.K.tocsc()).solve(strip.f)
+    err2 = float(np.linalg.norm(sol.x - ref2) / np.linalg.norm(ref2))
+    console.print(f"Poisson strip, n = {strip.n}: fast diagonalisation {sol.seconds * 1e3:.1f} ms, error vs splu {err2:.1e}")
+    return {"n": prob.n, "kronecker_rank": op.rank, "blackbox_rank": bb.rank, "pcg_iterations": res.iterations,
+            "pcg_error": err, "tip_deflection": tip, "timoshenko": timo, "fdm_error": err2}
