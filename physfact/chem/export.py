@@ -37,12 +37,14 @@ def interaction_operator(constant: float, one_body: np.ndarray, two_body: np.nda
 
 
 def ground_energy_openfermion(operator, n_electrons: int) -> float:
-    """Lowest eigenvalue of an OpenFermion operator in the n-electron sector (Jordan-Wigner, sparse).
-
-    Independent of PySCF: get_sparse_operator + jw_get_ground_state_at_particle_number (scipy eigsh).
+    """Lowest eigenvalue of an OpenFermion operator among n-electron states with S_z = 0 (n even)
+    or S_z = 1/2 (n odd), independent of PySCF: openfermion.get_number_preserving_sparse_operator
+    on the normal-ordered FermionOperator, then dense eigvalsh of that (small) block.
     """
-    from openfermion import get_sparse_operator, jw_get_ground_state_at_particle_number
+    from openfermion import FermionOperator, count_qubits, get_fermion_operator, get_number_preserving_sparse_operator
 
-    sparse = get_sparse_operator(operator)
-    energy, _ = jw_get_ground_state_at_particle_number(sparse, int(n_electrons))
-    return float(np.real(energy))
+    fop = operator if isinstance(operator, FermionOperator) else get_fermion_operator(operator)
+    n_qubits = count_qubits(fop)
+    n_qubits += n_qubits % 2
+    block = get_number_preserving_sparse_operator(fop, n_qubits, int(n_electrons), spin_preserving=True)
+    return float(np.linalg.eigvalsh(block.toarray())[0])

@@ -8,8 +8,8 @@ each diagonal in one orbital basis, so each is measured after one orbital rotati
 
 with n_i = n_{i alpha} + n_{i beta} the number operator of rotated orbital i,
 n_i = sum_pq R[p, i] R[q, i] E_pq for rotation R. Each rotation is also given as parallel layers of
-Givens rotations (depth N, Kivlichan et al., PRL 120 (2018) 110501), computed with OpenFermion's
-``givens_decomposition_square`` for Q = R^T (rows of Q = new orbitals in the old basis).
+nearest-neighbour Givens rotations for Q = R^T (rows of Q = new orbitals in the old basis), depth
+<= 2N - 3 (linear; cf. Kivlichan et al., PRL 120 (2018) 110501), in OpenFermion's angle convention.
 
 For comparison, :func:`pauli_groups` counts the Jordan-Wigner Pauli strings of the same
 Hamiltonian and groups them greedily into qubit-wise-commuting sets.
@@ -36,8 +36,8 @@ class MeasurementGroup:
     pair_coefficients : ndarray (N, N)
         Coefficients d_ij of n_i n_j (spin-summed), Hartree; group operator sum c_i n_i + sum d_ij n_i n_j.
     givens : tuple
-        Layers of parallel Givens rotations (i, j, theta, phi) with Q = diag(givens_phases) G_k..G_1,
-        Q = R^T (OpenFermion's convention).
+        Layers of parallel nearest-neighbour Givens rotations (i, j, theta, phi), applied in order,
+        with Q = diag(givens_phases) G_m .. G_1 and Q = R^T (OpenFermion's angle convention).
     givens_phases : ndarray (N,)
         The diagonal D (entries +-1 for a real rotation).
     """
@@ -85,13 +85,36 @@ class MeasurementGroup:
 
 
 def givens_layers(rotation: np.ndarray):
-    """(layers, phases) of Q = rotation^T via openfermion.linalg.givens_decomposition_square."""
-    from openfermion.linalg import givens_decomposition_square
+    """(layers, phases) with Q = rotation^T = diag(phases) G_m ... G_1, nearest-neighbour Givens.
 
-    layers, diag = givens_decomposition_square(np.asarray(rotation, dtype=complex).T.copy())
-    layers = tuple(tuple((int(i), int(j), float(np.real(t)), float(np.real(p))) for i, j, t, p in layer)
-                   for layer in layers)
-    return layers, np.asarray(diag)
+    Each G acts on coordinates (j, j + 1) as [[cos t, -e^{i phi} sin t], [sin t, e^{i phi} cos t]]
+    (OpenFermion's convention; phi = 0 for real rotations). Found by zeroing Q row by row from the
+    bottom with column rotations (Q G_1^T G_2^T ... = D); N(N-1)/2 rotations, scheduled greedily
+    into parallel layers of disjoint pairs: depth <= 2N - 3 (linear).
+    """
+    Q = np.array(rotation, dtype=float).T
+    n = Q.shape[0]
+    rotations = []
+    for i in range(n - 1, 0, -1):
+        for j in range(i):
+            a, b = Q[i, j], Q[i, j + 1]
+            theta = float(np.arctan2(a, b))  # zero Q[i, j] into column j + 1
+            c, s = np.cos(theta), np.sin(theta)
+            cj, cj1 = Q[:, j].copy(), Q[:, j + 1].copy()
+            Q[:, j], Q[:, j + 1] = c * cj - s * cj1, s * cj + c * cj1
+            rotations.append((j, j + 1, theta, 0.0))
+    phases = np.sign(np.diagonal(Q)).astype(float)
+    phases[phases == 0] = 1.0
+    last = np.zeros(n, dtype=int)  # last layer that touched each coordinate
+    layers: list[list] = []
+    for rot in rotations:
+        j, k = rot[0], rot[1]
+        layer = max(last[j], last[k])
+        if layer == len(layers):
+            layers.append([])
+        layers[layer].append(rot)
+        last[j] = last[k] = layer + 1
+    return tuple(tuple(layer) for layer in layers), phases
 
 
 def givens_to_matrix(layers, phases) -> np.ndarray:
