@@ -283,11 +283,11 @@ def load_double_factorization(path) -> DoubleFactorization:
                                int(attrs["spin"]))
 
 
-def _as_problem(obj):
+def _as_problem(obj, check=True):
     """(hamiltonian or None, h, eri, constant) from a MolecularHamiltonian or a bare two-body array."""
     if isinstance(obj, MolecularHamiltonian):
         return obj, obj.one_body, obj.two_body, obj.constant
-    eri = restore_two_body(obj)
+    eri = restore_two_body(obj, check=check)
     n = eri.shape[0]
     return None, np.zeros((n, n)), eri, 0.0
 
@@ -352,7 +352,7 @@ def _first_level_cholesky(V, n, rule, tol, cap, block):
 def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: int | None = None,
                      target_error: float | None = None, method: str = "auto", first_level: str = "max_residual",
                      leaf_tol: float | None = None, energy_method: str = "auto", block: int = 32,
-                     progress=None) -> DoubleFactorization:
+                     check: bool = True, progress=None) -> DoubleFactorization:
     """Double-factorize the two-electron integrals (module docstring: equations, rules, references).
 
     Parameters
@@ -380,6 +380,9 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
         Energies for ``target_error``.
     block : int
         Block size of the pivoted Cholesky.
+    check : bool
+        Verify the 8-fold symmetry of a bare two-body array (an O(N^4) pass; a
+        MolecularHamiltonian was checked when it was built). Skip only for trusted input.
 
     Returns
     -------
@@ -393,7 +396,7 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     rank = check_int(rank, "rank", minimum=1)
     leaf_tol = check_positive(leaf_tol, "leaf_tol", allow_zero=True)
     target_error = check_positive(target_error, "target_error (mHa)")
-    ham, h, eri, constant = _as_problem(hamiltonian_or_two_body)
+    ham, h, eri, constant = _as_problem(hamiltonian_or_two_body, check)
     if target_error is not None and ham is None:
         raise InputError("target_error needs a MolecularHamiltonian (one-body part and electron count), "
                          "not a bare two-body array")
