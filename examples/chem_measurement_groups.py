@@ -10,7 +10,7 @@ from physfact.chem.measurement import pauli_groups
 
 
 def main(small: bool = False, plot: str | None = None) -> dict:
-    names = ["LiH", "H2O"] if small else ["LiH", "H2O", "NH3", "N2"]
+    names = ["LiH"] if small else ["LiH", "H2O", "NH3", "N2"]
     rows = {}
     for name in names:
         H = molecular_hamiltonian(name)
