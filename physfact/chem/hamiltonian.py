@@ -180,6 +180,20 @@ def _blas_threads(n):
     return threadpool_limits(limits=n, user_api="blas")
 
 
+def few_threads(small: bool):
+    """Context: one OpenMP (PySCF) and one BLAS thread for small problems, where threads only cost."""
+    import contextlib
+
+    from pyscf import lib
+
+    if not small:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(lib.with_omp_threads(1))
+    stack.enter_context(_blas_threads(1))
+    return stack
+
+
 def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_tol=1e-12):
     """(energy, vector) of the lowest state with the given (n_alpha, n_beta), via pyscf.fci.direct_spin1.
 
@@ -189,7 +203,6 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     """
     from math import comb
 
-    from pyscf import lib
     from pyscf.fci import direct_spin1
 
     solver = direct_spin1.FCI()
@@ -197,7 +210,7 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     solver.max_cycle = 400
     solver.verbose = 0
     ndet = comb(n_orbitals, nelec[0]) * comb(n_orbitals, nelec[1])
-    with lib.with_omp_threads(1 if ndet < 100_000 else None), _blas_threads(1 if ndet < 100_000 else None):
+    with few_threads(ndet < 100_000):
         e, ci = solver.kernel(h1, eri, n_orbitals, nelec, ecore=constant, ci0=ci0)
     if not getattr(solver, "converged", True):
         raise ConvergenceError("FCI (pyscf direct_spin1) did not converge in 400 Davidson iterations")
