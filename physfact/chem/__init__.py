@@ -1,1 +1,20 @@
-"""Quantum-chemistry Hamiltonians and their double factorization (placeholder from chem-cost; chem owns this file)."""
+"""Chemistry: PySCF integrals, double factorization of the two-electron integrals, measurement
+groups, energies of the truncated Hamiltonian, OpenFermion/FCIDUMP export.
+
+Chemist index order throughout: ``two_body[p, q, r, s] = (pq|rs)`` over real spatial orbitals.
+PySCF and OpenFermion are imported only inside the functions that need them.
+"""
+from physfact.chem.double_factorization import DoubleFactorization, double_factorize, load_double_factorization
+from physfact.chem.energies import energy_errors, truncated_hamiltonian
+from physfact.chem.hamiltonian import MolecularHamiltonian, from_fcidump, molecular_hamiltonian
+from physfact.chem.integrals import check_symmetry, restore_two_body, symmetrize_two_body
+from physfact.chem.molecules import h_chain, known_molecules
+from physfact.chem.pivoted_cholesky import PivotedCholesky, pivoted_cholesky
+
+__all__ = [
+    "MolecularHamiltonian", "molecular_hamiltonian", "from_fcidump", "h_chain", "known_molecules",
+    "DoubleFactorization", "double_factorize", "load_double_factorization",
+    "energy_errors", "truncated_hamiltonian",
+    "restore_two_body", "check_symmetry", "symmetrize_two_body",
+    "pivoted_cholesky", "PivotedCholesky",
+]
