@@ -40,7 +40,7 @@ from physfact.errors import InputError
 from physfact.validation import as_array, check_int, check_positive
 
 __all__ = [
-    "CompressedDoubleFactorization", "compress_leaves", "compressed_double_factorize",
+    "CompressedDoubleFactorization", "compress", "compress_leaves", "compressed_double_factorize",
     "leaves_from_factorization", "reconstruct_two_body",
 ]
 
@@ -339,10 +339,30 @@ def _check_eri(two_body):
 
 
 def _plain_factorization(eri, n_leaves):
-    """The plain truncated DF to start from, via physfact.chem.double_factorize."""
-    from physfact.chem import double_factorize
+    """The plain truncated DF to start from, via physfact.chem.double_factorize (untruncated
+    second level: the optimiser may use every orbital of each leaf)."""
+    from physfact.chem.double_factorization import double_factorize
 
     return double_factorize(eri, rank=n_leaves)
+
+
+def compress(df, n_leaves: int | None = None, *, target_error: float | None = None,
+             error_norm: str = "frobenius", maxiter: int = 500, gtol: float = 1e-10
+             ) -> CompressedDoubleFactorization:
+    """Compress a :class:`~physfact.chem.DoubleFactorization` (``DoubleFactorization.compress``).
+
+    Starts from the factorization's own leaves and the exact ERI it carries. With neither
+    ``n_leaves`` nor ``target_error``, optimises at the factorization's L. See
+    :func:`compressed_double_factorize` for the parameters.
+    """
+    eri = getattr(df, "exact_two_body", None)
+    if eri is None:
+        raise InputError("this DoubleFactorization does not carry the exact ERI; call "
+                         "compressed_double_factorize(two_body, ..., initial=df) instead")
+    if n_leaves is None and target_error is None:
+        n_leaves = len(df.eigenvalues)
+    return compressed_double_factorize(eri, n_leaves, target_error=target_error, error_norm=error_norm,
+                                       initial=df, maxiter=maxiter, gtol=gtol)
 
 
 def compressed_double_factorize(hamiltonian_or_two_body, n_leaves: int | None = None, *,

@@ -167,9 +167,9 @@ def _exact_integrals(df):
     ham = getattr(df, "hamiltonian", None)
     if ham is not None and getattr(ham, "two_body", None) is not None:
         return np.asarray(ham.one_body), np.asarray(ham.two_body)
+    eri = getattr(df, "exact_two_body", None)
     h = getattr(df, "one_body", None)
-    eri = getattr(df, "two_body", None)
-    if h is not None and eri is not None and np.ndim(eri) == 4:
+    if eri is not None and h is not None:
         return np.asarray(h), np.asarray(eri)
     return None, None
 

@@ -162,3 +162,17 @@ def test_comparable_to_ffsim_compressed_df(h2o):
         # 0.0148 vs 0.0177 (L=8); at 200 iterations either can be ahead
         assert ours.error <= 1.25 * theirs
         assert ours.error < 0.25 * ours.initial_error
+
+
+def test_library_path_through_double_factorize():
+    from physfact.chem import double_factorize
+
+    _, _, eri = molecule_integrals(LIH)
+    plain = double_factorize(eri, method="eigh", rank=4)
+    res = compressed_double_factorize(eri, n_leaves=4, maxiter=150)   # default start: double_factorize
+    assert res.initial_error == pytest.approx(plain.two_body_error["frobenius"], rel=1e-9)
+    assert res.initial_max_error == pytest.approx(plain.two_body_error["max_abs"], rel=1e-9)
+    assert res.error < 0.5 * res.initial_error
+    via_method = plain.compress(maxiter=150)      # DoubleFactorization.compress -> compressed.compress
+    assert via_method.n_leaves == 4
+    assert via_method.error == pytest.approx(res.error, rel=1e-6)
