@@ -76,6 +76,14 @@ def run_df(args, console) -> dict:
                   f"(full: {H.n_orbitals * df.n_leaves})")
     console.print(f"  ERI error: max-abs {err['max_abs']:.3e} Ha, Frobenius {err['frobenius']:.3e} Ha")
     console.print(f"  DF one-norm lambda = {out['one_norm']:.4f} Ha (von Burg / Lee et al.)")
+    try:
+        cost = df.qubitization_cost()
+    except ImportError:  # the cost module is optional in a partial install
+        cost = None
+    if cost is not None:
+        out.update(toffolis=cost.toffolis, logical_qubits=cost.logical_qubits)
+        console.print(f"  qubitization (Lee et al. 2021 App. C, dE = {cost.dE:g} Ha): {cost.toffolis:.3e} Toffolis, "
+                      f"{cost.logical_qubits} logical qubits")
     if H.n_orbitals <= PAULI_MAX_ORBITALS or args.pauli:
         from physfact.chem.measurement import pauli_groups
 
