@@ -159,7 +159,8 @@ class PauliGrouping:
     n_qubits, n_terms : int
         Qubits (2N) and non-identity Pauli strings with |coefficient| > ``cutoff``.
     n_groups : int
-        Greedy QWC groups (strings sorted by |coefficient|, each put in the first compatible group).
+        Greedy QWC groups (strings sorted by |coefficient| rounded to 1e-10, ties by the string; each
+        put in the first compatible group).
     one_norm : float
         Sum of |coefficients| of the non-identity strings (Hartree).
     """
@@ -211,7 +212,9 @@ def pauli_groups(hamiltonian, cutoff: float = 1e-12) -> PauliGrouping:
 
     qubit_op = jordan_wigner(hamiltonian.to_openfermion())
     items = [(term, complex(c)) for term, c in qubit_op.terms.items() if term and abs(c) > cutoff]
-    items.sort(key=lambda tc: -abs(tc[1]))
+    # |coefficient| rounded to 1e-10 Ha, then the string itself: symmetry-equal coefficients tie
+    # exactly, and rounding noise must not decide the grouping (deterministic counts)
+    items.sort(key=lambda tc: (-round(abs(tc[1]), 10), tc[0]))
     terms = [t for t, _ in items]
     groups = qwc_groups(terms)
     return PauliGrouping(2 * hamiltonian.n_orbitals, len(terms), len(groups),

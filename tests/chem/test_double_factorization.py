@@ -158,3 +158,22 @@ def test_pivoted_cholesky_blocked_equals_unblocked():
     R = V - b.vectors.T @ b.vectors
     assert np.max(np.abs(R)) <= 1e-10 and b.residual_max[-1] <= 1e-10
     assert b.rank <= 30
+
+
+def test_cholesky_never_allocates_a_second_eri():
+    import tracemalloc
+
+    from physfact.chem import h_chain, molecular_hamiltonian
+
+    H = molecular_hamiltonian(h_chain(14), basis="6-31g")  # N = 28, ERI 4.9 MB
+    eri = H.two_body
+    tracemalloc.start()
+    df = double_factorize(eri, tol=1e-6, method="cholesky")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    n = eri.shape[0]
+    # the symmetry check's 1/16 blocks plus a few copies of the L x N^2 factors -- never N^4 more
+    budget = 0.25 * eri.nbytes + 6 * df.n_leaves * n * n * 8
+    assert peak < budget, f"peak {peak / 2**20:.2f} MiB vs ERI {eri.nbytes / 2**20:.1f} MiB"
+    assert peak < 0.6 * eri.nbytes
+    assert df.first_level_residual["max_diag"] <= 1e-6

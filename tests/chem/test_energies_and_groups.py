@@ -129,3 +129,22 @@ def test_ccsd_t_energy_path_labelled(mol):
     assert abs(e["exact"] - f["exact"]) < 1e-4
     assert abs(e["error_B_mha"] - f["error_B_mha"]) < 0.1
     assert abs(e["error_B_mha"]) > 1.0  # and the truncation error is resolved
+
+
+def test_target_error_ccsd_t_bisection_agrees_with_fci_scan(mol):
+    H = mol("LiH")
+    fci = double_factorize(H, target_error=1.0, method="eigh")
+    cc = double_factorize(H, target_error=1.0, method="eigh", energy_method="ccsd(t)")
+    rep = cc.energy_report
+    assert rep["method"] == "CCSD(T)" and "bisection" in rep["search"]
+    # LiH's |dE_B(L)| decreases monotonically and CCSD(T) ~ FCI here: same L
+    assert cc.n_leaves == fci.n_leaves
+    assert abs(rep["error_B_mha"]) <= 1.0
+    assert len(rep["scan"]) < fci.n_leaves  # bisection evaluated fewer L than the linear scan
+
+
+def test_target_error_unreachable_is_refused(mol):
+    from physfact.errors import InputError
+
+    with pytest.raises(InputError, match="even all"):
+        double_factorize(mol("LiH"), rank=3, target_error=1.0)
