@@ -65,7 +65,7 @@ METHODS = ("auto", "eigh", "cholesky")
 AUTO_EIGH_MAX_ORBITALS = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DoubleFactorization:
     """H = E_0 + sum_pq T_pq E_pq + 1/2 sum_l (sum_i lambda_{l,i} n^{(l)}_i)^2 (module docstring).
 
@@ -396,6 +396,7 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     rank = check_int(rank, "rank", minimum=1)
     leaf_tol = check_positive(leaf_tol, "leaf_tol", allow_zero=True)
     target_error = check_positive(target_error, "target_error (mHa)")
+    block = check_int(block, "block", minimum=1, allow_none=False)
     ham, h, eri, constant = _as_problem(hamiltonian_or_two_body, check)
     if target_error is not None and ham is None:
         raise InputError("target_error needs a MolecularHamiltonian (one-body part and electron count), "

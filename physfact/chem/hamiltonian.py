@@ -26,7 +26,7 @@ from physfact.validation import as_array, check_int
 from physfact.chem.integrals import restore_two_body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MolecularHamiltonian:
     """A spin-free electronic Hamiltonian (see the module docstring for the equation).
 
@@ -54,7 +54,7 @@ class MolecularHamiltonian:
     constant: float
     one_body: np.ndarray = field(repr=False)
     two_body: np.ndarray = field(repr=False)
-    n_electrons: int = 0
+    n_electrons: int
     n_orbitals: int | None = None
     spin: int = 0
     name: str = ""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MeasurementGroup:
     """One group: an orbital rotation and the diagonal coefficients measured after it.
 
@@ -150,7 +150,7 @@ def measurement_groups(df) -> list[MeasurementGroup]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PauliGrouping:
     """Jordan-Wigner Pauli strings of a Hamiltonian and a greedy qubit-wise-commuting grouping.
 

@@ -22,7 +22,7 @@ import numpy as np
 from physfact.errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PivotedCholesky:
     """Result of :func:`pivoted_cholesky`.
 

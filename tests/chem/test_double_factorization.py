@@ -177,3 +177,11 @@ def test_cholesky_never_allocates_a_second_eri():
     assert peak < budget, f"peak {peak / 2**20:.2f} MiB vs ERI {eri.nbytes / 2**20:.1f} MiB"
     assert peak < 0.6 * eri.nbytes
     assert df.first_level_residual["max_diag"] <= 1e-6
+
+
+def test_one_norm_agrees_with_resource_estimates_lambda(mol):
+    # two implementations of lambda_DF (this module and chem-cost's df_lambda)
+    from physfact.chem.resource_estimates import df_lambda
+
+    df = double_factorize(mol("LiH"), tol=1e-3)
+    assert df.one_norm() == pytest.approx(float(df_lambda(df)), rel=1e-10)
