@@ -53,7 +53,6 @@ from functools import cached_property
 import numpy as np
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, choose_rank
 from physfact.validation import check_int, check_positive
 
 from physfact.chem.hamiltonian import MolecularHamiltonian
@@ -293,6 +292,8 @@ def _as_problem(obj, check=True):
 
 
 def _first_level_eigh(V, n, rule, tol, cap):
+    from physfact.lowrank.truncation import Truncation, choose_rank  # not at import: keeps scipy.linalg out
+
     w, vecs = np.linalg.eigh(V)
     w, vecs = w[::-1], vecs[:, ::-1]
     wmax = max(float(w[0]), 1e-300)
