@@ -39,8 +39,8 @@ and bounds the *first-level* residual R = V - sum_{l<=L} vec(L^(l)) vec(L^(l))^T
     w_l (sum_pq |v_l[pq]|)^2 and the tail sum of weights <= tol. OpenFermion's spin-orbital
     weights (spin_basis=True) are 4x these spatial ones. eigh only.
 
-``leaf_tol`` (second level, von Burg et al. 2021 Eq. (B?) as in OpenFermion resource_estimates):
-keep lambda_{l,i} when |lambda_{l,i}| sum_j |lambda_{l,j}| > leaf_tol; the leaves are visited in
+``leaf_tol`` (second level; the truncation of the second factorization of von Burg et al. 2021,
+as implemented in OpenFermion's ``resource_estimates.df.factorize``): keep lambda_{l,i} when |lambda_{l,i}| sum_j |lambda_{l,j}| > leaf_tol; the leaves are visited in
 first-level order and the factorization stops at the first leaf that keeps nothing. ``rank`` caps
 L. ``target_error`` (mHa) chooses the fewest leading leaves whose energy error under convention B
 is within target (:mod:`physfact.chem.energies`).

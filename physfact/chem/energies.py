@@ -181,6 +181,7 @@ def fewest_leaves_for_energy(df, target_mha: float, method: str = "auto", progre
     report = {"method": m, "search": search, "target_mha": target_mha, "n_leaves": chosen, "exact": e_exact,
               "error_B_mha": scan[chosen], "error_A_mha": 1e3 * (e_a - e_exact),
               "scan": sorted((int(k), float(v)) for k, v in scan.items())}
-    object.__setattr__(best, "energy_report", report)
-    object.__setattr__(best, "rule", f"target |dE_B| <= {target_mha:g} mHa ({m}) over [{df.rule}]")
-    return best
+    import dataclasses
+
+    return dataclasses.replace(best, energy_report=report,
+                               rule=f"target |dE_B| <= {target_mha:g} mHa ({m}) over [{df.rule}]")
