@@ -272,8 +272,9 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     try:
         mol = gto.M(atom=atoms, basis=basis, charge=int(charge), spin=int(spin), unit=unit, verbose=0)
     except (RuntimeError, KeyError, ValueError) as exc:
+        detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
-                         f"{exc}") from None
+                         f"{detail}") from None
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
     mf.kernel()

@@ -124,3 +124,12 @@ def test_import_is_light():
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__)))).stdout.split()
     assert out[1:] == ["False", "False"]
     assert float(out[0]) < 2.0  # 1 s on an idle machine; slack for a loaded CI box
+
+
+def test_bad_basis_charge_and_active_space_are_input_errors():
+    with pytest.raises(InputError, match="basis"):
+        molecular_hamiltonian("H2", basis="no-such-basis")
+    with pytest.raises(InputError, match="spin"):
+        molecular_hamiltonian("H2O", charge=1)  # 9 electrons need spin=1
+    with pytest.raises(InputError, match="active_space"):
+        molecular_hamiltonian("H2O", active_space=(5, 4))
