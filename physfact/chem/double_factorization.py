@@ -342,7 +342,9 @@ def _first_level_cholesky(V, n, rule, tol, cap, block):
     if rule not in ("max_residual", "trace"):
         raise InputError(f"first_level={rule!r} needs the eigenvalues of the supermatrix: use method='eigh', "
                          "or first_level='max_residual' / 'trace' with method='cholesky'")
-    chol = pivoted_cholesky(V, tol=0.0 if tol is None else tol, max_rank=cap, block=block,
+    if tol is None:  # numerical rank: stop when the residual is rounding noise, like eigh
+        tol = (n * n) * np.finfo(float).eps * max(float(np.max(np.diagonal(V))), 1e-300)
+    chol = pivoted_cholesky(V, tol=tol, max_rank=cap, block=block,
                             stop="max" if rule == "max_residual" else "trace")
     k = chol.rank
     leaves = chol.vectors.reshape(k, n, n)

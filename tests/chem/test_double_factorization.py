@@ -16,6 +16,8 @@ def test_zero_truncation_is_exact(mol, name, method):
     rebuilt = np.einsum("lpi,lqi,li,lj,lrj,lsj->pqrs", U, U, lam, lam, U, U, optimize=True)
     assert np.max(np.abs(rebuilt - H.two_body)) < 1e-12
     assert df.two_body_error["max_abs"] < 1e-12
+    # at most one leaf per symmetric pair (pq): the supermatrix has rank <= N(N+1)/2
+    assert df.n_leaves <= n * (n + 1) // 2
     for l in range(df.n_leaves):  # orthogonal rotations
         assert np.max(np.abs(U[l].T @ U[l] - np.eye(n))) < 1e-12
     assert np.allclose(df.one_body_correction, H.one_body - 0.5 * np.einsum("prrq->pq", H.two_body), atol=1e-14)
