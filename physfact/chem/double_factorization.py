@@ -354,7 +354,7 @@ def _first_level_cholesky(V, n, rule, tol, cap, block):
 
 def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: int | None = None,
                      target_error: float | None = None, method: str = "auto", first_level: str = "max_residual",
-                     leaf_tol: float | None = None, energy_method: str = "auto", block: int = 32,
+                     leaf_tol: float | None = None, energy_method: str = "auto", block: int = 16,
                      check: bool = True, progress=None) -> DoubleFactorization:
     """Double-factorize the two-electron integrals (module docstring: equations, rules, references).
 
