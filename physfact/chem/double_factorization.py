@@ -294,8 +294,19 @@ def _as_problem(obj, check=True):
 def _first_level_eigh(V, n, rule, tol, cap):
     from physfact.lowrank.truncation import Truncation, choose_rank  # not at import: keeps scipy.linalg out
 
-    w, vecs = np.linalg.eigh(V)
-    w, vecs = w[::-1], vecs[:, ::-1]
+    # V annihilates antisymmetric pair vectors ((pq|rs) = (qp|rs)), so diagonalise it on the
+    # orthonormal basis of symmetric pairs p >= q only: N(N+1)/2 instead of N^2 rows (8x fewer flops).
+    # There V_s = D (pq|rs)_{p>=q, r>=s} D with D = sqrt(2) on off-diagonal pairs, and v = B v_s.
+    p_idx, q_idx = np.tril_indices(n)
+    flat, flat_t = p_idx * n + q_idx, q_idx * n + p_idx
+    scale = np.where(p_idx == q_idx, 1.0, np.sqrt(2.0))
+    Vs = V[np.ix_(flat, flat)] * scale[:, None] * scale[None, :]
+    w, vs = np.linalg.eigh(Vs)
+    del Vs
+    w, vs = w[::-1], vs[:, ::-1] / scale[:, None]
+    vecs = np.zeros((n * n, w.size))
+    vecs[flat] = vs
+    vecs[flat_t] = vs
     wmax = max(float(w[0]), 1e-300)
     if w[-1] < -1e-8 * wmax:
         raise InputError(f"two_body is not positive semidefinite as a (pq),(rs) supermatrix (eigenvalue {w[-1]:.3e}"
