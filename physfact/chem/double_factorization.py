@@ -84,7 +84,9 @@ class DoubleFactorization:
         ||L^(l)||_F^2 of each kept leaf (the supermatrix eigenvalue for eigh, the pivot for Cholesky).
     first_level_residual : dict
         Residual of the first level at the chosen L: ``max_diag`` (bounds the max-abs ERI error),
-        ``trace`` and, for eigh, ``frobenius``.
+        ``trace`` and, for eigh, ``frobenius``. With ``leaf_tol`` these are the residual diagonal of
+        the kept (second-level truncated) leaves, which is then not PSD: ``max_diag`` is no longer
+        a bound, see ``two_body_error`` for the achieved errors.
     method, rule : str
         How the leaves were found and which named rule chose L (``rule`` is a readable summary).
     n_electrons, spin : int
@@ -327,7 +329,6 @@ def _first_level_eigh(V, n, rule, tol, cap):
     for k in range(keep):
         d -= w[k] * vecs[:, k] ** 2
         res_max[k + 1], res_tr[k + 1] = d.max(), d.sum()
-    frob_tail = np.sqrt(np.append(np.cumsum((w**2)[::-1])[::-1], 0.0))
     if tol is None:
         k = keep
     elif rule == "max_residual":
@@ -429,6 +430,16 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
 
     # second level: batched symmetric eigendecompositions of the leaves
     leaves = 0.5 * (leaves + leaves.transpose(0, 2, 1))
+    if leaf_tol is not None:
+        # find the first leaf the von Burg rule empties from eigenvalues alone (chunks), so that
+        # eigenvectors are computed only for the leaves that stay
+        for start in range(0, len(leaves), 64):
+            a = np.abs(np.linalg.eigvalsh(leaves[start:start + 64]))
+            alive = (a * a.sum(axis=1, keepdims=True) > leaf_tol).any(axis=1)
+            if not alive.all():
+                stop = start + int(np.argmin(alive))
+                leaves, values = leaves[:stop], values[:stop]
+                break
     lam, U = np.linalg.eigh(leaves) if len(leaves) else (np.zeros((0, n)), np.zeros((0, n, n)))
     order = np.argsort(-np.abs(lam), axis=1, kind="stable")
     lam = np.take_along_axis(lam, order, axis=1)
@@ -440,11 +451,11 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
         lam = np.where(keep, lam, 0.0)[:stop]
         U, values = U[:stop], values[:stop]
         rule += f"; second level: |lambda| sum|lambda| > {leaf_tol:g} (von Burg)"
-        if stop < len(keep):
-            diag_v = np.einsum("pqpq->pq", eri).ravel()
-            kept = np.einsum("lpi,li,lqi->lpq", U, lam, U).reshape(stop, n * n)
-            d = diag_v - np.sum(kept**2, axis=0)
-            residual = {"max_diag": float(max(d.max(), 0.0)), "trace": float(max(d.sum(), 0.0))}
+        # the residual diagonal of what is kept (dropped eigenvalues change it too)
+        diag_v = np.einsum("pqpq->pq", eri).ravel()
+        kept = np.einsum("lpi,li,lqi->lpq", U, lam, U).reshape(stop, n * n)
+        d = diag_v - np.sum(kept**2, axis=0)
+        residual = {"max_diag": float(max(d.max(), 0.0)), "trace": float(max(d.sum(), 0.0))}
     K_exact = exchange_contraction(eri)
     df = DoubleFactorization(
         constant=float(constant), one_body_correction=h - 0.5 * K_exact, eigenvalues=np.ascontiguousarray(lam),
