@@ -187,3 +187,29 @@ def test_one_norm_agrees_with_resource_estimates_lambda(mol):
 
     df = double_factorize(mol("LiH"), tol=1e-3)
     assert df.one_norm() == pytest.approx(float(df_lambda(df)), rel=1e-10)
+
+
+def test_symmetrize_noisy_two_body(mol):
+    from physfact.chem import symmetrize_two_body
+
+    H = mol("LiH")
+    rng = np.random.default_rng(3)
+    noisy = H.two_body + 1e-6 * rng.standard_normal(H.two_body.shape)
+    with pytest.raises(InputError, match="symmetrize_two_body"):
+        double_factorize(noisy)
+    clean = symmetrize_two_body(noisy)
+    assert np.max(np.abs(clean - H.two_body)) < 5e-6
+    df = double_factorize(clean, method="eigh")
+    assert df.two_body_error["max_abs"] < 1e-12  # exact for the symmetrized tensor
+
+
+def test_open_shell_energies_and_ccsd_refusal():
+    from physfact.chem import energy_errors, molecular_hamiltonian
+
+    H = molecular_hamiltonian("H 0 0 0; H 0 0 0.9; H 0 0 1.8", spin=1)
+    df = double_factorize(H)
+    e = energy_errors(df)
+    assert abs(e["error_A_mha"]) < 1e-6 and abs(e["error_B_mha"]) < 1e-6
+    assert double_factorize(H, rank=2).energies()["error_B_mha"] != 0.0
+    with pytest.raises(InputError, match="closed-shell"):
+        energy_errors(df, method="ccsd(t)")
