@@ -39,8 +39,8 @@ and bounds the *first-level* residual R = V - sum_{l<=L} vec(L^(l)) vec(L^(l))^T
     w_l (sum_pq |v_l[pq]|)^2 and the tail sum of weights <= tol. OpenFermion's spin-orbital
     weights (spin_basis=True) are 4x these spatial ones. eigh only.
 
-``leaf_tol`` (second level, von Burg et al. 2021 Eq. (B?) as in OpenFermion resource_estimates):
-keep lambda_{l,i} when |lambda_{l,i}| sum_j |lambda_{l,j}| > leaf_tol; the leaves are visited in
+``leaf_tol`` (second level; the truncation of the second factorization of von Burg et al. 2021,
+as implemented in OpenFermion's ``resource_estimates.df.factorize``): keep lambda_{l,i} when |lambda_{l,i}| sum_j |lambda_{l,j}| > leaf_tol; the leaves are visited in
 first-level order and the factorization stops at the first leaf that keeps nothing. ``rank`` caps
 L. ``target_error`` (mHa) chooses the fewest leading leaves whose energy error under convention B
 is within target (:mod:`physfact.chem.energies`).
@@ -53,7 +53,6 @@ from functools import cached_property
 import numpy as np
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, choose_rank
 from physfact.validation import check_int, check_positive
 
 from physfact.chem.hamiltonian import MolecularHamiltonian
@@ -65,7 +64,7 @@ METHODS = ("auto", "eigh", "cholesky")
 AUTO_EIGH_MAX_ORBITALS = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DoubleFactorization:
     """H = E_0 + sum_pq T_pq E_pq + 1/2 sum_l (sum_i lambda_{l,i} n^{(l)}_i)^2 (module docstring).
 
@@ -283,16 +282,18 @@ def load_double_factorization(path) -> DoubleFactorization:
                                int(attrs["spin"]))
 
 
-def _as_problem(obj):
+def _as_problem(obj, check=True):
     """(hamiltonian or None, h, eri, constant) from a MolecularHamiltonian or a bare two-body array."""
     if isinstance(obj, MolecularHamiltonian):
         return obj, obj.one_body, obj.two_body, obj.constant
-    eri = restore_two_body(obj)
+    eri = restore_two_body(obj, check=check)
     n = eri.shape[0]
     return None, np.zeros((n, n)), eri, 0.0
 
 
 def _first_level_eigh(V, n, rule, tol, cap):
+    from physfact.lowrank.truncation import Truncation, choose_rank  # not at import: keeps scipy.linalg out
+
     w, vecs = np.linalg.eigh(V)
     w, vecs = w[::-1], vecs[:, ::-1]
     wmax = max(float(w[0]), 1e-300)
@@ -341,7 +342,9 @@ def _first_level_cholesky(V, n, rule, tol, cap, block):
     if rule not in ("max_residual", "trace"):
         raise InputError(f"first_level={rule!r} needs the eigenvalues of the supermatrix: use method='eigh', "
                          "or first_level='max_residual' / 'trace' with method='cholesky'")
-    chol = pivoted_cholesky(V, tol=0.0 if tol is None else tol, max_rank=cap, block=block,
+    if tol is None:  # numerical rank: stop when the residual is rounding noise, like eigh
+        tol = (n * n) * np.finfo(float).eps * max(float(np.max(np.diagonal(V))), 1e-300)
+    chol = pivoted_cholesky(V, tol=tol, max_rank=cap, block=block,
                             stop="max" if rule == "max_residual" else "trace")
     k = chol.rank
     leaves = chol.vectors.reshape(k, n, n)
@@ -351,8 +354,8 @@ def _first_level_cholesky(V, n, rule, tol, cap, block):
 
 def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: int | None = None,
                      target_error: float | None = None, method: str = "auto", first_level: str = "max_residual",
-                     leaf_tol: float | None = None, energy_method: str = "auto", block: int = 32,
-                     progress=None) -> DoubleFactorization:
+                     leaf_tol: float | None = None, energy_method: str = "auto", block: int = 16,
+                     check: bool = True, progress=None) -> DoubleFactorization:
     """Double-factorize the two-electron integrals (module docstring: equations, rules, references).
 
     Parameters
@@ -380,6 +383,9 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
         Energies for ``target_error``.
     block : int
         Block size of the pivoted Cholesky.
+    check : bool
+        Verify the 8-fold symmetry of a bare two-body array (an O(N^4) pass; a
+        MolecularHamiltonian was checked when it was built). Skip only for trusted input.
 
     Returns
     -------
@@ -393,7 +399,8 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     rank = check_int(rank, "rank", minimum=1)
     leaf_tol = check_positive(leaf_tol, "leaf_tol", allow_zero=True)
     target_error = check_positive(target_error, "target_error (mHa)")
-    ham, h, eri, constant = _as_problem(hamiltonian_or_two_body)
+    block = check_int(block, "block", minimum=1, allow_none=False)
+    ham, h, eri, constant = _as_problem(hamiltonian_or_two_body, check)
     if target_error is not None and ham is None:
         raise InputError("target_error needs a MolecularHamiltonian (one-body part and electron count), "
                          "not a bare two-body array")

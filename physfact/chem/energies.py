@@ -20,7 +20,7 @@ import numpy as np
 
 from physfact.errors import ConvergenceError, InputError
 
-from physfact.chem.hamiltonian import MolecularHamiltonian, fci_ground_state
+from physfact.chem.hamiltonian import MolecularHamiltonian, fci_ground_state, few_threads
 from physfact.chem.integrals import exchange_contraction
 
 #: largest FCI space (determinants) used by energy_method="auto"
@@ -75,15 +75,18 @@ def ccsd_t_energy(h1, eri, constant, n_electrons, spin=0) -> float:
     mf.conv_tol = 1e-10
     dm0 = np.zeros((n, n))
     dm0[np.arange(n_electrons // 2), np.arange(n_electrons // 2)] = 2.0
-    mf.kernel(dm0)
+    with few_threads(n < 40):
+        mf.kernel(dm0)
     if not mf.converged:
         raise ConvergenceError("RHF of the truncated Hamiltonian did not converge", history=[float(mf.e_tot)])
     mycc = cc.CCSD(mf)
     mycc.conv_tol = 1e-9
-    mycc.kernel()
-    if not mycc.converged:
-        raise ConvergenceError("CCSD of the truncated Hamiltonian did not converge", history=[float(mycc.e_corr)])
-    return float(mf.e_tot + mycc.e_corr + mycc.ccsd_t())
+    with few_threads(n < 40):
+        mycc.kernel()
+        if not mycc.converged:
+            raise ConvergenceError("CCSD of the truncated Hamiltonian did not converge", history=[float(mycc.e_corr)])
+        e_t = mycc.ccsd_t()
+    return float(mf.e_tot + mycc.e_corr + e_t)
 
 
 def ground_energy(ham: MolecularHamiltonian, method: str = "FCI", reference: MolecularHamiltonian | None = None) -> float:
@@ -178,6 +181,7 @@ def fewest_leaves_for_energy(df, target_mha: float, method: str = "auto", progre
     report = {"method": m, "search": search, "target_mha": target_mha, "n_leaves": chosen, "exact": e_exact,
               "error_B_mha": scan[chosen], "error_A_mha": 1e3 * (e_a - e_exact),
               "scan": sorted((int(k), float(v)) for k, v in scan.items())}
-    object.__setattr__(best, "energy_report", report)
-    object.__setattr__(best, "rule", f"target |dE_B| <= {target_mha:g} mHa ({m}) over [{df.rule}]")
-    return best
+    import dataclasses
+
+    return dataclasses.replace(best, energy_report=report,
+                               rule=f"target |dE_B| <= {target_mha:g} mHa ({m}) over [{df.rule}]")

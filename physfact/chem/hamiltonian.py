@@ -26,7 +26,7 @@ from physfact.validation import as_array, check_int
 from physfact.chem.integrals import restore_two_body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MolecularHamiltonian:
     """A spin-free electronic Hamiltonian (see the module docstring for the equation).
 
@@ -54,7 +54,7 @@ class MolecularHamiltonian:
     constant: float
     one_body: np.ndarray = field(repr=False)
     two_body: np.ndarray = field(repr=False)
-    n_electrons: int = 0
+    n_electrons: int
     n_orbitals: int | None = None
     spin: int = 0
     name: str = ""
@@ -180,6 +180,20 @@ def _blas_threads(n):
     return threadpool_limits(limits=n, user_api="blas")
 
 
+def few_threads(small: bool):
+    """Context: one OpenMP (PySCF) and one BLAS thread for small problems, where threads only cost."""
+    import contextlib
+
+    from pyscf import lib
+
+    if not small:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(lib.with_omp_threads(1))
+    stack.enter_context(_blas_threads(1))
+    return stack
+
+
 def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_tol=1e-12):
     """(energy, vector) of the lowest state with the given (n_alpha, n_beta), via pyscf.fci.direct_spin1.
 
@@ -189,7 +203,6 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     """
     from math import comb
 
-    from pyscf import lib
     from pyscf.fci import direct_spin1
 
     solver = direct_spin1.FCI()
@@ -197,7 +210,7 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     solver.max_cycle = 400
     solver.verbose = 0
     ndet = comb(n_orbitals, nelec[0]) * comb(n_orbitals, nelec[1])
-    with lib.with_omp_threads(1 if ndet < 100_000 else None), _blas_threads(1 if ndet < 100_000 else None):
+    with few_threads(ndet < 100_000):
         e, ci = solver.kernel(h1, eri, n_orbitals, nelec, ecore=constant, ci0=ci0)
     if not getattr(solver, "converged", True):
         raise ConvergenceError("FCI (pyscf direct_spin1) did not converge in 400 Davidson iterations")
@@ -259,8 +272,9 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     try:
         mol = gto.M(atom=atoms, basis=basis, charge=int(charge), spin=int(spin), unit=unit, verbose=0)
     except (RuntimeError, KeyError, ValueError) as exc:
+        detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
-                         f"{exc}") from None
+                         f"{detail}") from None
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
     mf.kernel()

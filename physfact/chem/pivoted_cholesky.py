@@ -22,7 +22,7 @@ import numpy as np
 from physfact.errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PivotedCholesky:
     """Result of :func:`pivoted_cholesky`.
 
@@ -52,7 +52,7 @@ class PivotedCholesky:
                 f"residual_max={self.residual_max[-1]:.3e})")
 
 
-def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = None, block: int = 32,
+def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = None, block: int = 16,
                      psd_tol: float = 1e-10, stop: str = "max") -> PivotedCholesky:
     """Greedy pivoted Cholesky of a symmetric PSD matrix V (n x n), stopped at max diag residual <= tol.
 
@@ -90,39 +90,43 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
     if stop not in ("max", "trace"):
         raise InputError(f"stop must be 'max' or 'trace', got {stop!r}")
     measure = res_max if stop == "max" else res_tr
+    slot = np.full(n, -1)  # position of an index in the current block, -1 outside it
 
     while k < max_rank and measure[-1] > tol and res_max[-1] > 0:
         b = min(block, max_rank - k, n)
         cand = np.argpartition(-d, b - 1)[:b] if b < n else np.arange(n)
-        # residual rows of the candidates: V[cand] - L[:k, cand]^T L[:k]
+        # residual rows of the candidates at the block start: V[cand] - L[:k, cand]^T L[:k] (one GEMM)
         rows = np.array(V[cand], dtype=float)
         if k:
             rows -= L[:k, cand].T @ L[:k]
-        in_block = np.zeros(n, dtype=bool)
-        in_block[cand] = True
-        pos = {int(c): j for j, c in enumerate(cand)}
-        used = np.zeros(b, dtype=bool)
+        slot[cand] = np.arange(b)
+        k0 = k
+        trace = res_tr[-1]
         while k < max_rank:
             piv = int(np.argmax(d))
-            dmax = d[piv]
-            if measure[-1] <= tol or dmax <= 0 or not in_block[piv] or used[pos[piv]]:
-                break
-            j = pos[piv]
-            vec = rows[j] / np.sqrt(dmax)
+            dmax = float(d[piv])
+            j = slot[piv]
+            if measure[-1] <= tol or dmax <= 0 or j < 0:
+                break  # done, or the greedy pivot lies outside this block: fetch a new block
+            # left-looking inside the block: subtract only the vectors found since the block start
+            row = rows[j] - L[k0:k, piv] @ L[k0:k] if k > k0 else rows[j]
+            vec = row / np.sqrt(dmax)
             if k == L.shape[0]:
                 L = np.concatenate([L, np.empty((min(L.shape[0], cap - L.shape[0]) or 1, n))])
             L[k] = vec
             k += 1
             pivots.append(piv)
-            used[j] = True
-            rows -= np.outer(vec[cand], vec)
+            slot[piv] = -1
             d -= vec * vec
+            trace -= float(vec @ vec)  # the diagonal drops by vec_i^2
             d[piv] = 0.0  # exact in exact arithmetic; avoids re-picking through rounding
-            neg = d.min()
-            if neg < -psd_tol * scale:
-                raise InputError(f"the matrix is not positive semidefinite: a residual diagonal reached {neg:.3e} "
-                                 "during pivoted Cholesky (electron repulsion integrals always give a PSD (pq),(rs) "
-                                 "supermatrix; check the integrals)")
             res_max.append(float(d.max()))
-            res_tr.append(float(d.sum()))
+            res_tr.append(max(trace, 0.0))
+        slot[cand] = -1
+        neg = float(d.min())
+        if neg < -psd_tol * scale:
+            raise InputError(f"the matrix is not positive semidefinite: a residual diagonal reached {neg:.3e} "
+                             "during pivoted Cholesky (electron repulsion integrals always give a PSD (pq),(rs) "
+                             "supermatrix; check the integrals)")
+        res_tr[-1] = float(d.sum())  # resynchronise the running trace once per block
     return PivotedCholesky(L[:k].copy(), np.array(pivots, dtype=int), np.array(res_max), np.array(res_tr))
