@@ -190,6 +190,56 @@ def femoco_openfermion(path: str) -> dict:
                 logical_qubits=int(qubits))
 
 
+def _compression_start(molecule: str, n_leaves: int):
+    from physfact.chem import double_factorize, molecular_hamiltonian
+    from physfact.chem.compressed import leaves_from_factorization
+
+    ham = molecular_hamiltonian(molecule, basis="sto-3g")
+    Z, U = leaves_from_factorization(double_factorize(ham, method="eigh", rank=n_leaves))
+    return ham.two_body, Z, U
+
+
+def compressed_physfact(molecule: str, n_leaves: int, maxiter: int) -> dict:
+    """physfact compressed DF from the plain DF's first L leaves (timed: the optimisation)."""
+    from physfact.chem.compressed import compress_leaves
+
+    eri, Z, U = _compression_start(molecule, n_leaves)
+    t0 = time.process_time()
+    res = compress_leaves(eri, Z, U, maxiter=maxiter)
+    t = time.process_time() - t0
+    return dict(solve_cpu_s=t, L=n_leaves, plain_fro=res.initial_error, fro_err=res.error, max_err=res.max_error,
+                iterations=res.iterations)
+
+
+def compressed_ffsim(molecule: str, n_leaves: int, maxiter: int) -> dict:
+    """ffsim.linalg.double_factorized_compressed (jax gradient) from the same start."""
+    import ffsim
+
+    from physfact.chem.compressed import reconstruct_two_body
+
+    eri, Z, U = _compression_start(molecule, n_leaves)
+    t0 = time.process_time()
+    Zf, Uf, res = ffsim.linalg.double_factorized_compressed(eri, initial_guess=(Z, U), options=dict(maxiter=maxiter))
+    t = time.process_time() - t0
+    d = reconstruct_two_body(Zf, Uf) - eri
+    return dict(solve_cpu_s=t, L=n_leaves, plain_fro=float(np.linalg.norm(reconstruct_two_body(Z, U) - eri)),
+                fro_err=float(np.linalg.norm(d)), max_err=float(np.abs(d).max()), iterations=int(res.nit))
+
+
+def groups_saved_physfact(molecule: str, target: float) -> dict:
+    """Fewest compressed leaves at a max-abs ERI error target, against the plain DF."""
+    from physfact.chem import double_factorize, molecular_hamiltonian
+    from physfact.chem.compressed import compressed_double_factorize
+
+    ham = molecular_hamiltonian(molecule, basis="sto-3g")
+    full = double_factorize(ham, method="eigh")
+    t0 = time.process_time()
+    res = compressed_double_factorize(ham, target_error=target, error_norm="max_abs", initial=full, maxiter=300)
+    t = time.process_time() - t0
+    return dict(solve_cpu_s=t, plain_leaves=res.plain_leaves, L=res.n_leaves, groups_saved=res.groups_saved,
+                max_err=res.max_error)
+
+
 def import_seconds(module: str = "physfact.chem", repeats: int = 3) -> tuple[float, float]:
     """(CPU, wall) seconds of ``import module`` in a fresh interpreter, best of ``repeats``.
 
@@ -213,10 +263,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 20 only (plus FeMoco and import time)")
     ap.add_argument("--sizes", type=int, nargs="*", help="orbital counts (default 20 60 100)")
-    ap.add_argument("--femoco-only", action="store_true", help="skip the H chains")
+    ap.add_argument("--skip-chains", action="store_true", help="skip the H chains")
+    ap.add_argument("--skip-compressed", action="store_true", help="skip the compressed-DF comparison")
     args = ap.parse_args(argv)
     sizes = args.sizes or ([20] if args.quick else [20, 60, 100])
-    if args.femoco_only:
+    if args.skip_chains:
         sizes = []
 
     rows = []
@@ -275,6 +326,36 @@ def main(argv=None):
     print_table(fem, ["solver", "cpu_s", "x_openfermion", "L", "n_eigenvectors", "lambda_", "toffolis",
                       "logical_qubits", "peak_mib", "note"],
                 title="FeMoco (Reiher, N = 54): load + DF (thresh 0.00125) + lambda + cost (dE 1 mHa, aleph 10, beth 16)")
+
+    if not args.skip_compressed:
+        comp = []
+        cases = [("LiH", 4), ("H2O", 8)] if args.quick else [("LiH", 4), ("H2O", 5), ("H2O", 8)]
+        for mol, L in cases:
+            pf = measure("chem_df:compressed_physfact", dict(molecule=mol, n_leaves=L, maxiter=1000))
+            ff = measure("chem_df:compressed_ffsim", dict(molecule=mol, n_leaves=L, maxiter=1000))
+            for name, r in (("physfact", pf), ("ffsim (jax)", ff)):
+                row = {"molecule": mol, "solver": name}
+                if "error" in r:
+                    row["note"] = r["error"]
+                else:
+                    row.update(r["result"], cpu_s=r["result"]["solve_cpu_s"], peak_mib=r["peak_mib"])
+                comp.append(row)
+            if "cpu_s" in comp[-1] and "cpu_s" in comp[-2]:
+                comp[-2]["x_ffsim"] = comp[-2]["cpu_s"] / comp[-1]["cpu_s"]
+                comp[-2]["err_vs_ffsim"] = comp[-2]["fro_err"] / comp[-1]["fro_err"]
+        print()
+        print_table(comp, ["molecule", "solver", "L", "cpu_s", "x_ffsim", "iterations", "plain_fro", "fro_err",
+                           "err_vs_ffsim", "max_err", "peak_mib", "note"],
+                    title="Compressed DF, sto-3g, same start (plain eigh DF, first L leaves), L-BFGS-B maxiter 1000")
+        saved = []
+        for mol in ("LiH", "H2O"):
+            r = measure("chem_df:groups_saved_physfact", dict(molecule=mol, target=1e-3))
+            row = {"molecule": mol}
+            row.update(r.get("result", {"note": r.get("error")}))
+            saved.append(row)
+        print()
+        print_table(saved, ["molecule", "plain_leaves", "L", "groups_saved", "max_err", "solve_cpu_s", "note"],
+                    title="Groups saved at equal max-abs ERI error 1e-3 Ha (physfact compressed vs plain DF)")
 
     imp, wall = import_seconds()
     print()
