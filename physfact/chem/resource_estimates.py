@@ -47,7 +47,7 @@ from physfact.validation import as_array, check_int, check_positive
 
 __all__ = [
     "DFLambda", "DFCost", "df_lambda", "df_lambda_from_arrays", "df_lambda_from_integrals",
-    "df_cost", "df_qubitization_cost", "qrom_cost", "qrom_uncompute_cost",
+    "df_cost", "df_qubitization_cost", "qrom_cost", "qrom_uncompute_cost", "sos_one_body",
 ]
 
 #: Bits of the rotation that prepares the ancilla for the second (inner) state preparation:
