@@ -398,6 +398,8 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     check : bool
         Verify the 8-fold symmetry of a bare two-body array (an O(N^4) pass; a
         MolecularHamiltonian was checked when it was built). Skip only for trusted input.
+    progress : callable, optional
+        ``progress(iterable, total, desc)`` wrapper (e.g. a tqdm bar) for the target_error scan.
 
     Returns
     -------
