@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from physfact.errors import InputError
 
@@ -52,6 +51,8 @@ def as_array(x, name: str, ndim=None, dtype=float, allow_empty: bool = False, al
 
 def as_matrix(x, name: str, square: bool = False, sparse_ok: bool = True, allow_complex: bool = False):
     """Return a 2-D finite matrix (dense ndarray, or CSR/CSC sparse if ``sparse_ok``)."""
+    import scipy.sparse as sp  # lazy: keeps ``import physfact.chem`` light
+
     if sp.issparse(x):
         if not sparse_ok:
             x = x.toarray()
