@@ -10,8 +10,8 @@ on the diagonal and :math:`\sqrt2` off it,
     V = \Phi V' \Phi^T, \qquad V'_{PQ} = w_P w_Q\,(pq|rs),
 
 so the non-zero eigenpairs of V are those of the packed V' with eigenvectors :math:`\Phi v'`. The
-eigh is then on an n(n+1)/2 matrix instead of n^2 (FeMoco, n = 54: 1485 vs 2916
-single-threaded: measured 0.74 s CPU for FeMoco, 1.3 s at n = 60 vs 10.7 s).
+eigh is then on an n(n+1)/2 matrix instead of n^2 (FeMoco, n = 54: 1485 vs 2916). Measured
+single-threaded: 0.74 s CPU for FeMoco (full eigh 5-10 s), 1.3 s at n = 60 (full 10.7 s).
 This is the first level of the DF as OpenFermion's ``resource_estimates.df`` and
 :func:`physfact.chem.double_factorize` (``method="eigh"``) compute it; meant to move into
 ``physfact.chem.double_factorization`` (a kernel for chem-core, kept here by file ownership).
