@@ -73,7 +73,8 @@ class CompressedDoubleFactorization:
     groups_saved : int or None
         ``plain_leaves - n_leaves`` (``target_error`` mode).
     history : tuple of float
-        :math:`\\|V - V_L\\|_F` after each iteration of the last optimisation.
+        :math:`\\|V - V_L\\|_F` at each objective evaluation of the last optimisation (the first
+        entry is the starting point; line-search trial points included).
     """
 
     core_tensors: np.ndarray = field(repr=False)
