@@ -324,26 +324,3 @@ def test_reiher_femoco_through_double_factorize():
     assert round(c.lambda_, 1) == pytest.approx(294.8, abs=1e-9)
     assert c.toffolis == pytest.approx(1.0073183463e10, rel=1e-2)
     assert (c.toffolis_per_step, c.logical_qubits) == (21753, 3725)
-
-
-# ------------------------------------------------------------------------------------------------
-# packed-pair first level (a kernel offered to double_factorize)
-# ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("atom", [LIH, H2O])
-def test_packed_pair_eigh_matches_full_supermatrix_eigh(atom):
-    from physfact.chem._cost_packed_eigh import packed_pair_eigh
-
-    _, _, eri = molecule_integrals(atom)
-    n = eri.shape[0]
-    V = eri.reshape(n * n, n * n)
-    vals, vecs = packed_pair_eigh(eri)
-    full = np.linalg.eigvalsh(V)[::-1]
-    assert vals.shape == (n * (n + 1) // 2,)
-    np.testing.assert_allclose(vals, full[: len(vals)], atol=1e-12)
-    np.testing.assert_allclose(full[len(vals):], 0.0, atol=1e-12)      # the antisymmetric null space
-    np.testing.assert_allclose(vecs.T @ vecs, np.eye(len(vals)), atol=1e-12)
-    np.testing.assert_allclose((vecs * vals) @ vecs.T, V, atol=1e-12)
-    np.testing.assert_allclose(V @ vecs, vecs * vals, atol=1e-11)
-    M = vecs.reshape(n, n, -1)
-    np.testing.assert_allclose(M, M.transpose(1, 0, 2), atol=1e-15)
-
