@@ -51,7 +51,11 @@ class EFactor:
                     "pass a nonsingular E")
         else:
             E = np.asarray(E, dtype=float)
-            lu, piv = sla.lu_factor(E, check_finite=False)
+            import warnings
+
+            with warnings.catch_warnings():  # singularity is reported below, as an error
+                warnings.simplefilter("ignore", sla.LinAlgWarning)
+                lu, piv = sla.lu_factor(E, check_finite=False)
             anorm = np.linalg.norm(E, 1)
             if anorm == 0:
                 raise SingularMatrixError(f"{name} is the zero matrix; pass a nonsingular E")

@@ -216,8 +216,9 @@ class LTISystem:
         Parameters
         ----------
         k : int, optional
-            Only the k rightmost poles (continuous) / largest in modulus (discrete), by ARPACK on
-            E^{-1}A; required for sparse systems with n > 3000.
+            Only the k poles nearest the origin (ARPACK, shift-invert at 0; for dissipative systems
+            such as heat or structural models these are the slowest, rightmost poles), sorted by
+            decreasing real part; required for sparse systems with n > 3000.
         """
         if k is None:
             self._require_dense_size("poles() (all poles)")
@@ -225,28 +226,35 @@ class LTISystem:
             lam = sla.eigvals(A) if E is None else sla.eigvals(A, E)
             order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
             return lam[order]
-        from scipy.sparse.linalg import LinearOperator, eigs
+        from scipy.sparse.linalg import LinearOperator, eigs, splu
 
         k = int(k)
         if k >= self.n - 1:
             return self.poles()[:k]
-        ef = self.efactor
-        Aop = self.A
+        # shift-invert at 0: the eigenvalues mu of (A)^{-1} E of largest modulus are the poles
+        # lambda = 1/mu nearest the origin (for dissipative systems: the slowest, rightmost ones)
+        try:
+            lu = splu(sp.csc_matrix(self.A))
+        except RuntimeError:
+            raise InputError("poles(k=...) uses shift-invert at 0 and A is singular (a pole at 0): "
+                             "the system is not asymptotically stable") from None
+        E = self.E
 
         def mv(x):
-            y = Aop @ x
-            return ef.solve(y) if ef is not None else y
+            return lu.solve(np.asarray(E @ x if E is not None else x, dtype=float))
 
         op = LinearOperator((self.n, self.n), matvec=mv, dtype=float)
-        lam = eigs(op, k=k, which="LM" if self.is_discrete else "LR", return_eigenvectors=False,
-                   maxiter=20 * self.n, tol=1e-10)
+        mu = eigs(op, k=k, which="LM", return_eigenvectors=False, tol=1e-12)
+        lam = 1.0 / mu
         order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
         return lam[order]
 
     def is_stable(self) -> bool:
         """Asymptotic stability: all poles in the open left half-plane (|z| < 1 for discrete).
 
-        For sparse systems with n > 3000 only the 6 rightmost poles (ARPACK) are checked.
+        For sparse systems with n > 3000 only the 6 poles nearest the origin (ARPACK shift-invert)
+        are checked — a heuristic that is exact for dissipative (e.g. symmetric negative definite)
+        models but can miss a far-away unstable pole of a general system.
         """
         lam = self.poles(k=6 if (self.is_sparse and self.n > DENSE_LIMIT) else None)
         return bool(np.all(np.abs(lam) < 1)) if self.is_discrete else bool(np.all(lam.real < 0))
