@@ -272,18 +272,24 @@ class LTISystem:
         return omega, 1j * omega
 
     def _schur_form(self):
-        """Cached complex Schur form of E^{-1}A and the transformed B, C (dense evaluation)."""
+        """Cached triangular form for dense evaluation: complex Schur form of A (E = I) or the
+        complex generalized Schur (QZ) form of (A, E) — QZ avoids forming E^{-1}A, which loses
+        accuracy when E is ill-conditioned. Returns (S, T or None, Q^H B, C Z)."""
         if self._schur is None:
-            A, B, C, D = self.standard_form()
-            T, Z = sla.schur(A, output="complex", check_finite=False) if A.shape[0] <= 400 else \
-                sla.rsf2csf(*sla.schur(A, output="real", check_finite=False), check_finite=False)
-            self._schur = (np.asarray(T), Z.conj().T @ B, C @ Z)
+            A, B, C, D, E = self.dense_matrices()
+            if E is None:
+                S, Z = sla.schur(A, output="complex", check_finite=False)
+                self._schur = (S, None, Z.conj().T @ B, C @ Z)
+            else:
+                S, T, Q, Z = sla.qz(A, E, output="complex", check_finite=False)
+                self._schur = (S, T, Q.conj().T @ B, C @ Z)
         return self._schur
 
     def freqresp(self, omega) -> np.ndarray:
         """Frequency response G(i omega) (or G(exp(i omega dt))), shape (len(omega), p, m).
 
-        Dense systems: one complex Schur form of E^{-1}A, then a triangular solve per frequency.
+        Dense systems: one complex (generalized, QZ) Schur form of (A, E), then a triangular solve
+        per frequency.
         Sparse systems: one sparse LU of (sE - A) per frequency.
         """
         omega, s = self._points(omega)
@@ -301,10 +307,10 @@ class LTISystem:
                     continue
                 out[i] = self.C @ lu.solve(self.B.astype(complex)) + self.D
             return out
-        T, Bt, Ct = self._schur_form()
-        n = T.shape[0]
+        S, T, Bt, Ct = self._schur_form()
+        Tm = np.eye(S.shape[0]) if T is None else T
         for i, si in enumerate(s):
-            X = sla.solve_triangular(si * np.eye(n) - T, Bt, check_finite=False)
+            X = sla.solve_triangular(si * Tm - S, Bt, check_finite=False)
             out[i] = Ct @ X + self.D
         return out
 

@@ -16,8 +16,8 @@ Built-in names (``load(name)``):
     form x = [q; q'], E = blkdiag(I, M), A = [[0, I], [-K, -Dd]], n = 2 n_masses.
 ``heat2d`` (``heat2d(nx)``)
     2-D heat equation on the unit square (scikit-fem, P1 triangles on an nx x nx grid), u = 0 on
-    the boundary: M u' = -K u + b u_in, y = mean temperature over [0.6, 0.9]^2; the source b is
-    the unit heat flux on [0.1, 0.4]^2. n = (nx - 1)^2 (nx = 258 gives n = 66049).
+    the boundary: M u' = -K u + b u_in, y = mean temperature over [0.6, 0.9]^2; the input is a
+    total heat power u_in spread uniformly over [0.1, 0.4]^2. n = (nx - 1)^2 (nx = 258 gives n = 66049).
 ``build``, ``cdplayer``, ``heat-cont``, ``rail_371``, ``rail_1357``, ``rail_5177``, ``rail_20209``, ``lf10``
     The SLICOT / MORwiki benchmark files, read from ``../shared/data/control`` when present
     (or ``$PHYSFACT_SHARED_DATA/control``).
@@ -130,8 +130,12 @@ def heat2d(nx: int = 40) -> LTISystem:
 
     K = stiffness.assemble(basis)
     M = mass.assemble(basis)
+    # both squares normalized by their assembled area: the input is a total heat power of 1
+    # spread uniformly over [0.1, 0.4]^2, the output the mean temperature over [0.6, 0.9]^2
     b = box(0.1, 0.4).assemble(basis)
-    c = box(0.6, 0.9).assemble(basis) / 0.09  # mean over the output square
+    b = b / b.sum()
+    c = box(0.6, 0.9).assemble(basis)
+    c = c / c.sum()
     interior = basis.complement_dofs(basis.get_dofs())
     K = K[interior][:, interior].tocsr()
     M = M[interior][:, interior].tocsr()
