@@ -68,3 +68,33 @@ def trsv_upper_leading(T: np.ndarray, k: int, x: np.ndarray, fast: bool = True) 
     f(b"U", b"N", b"N", ctypes.byref(ctypes.c_int(k)), T.ctypes.data,
       ctypes.byref(ctypes.c_int(T.shape[0])), x.ctypes.data, ctypes.byref(ctypes.c_int(1)))
     return x
+
+
+def single_blas_thread():
+    """Context limiting BLAS to one thread (threadpoolctl when installed, else a no-op).
+
+    Loops of many small BLAS-2 calls (the Hammarling sweep, per-frequency triangular solves) gain
+    nothing from threads, and on a loaded machine a threaded BLAS spends most of its time waking
+    and parking them (10x slowdowns measured here).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+#: Below this order the dense O(n^3) kernels (Schur, QR, SVD, eig) run on one BLAS thread.
+SMALL_DENSE = 1200
+
+
+def blas_threads_for(n: int):
+    """One BLAS thread for dense problems of order ``n`` <= SMALL_DENSE (where threads buy
+    little and cost a lot on a busy machine); unchanged above."""
+    if n <= SMALL_DENSE:
+        return single_blas_thread()
+    import contextlib
+
+    return contextlib.nullcontext()

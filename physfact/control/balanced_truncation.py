@@ -190,7 +190,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete) else "hammarling"
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
-    return _bt_dense(sys, rank, tol, method, t0)
+    from physfact.control._blas import blas_threads_for
+
+    with blas_threads_for(sys.n):
+        return _bt_dense(sys, rank, tol, method, t0)
 
 
 def _floor(hsv, D):

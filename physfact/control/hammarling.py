@@ -44,7 +44,7 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
-from physfact.control._blas import trsv_upper_leading
+from physfact.control._blas import single_blas_thread, trsv_upper_leading
 from physfact.control.lyapunov_result import LyapunovFactor
 from physfact.errors import InputError, UnstableSystemError
 
@@ -246,12 +246,13 @@ class DenseGramianSolver:
         if not trans and self.E is not None:
             B = self.E.solve(B)
         Bs = self.schur.to_complex_basis(B)
-        if trans:
-            Tf = self.schur.flipped_adjoint()
-            U = hammarling_triangular(Tf, Bs[::-1], self.discrete, fast=fast)[::-1]  # J U
-        else:
-            T = np.array(self.schur.T, order="F")  # workspace copy
-            U = hammarling_triangular(T, Bs, self.discrete, fast=fast)
+        with single_blas_thread():
+            if trans:
+                Tf = self.schur.flipped_adjoint()
+                U = hammarling_triangular(Tf, Bs[::-1], self.discrete, fast=fast)[::-1]  # J U
+            else:
+                T = np.array(self.schur.T, order="F")  # workspace copy
+                U = hammarling_triangular(T, Bs, self.discrete, fast=fast)
         return realify(self.schur.rotate_rows(U))
 
     def factor(self, B, trans: bool = False, fast: bool = True) -> np.ndarray:

@@ -25,6 +25,13 @@ from physfact.errors import ConvergenceError
 
 
 def _sigma_max(sys_std, omegas):
+    from physfact.control._blas import single_blas_thread
+
+    with single_blas_thread():
+        return _sigma_max_loop(sys_std, omegas)
+
+
+def _sigma_max_loop(sys_std, omegas):
     A, B, C, D = sys_std
     n = A.shape[0]
     out = []

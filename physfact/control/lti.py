@@ -221,9 +221,12 @@ class LTISystem:
             decreasing real part; required for sparse systems with n > 3000.
         """
         if k is None:
+            from physfact.control._blas import blas_threads_for
+
             self._require_dense_size("poles() (all poles)")
             A, _, _, _, E = self.dense_matrices()
-            lam = sla.eigvals(A) if E is None else sla.eigvals(A, E)
+            with blas_threads_for(self.n):
+                lam = sla.eigvals(A) if E is None else sla.eigvals(A, E)
             order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
             return lam[order]
         from scipy.sparse.linalg import LinearOperator, eigs, splu
@@ -307,11 +310,14 @@ class LTISystem:
                     continue
                 out[i] = self.C @ lu.solve(self.B.astype(complex)) + self.D
             return out
+        from physfact.control._blas import single_blas_thread
+
         S, T, Bt, Ct = self._schur_form()
         Tm = np.eye(S.shape[0]) if T is None else T
-        for i, si in enumerate(s):
-            X = sla.solve_triangular(si * Tm - S, Bt, check_finite=False)
-            out[i] = Ct @ X + self.D
+        with single_blas_thread():
+            for i, si in enumerate(s):
+                X = sla.solve_triangular(si * Tm - S, Bt, check_finite=False)
+                out[i] = Ct @ X + self.D
         return out
 
     def bode(self, omega) -> np.ndarray:
@@ -364,8 +370,11 @@ class LTISystem:
             method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) else "hamiltonian"
         self._check_stable("hinf_norm")
         if method == "hamiltonian":
+            from physfact.control._blas import blas_threads_for
+
             self._require_dense_size("hinf_norm(method='hamiltonian')")
-            return hinf_hamiltonian(self, rtol=rtol)
+            with blas_threads_for(2 * self.n):
+                return hinf_hamiltonian(self, rtol=rtol)
         return hinf_sampling(self, omega=omega)
 
     # ------------------------------------------------------------------ time response

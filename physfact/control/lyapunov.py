@@ -66,9 +66,11 @@ def lyapunov_factor(A, B, E=None, trans: bool = False, method: str = "auto", tol
     if n > 20000:
         raise InputError(f"the dense Hammarling solver at n = {n} would need {8 * n * n / 2**30:.0f} GiB per "
                          "n x n array; use method='adi'")
+    from physfact.control._blas import blas_threads_for
     from physfact.control.hammarling import hammarling
 
-    return hammarling(A, B, E, trans=trans, discrete=discrete, residual=residual)
+    with blas_threads_for(n):
+        return hammarling(A, B, E, trans=trans, discrete=discrete, residual=residual)
 
 
 def solve_lyapunov(A, Q, E=None, discrete: bool = False) -> np.ndarray:
