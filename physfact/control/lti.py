@@ -275,17 +275,25 @@ class LTISystem:
         return omega, 1j * omega
 
     def _schur_form(self):
-        """Cached triangular form for dense evaluation: complex Schur form of A (E = I) or the
-        complex generalized Schur (QZ) form of (A, E) — QZ avoids forming E^{-1}A, which loses
-        accuracy when E is ill-conditioned. Returns (S, T or None, Q^H B, C Z)."""
+        """Cached triangular form for dense evaluation: the complex Schur form of E^{-1}A when E is
+        the identity or well conditioned (rcond > 1e-5), otherwise the complex generalized Schur
+        (QZ) form of (A, E), which avoids E^{-1} (ill-conditioned E, e.g. LF10 with
+        cond(E) ~ 3e10, loses ~6 digits through E^{-1}A). Returns (S, T or None, Q^H B, C Z)."""
         if self._schur is None:
+            from physfact.control._blas import blas_threads_for
+            from physfact.control.descriptor import EFactor
+
             A, B, C, D, E = self.dense_matrices()
-            if E is None:
-                S, Z = sla.schur(A, output="complex", check_finite=False)
-                self._schur = (S, None, Z.conj().T @ B, C @ Z)
-            else:
-                S, T, Q, Z = sla.qz(A, E, output="complex", check_finite=False)
-                self._schur = (S, T, Q.conj().T @ B, C @ Z)
+            with blas_threads_for(self.n):
+                ef = EFactor(E) if E is not None else None
+                if ef is None or ef.rcond > 1e-5:
+                    if ef is not None:
+                        A, B = ef.solve(A), ef.solve(B)
+                    S, Z = sla.rsf2csf(*sla.schur(A, output="real", check_finite=False), check_finite=False)
+                    self._schur = (np.asarray(S), None, Z.conj().T @ B, C @ Z)
+                else:
+                    S, T, Q, Z = sla.qz(A, E, output="complex", check_finite=False)
+                    self._schur = (S, T, Q.conj().T @ B, C @ Z)
         return self._schur
 
     def freqresp(self, omega) -> np.ndarray:

@@ -24,3 +24,13 @@ def load_benchmark(control_data):
         return cache[name]
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Run the control tests on one BLAS thread: the dense kernels here are small, and a threaded
+    BLAS (slycot's included) on a busy 2-core machine is 10x slower, not faster."""
+    from physfact.control._blas import single_blas_thread
+
+    with single_blas_thread():
+        yield
