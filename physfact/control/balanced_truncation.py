@@ -123,10 +123,11 @@ def _split_unstable(Ahat, discrete):
     return Qs, T, k, X
 
 
-def _square_root(So, Sc, r, method):
+def _square_root(So, Sc, r, method, svd=None):
     """From factors of (E^T Q E, P) in some common orthonormal basis: SVD and projection bases."""
-    M = So.T @ Sc
-    U, s, Vt = sla.svd(M, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    if svd is None:
+        svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    U, s, Vt = svd
     r = min(r, int(np.count_nonzero(s > 0)))
     if r == 0:
         return s, np.zeros((Sc.shape[0], 0)), np.zeros((So.shape[0], 0))
@@ -242,11 +243,12 @@ def _bt_dense(sys, rank, tol, method, t0):
     if k > 0:
         Sc = solver.factor_schur(B1)
         So = solver.factor_schur(C1.T, trans=True)
-        hsv_all = sla.svdvals(So.T @ Sc)
+        svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+        hsv_all = svd[1]
         floor = _floor(hsv_all, D)
         _warn_floor(tol, floor)
         r = choose_order(hsv_all, rank, tol)
-        hsv, Vs, Ws = _square_root(So, Sc, r, method)
+        hsv, Vs, Ws = _square_root(So, Sc, r, method, svd=svd)
         r = Vs.shape[1]
         Qr = solver.schur.Qr
         Vs, Ws = Qr @ Vs, Qr @ Ws  # bases in the coordinates of the stable block
@@ -289,10 +291,8 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol, **adi_options)
     Lc, Lo = fc.Z, fo.Z
     ELc = Lc if sys.E is None else sys.E @ Lc
-    # Lo^T E Lc = (Qo Ro)^T (Qc Rc) with thin QRs: SVD of the small core, same as the square root
-    Qc, Rc = np.linalg.qr(ELc)
-    Qo, Ro = np.linalg.qr(Lo)
-    core = Ro @ (Qo.T @ Qc) @ Rc.T
+    # Lo^T E Lc (ko x kc) directly: both factors are thin, so the product is small
+    core = Lo.T @ ELc
     U, s, Vt = sla.svd(core, full_matrices=False)
     floor = _floor(s, sys.D)
     _warn_floor(tol, floor)

@@ -141,6 +141,7 @@ class LTISystem:
         self.A, self.B, self.C, self.D, self.E, self.dt = A, B, C, D, E, dt
         self._efactor = None
         self._schur = None
+        self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
         if E is not None and (sp.issparse(E) or n <= DENSE_LIMIT):
             self.efactor  # noqa: B018 - validates that E is nonsingular
 
@@ -220,6 +221,10 @@ class LTISystem:
             such as heat or structural models these are the slowest, rightmost poles), sorted by
             decreasing real part; required for sparse systems with n > 3000.
         """
+        if k is None and self._parts is not None:
+            lam = np.concatenate([part.poles() for part in self._parts])
+            order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
+            return lam[order]
         if k is None:
             from physfact.control._blas import blas_threads_for
 
@@ -262,8 +267,18 @@ class LTISystem:
         lam = self.poles(k=6 if (self.is_sparse and self.n > DENSE_LIMIT) else None)
         return bool(np.all(np.abs(lam) < 1)) if self.is_discrete else bool(np.all(lam.real < 0))
 
-    def _check_stable(self, what):
-        if not self.is_stable():
+    def _quick_stable(self) -> bool:
+        """is_stable(), but for sparse systems with n > 400 only the 6 poles nearest the origin
+        (the check used before an H-infinity *estimate*; the certified paths use the full test)."""
+        if self._parts is not None:
+            return all(part._quick_stable() for part in self._parts)
+        if self.is_sparse and self.n > 400:
+            lam = self.poles(k=min(6, self.n - 2))
+            return bool(np.all(np.abs(lam) < 1)) if self.is_discrete else bool(np.all(lam.real < 0))
+        return self.is_stable()
+
+    def _check_stable(self, what, quick=False):
+        if not (self._quick_stable() if quick else self.is_stable()):
             raise UnstableSystemError(f"{what} needs an asymptotically stable system; this one has poles "
                                       "outside the stability region")
 
@@ -303,6 +318,8 @@ class LTISystem:
         per frequency.
         Sparse systems: one sparse LU of (sE - A) per frequency.
         """
+        if self._parts is not None:  # error system: reuse each part's cached factorization
+            return self._parts[0].freqresp(omega) - self._parts[1].freqresp(omega)
         omega, s = self._points(omega)
         out = np.empty((s.size, self.p, self.m), dtype=complex)
         if self.is_sparse and self.n > 400:
@@ -376,7 +393,7 @@ class LTISystem:
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
         if method == "auto":
             method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) else "hamiltonian"
-        self._check_stable("hinf_norm")
+        self._check_stable("hinf_norm", quick=(method == "sampling"))
         if method == "hamiltonian":
             from physfact.control._blas import blas_threads_for
 
@@ -480,7 +497,9 @@ class LTISystem:
                 eye_or(self.E, self.n), eye_or(other.E, other.n))
         B = np.vstack([self.B, other.B])
         C = np.hstack([self.C, -other.C])
-        return LTISystem(A, B, C, self.D - other.D, E, self.dt)
+        out = LTISystem(A, B, C, self.D - other.D, E, self.dt)
+        out._parts = (self, other)
+        return out
 
     def __neg__(self):
         return LTISystem(self.A, self.B, -self.C, -self.D, self.E, self.dt)

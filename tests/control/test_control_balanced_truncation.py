@@ -152,6 +152,23 @@ def test_msd_descriptor_bt_vs_explicit():
     assert err.upper <= res.error_bound
 
 
+def test_lowrank_matches_dense_rail_371(load_benchmark):
+    pytest.importorskip("physfact.control.lradi")
+    sys = load_benchmark("rail_371")
+    dense = balanced_truncation(sys, rank=20, solver="hammarling")
+    low = balanced_truncation(sys, rank=20, solver="adi", adi_tol=1e-12)
+    assert low.solver == "lradi"
+    assert np.abs(low.hsv[:50] - dense.hsv[:50]).max() <= 1e-8 * dense.hsv[0]
+    EV = sys.E @ low.V
+    assert np.allclose(low.W.T @ EV, np.eye(20), atol=1e-8)
+    w = np.concatenate([[0.0], np.logspace(-6, 0, 40)])
+    e1 = (sys - dense.rom).hinf_norm(method="sampling", omega=w)
+    e2 = (sys - low.rom).hinf_norm(method="sampling", omega=w)
+    assert e2 == pytest.approx(float(e1), rel=5e-3)
+    assert e2 <= low.error_bound
+
+
+@pytest.mark.slow
 def test_lowrank_matches_dense_rail_1357(load_benchmark):
     pytest.importorskip("physfact.control.lradi")
     sys = load_benchmark("rail_1357")
