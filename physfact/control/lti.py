@@ -234,7 +234,9 @@ class LTISystem:
                 lam = sla.eigvals(A) if E is None else sla.eigvals(A, E)
             order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
             return lam[order]
-        from scipy.sparse.linalg import LinearOperator, eigs, splu
+        from scipy.sparse.linalg import LinearOperator, eigs
+
+        from physfact.control.descriptor import sparse_lu
 
         k = int(k)
         if k >= self.n - 1:
@@ -242,7 +244,7 @@ class LTISystem:
         # shift-invert at 0: the eigenvalues mu of (A)^{-1} E of largest modulus are the poles
         # lambda = 1/mu nearest the origin (for dissipative systems: the slowest, rightmost ones)
         try:
-            lu = splu(sp.csc_matrix(self.A))
+            lu = sparse_lu(self.A)
         except RuntimeError:
             raise InputError("poles(k=...) uses shift-invert at 0 and A is singular (a pole at 0): "
                              "the system is not asymptotically stable") from None
@@ -323,13 +325,13 @@ class LTISystem:
         omega, s = self._points(omega)
         out = np.empty((s.size, self.p, self.m), dtype=complex)
         if self.is_sparse and self.n > 400:
-            from scipy.sparse.linalg import splu
+            from physfact.control.descriptor import sparse_lu
 
             A = sp.csc_matrix(self.A)
             E = sp.eye(self.n, format="csc") if self.E is None else sp.csc_matrix(self.E)
             for i, si in enumerate(s):
                 try:
-                    lu = splu((si * E - A).astype(complex).tocsc())
+                    lu = sparse_lu((si * E - A).astype(complex))
                 except RuntimeError:
                     out[i] = np.inf
                     continue
@@ -369,7 +371,8 @@ class LTISystem:
             val += np.linalg.norm(self.D) ** 2
         return float(np.sqrt(val))
 
-    def hinf_norm(self, rtol: float = 1e-10, method: str = "auto", omega=None) -> HinfNorm:
+    def hinf_norm(self, rtol: float = 1e-10, method: str = "auto", omega=None, refine: int = 3,
+                  refine_iters: int = 40) -> HinfNorm:
         """H-infinity norm sup_omega sigma_max(G(i omega)).
 
         Parameters
@@ -386,6 +389,9 @@ class LTISystem:
             n <= 3000, sampling otherwise.
         omega : array_like, optional
             Sampling grid (rad per time unit) for "sampling".
+        refine, refine_iters : int
+            "sampling": number of peaks refined by golden-section search, and its iterations
+            (each costs one frequency evaluation: one sparse LU for large sparse systems).
         """
         from physfact.control.hinf import hinf_hamiltonian, hinf_sampling
 
@@ -400,7 +406,7 @@ class LTISystem:
             self._require_dense_size("hinf_norm(method='hamiltonian')")
             with blas_threads_for(2 * self.n):
                 return hinf_hamiltonian(self, rtol=rtol)
-        return hinf_sampling(self, omega=omega)
+        return hinf_sampling(self, omega=omega, refine=refine, iters=refine_iters)
 
     # ------------------------------------------------------------------ time response
     def simulate(self, t, u=None, x0=None, return_states: bool = False) -> TimeResponse:
@@ -458,11 +464,11 @@ class LTISystem:
             for k in range(nt - 1):
                 X[k + 1] = Ad @ X[k] + (B0 - B1) @ u[k] + B1 @ u[k + 1]
         elif nt > 1:
-            from scipy.sparse.linalg import splu
+            from physfact.control.descriptor import sparse_lu
 
             E = sp.eye(self.n, format="csc") if self.E is None else sp.csc_matrix(self.E)
             A = sp.csc_matrix(self.A)
-            lu = splu((E - 0.5 * h * A).tocsc())
+            lu = sparse_lu(E - 0.5 * h * A)
             Eplus = (E + 0.5 * h * A).tocsr()
             for k in range(nt - 1):
                 rhs = Eplus @ X[k] + 0.5 * h * (self.B @ (u[k] + u[k + 1]))
