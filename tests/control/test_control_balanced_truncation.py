@@ -150,6 +150,10 @@ def test_msd_descriptor_bt_vs_explicit():
     assert np.abs(res.hsv - ref.hsv).max() <= 1e-11 * ref.hsv[0]
     err = (sys - res.rom).hinf_norm()
     assert err.upper <= res.error_bound
+    bf = balanced_truncation(sys, rank=10, method="bfsr")
+    assert np.allclose(bf.W.T @ (sys.E @ bf.V), np.eye(10), atol=1e-10)
+    w = np.logspace(-2, 1, 20)
+    assert np.allclose(bf.rom.freqresp(w), res.rom.freqresp(w), rtol=1e-8, atol=1e-12)
 
 
 def test_lowrank_matches_dense_rail_371(load_benchmark):

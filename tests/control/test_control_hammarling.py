@@ -150,3 +150,20 @@ def test_heat_cont_hsv_vs_file(control_data):
     ref = scipy.io.loadmat(control_data / "heat-cont.mat")["hsv"].ravel()
     res = balanced_truncation(load_mat(control_data / "heat-cont.mat"), rank=10)
     assert np.abs(res.hsv - ref).max() <= 1e-10 * ref[0]
+
+
+def test_auto_dispatch_dense_and_adi_agree():
+    """method="auto" uses Hammarling for small problems and LR-ADI for large sparse ones; on the same
+    sparse problem the two factors give the same Gramian (to the ADI tolerance)."""
+    pytest.importorskip("physfact.control.lradi")
+    from physfact.control import models
+
+    s = models.heat1d(300)
+    dense = lyapunov_factor(s.A, s.B)
+    assert dense.method == "hammarling"
+    adi = lyapunov_factor(s.A, s.B, method="adi", tol=1e-12)
+    assert adi.method == "lradi" and adi.rank < 60
+    X = dense.to_dense()
+    assert np.linalg.norm(adi.to_dense() - X, 2) <= 1e-9 * np.linalg.norm(X, 2)
+    big = models.heat1d(2500)
+    assert lyapunov_factor(big.A, big.B, tol=1e-8).method == "lradi"
