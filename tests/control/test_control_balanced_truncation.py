@@ -143,7 +143,8 @@ def test_floor_warning_and_bad_input():
 
 
 def test_msd_descriptor_bt_vs_explicit():
-    sys = models.msd(30)
+    sys = models.msd(30, mass=2.0)
+    assert sys.E is not None
     res = balanced_truncation(sys, rank=10)
     A, B, C, D = sys.standard_form()
     ref = balanced_truncation(LTISystem(A, B, C, D), rank=10)
