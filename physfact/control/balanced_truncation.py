@@ -208,9 +208,49 @@ def _warn_floor(tol, floor):
                       "reduced model cannot be that accurate", RoundoffFloorWarning, stacklevel=3)
 
 
-def _bt_dense(sys, rank, tol, method, t0):
-    from physfact.control.hammarling import DenseGramianSolver
+def _bt_dense_qz(sys, rank, tol, method, t0):
+    """Dense BT for an ill-conditioned E: Gramian factors from the QZ form (no E^{-1}).
+    Returns None when the pencil is not stable (the caller then uses the E^{-1} path, which
+    splits off the unstable part)."""
+    from physfact.control.hammarling import QZGramianSolver
+    from physfact.errors import UnstableSystemError
 
+    A, B, C, D, E = sys.dense_matrices()
+    try:
+        solver = QZGramianSolver(A, E)
+    except UnstableSystemError:
+        return None
+    Lc = solver.factor(B)
+    Lo = solver.factor(C.T, trans=True)
+    U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    floor = _floor(s, D)
+    _warn_floor(tol, floor)
+    r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
+    if method == "sr":
+        scale = 1.0 / np.sqrt(s[:r])
+        V = (Lc @ Vt[:r].T) * scale
+        W = (Lo @ U[:, :r]) * scale
+    else:
+        V = np.linalg.qr(Lc @ Vt[:r].T)[0]
+        W = np.linalg.qr(Lo @ U[:, :r])[0]
+        W = W @ np.linalg.inv(V.T @ (E.T @ W))
+    rom = LTISystem(W.T @ A @ V, W.T @ B, C @ V, D.copy(), None, sys.dt)
+    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+                    method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
+                    info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
+
+
+def _bt_dense(sys, rank, tol, method, t0):
+    from physfact.control.hammarling import QZ_RCOND, DenseGramianSolver
+
+    if sys.E is not None and not sys.is_discrete:
+        from physfact.control.descriptor import EFactor
+
+        rcond = sys.efactor.rcond if not sys.efactor.sparse else EFactor(sys.dense_matrices()[4]).rcond
+        if rcond < QZ_RCOND:
+            res = _bt_dense_qz(sys, rank, tol, method, t0)
+            if res is not None:
+                return res
     A, B, C, D = sys.standard_form()
     n = A.shape[0]
     discrete = sys.is_discrete

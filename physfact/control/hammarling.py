@@ -292,16 +292,23 @@ def hammarling(A, B, E=None, trans: bool = False, discrete: bool = False, residu
         B = B[:, None]
     if B.shape[0] != A.shape[0]:
         raise InputError(f"B must have {A.shape[0]} rows like A, got shape {B.shape}")
+    if E is not None:  # dense from here on (the LU also gives the condition estimate)
+        E = E.toarray() if hasattr(E, "toarray") else np.asarray(E, dtype=float)
     Ef = EFactor(E) if E is not None else None
-    solver = DenseGramianSolver(A, Ef, discrete)
-    L = solver.factor(B, trans)
-    if trans and Ef is not None:
-        L = Ef.solve(L, trans=True)
+    use_qz = Ef is not None and not discrete and np.isfinite(Ef.rcond) and Ef.rcond < QZ_RCOND
+    if use_qz:
+        L = QZGramianSolver(A, E).factor(B, trans)
+    else:
+        solver = DenseGramianSolver(A, Ef, discrete)
+        L = solver.factor(B, trans)
+        if trans and Ef is not None:
+            L = Ef.solve(L, trans=True)
     res = np.array([lyapunov_residual(A, B, L, E, trans, discrete)]) if residual else np.array([])
     return LyapunovFactor(Z=L, residuals=res, shifts=np.array([], dtype=complex), method="hammarling",
                           iterations=0, seconds=time.perf_counter() - t0,
-                          info={"reduction": "E^-1 (LU)" if E is not None else "none",
-                                "schur": "complex (from real dgees)", "discrete": discrete})
+                          info={"reduction": "QZ" if use_qz else ("E^-1 (LU)" if E is not None else "none"),
+                                "schur": "complex QZ" if use_qz else "complex (from real dgees)",
+                                "discrete": discrete})
 
 
 def lyapunov_residual(A, B, Z, E=None, trans=False, discrete=False) -> float:
@@ -328,3 +335,88 @@ def lyapunov_residual(A, B, Z, E=None, trans=False, discrete=False) -> float:
     nr = np.abs(np.linalg.eigvalsh((core + core.T) / 2)).max()
     nb = np.linalg.norm(B, 2) ** 2
     return float(nr / nb) if nb > 0 else float(nr)
+
+
+#: Below this reciprocal condition number of E the Gramians are computed from the QZ form of
+#: (A, E) instead of from E^{-1}A (which loses about log10(1/rcond) digits).
+QZ_RCOND = 1e-6
+
+
+def hammarling_generalized_triangular(S: np.ndarray, T: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Upper-triangular U with S U U^H T^H + T U U^H S^H + B B^H = 0 (S, T upper triangular).
+
+    The generalized Hammarling recursion (Penzl, Adv. Comput. Math. 8 (1998) 33, Sec. 2), derived
+    from the partition S = [S_1 s; 0 sigma], T = [T_1 t; 0 tau], U = [U_1 u; 0 nu]:
+
+    .. math::  \\nu = \\|b\\| / \\sqrt{-2\\,\\mathrm{Re}(\\sigma\\bar\\tau)},\\quad c = b^H/\\nu,\\quad
+               (\\bar\\tau S_1 + \\bar\\sigma T_1) u = -B_1 c - (\\bar\\tau s + \\bar\\sigma t)\\nu,\\quad
+               y = S_1 u + \\nu s,\\quad B_1 \\leftarrow B_1 - y c^H / \\sigma .
+
+    (With T = I this is the standard recursion up to a unitary change of the factor's columns.)
+    Each step forms the k x k triangular matrix tau^* S_1 + sigma^* T_1: O(n^3) memory traffic in
+    all, so it is used only when E is too ill-conditioned for the E^{-1}A reduction.
+    """
+    n = S.shape[0]
+    beta = float(np.abs(B).max()) if np.size(B) else 0.0
+    U = np.zeros((n, n), dtype=complex)
+    if beta == 0.0:
+        return U
+    W = np.array(B, dtype=complex) / beta
+    for k in range(n - 1, -1, -1):
+        sig, tau = S[k, k], T[k, k]
+        b = W[k].copy()
+        bmax = float(np.abs(b).max())
+        if bmax < 1e-280:
+            continue
+        nb = bmax * float(np.linalg.norm(b / bmax))
+        d = -2.0 * (sig * np.conj(tau)).real
+        if not d > 0:
+            raise UnstableSystemError("the pencil (A, E) has an eigenvalue with non-negative real part; the "
+                                      "Lyapunov equation needs a stable pencil")
+        root = np.sqrt(d)
+        nu = nb / root
+        c = (b.conj() / nb) * root
+        U[k, k] = nu
+        if k == 0:
+            break
+        s, t = S[:k, k], T[:k, k]
+        M = np.conj(tau) * S[:k, :k] + np.conj(sig) * T[:k, :k]
+        rhs = -(W[:k] @ c) - (np.conj(tau) * s + np.conj(sig) * t) * nu
+        u = sla.solve_triangular(M, rhs, check_finite=False)
+        y = S[:k, :k] @ u + nu * s
+        W[:k] -= np.outer(y, c.conj()) / sig
+        U[:k, k] = u
+    U *= beta
+    return U
+
+
+class QZGramianSolver:
+    """Both Gramian factors of a continuous-time pencil (A, E) from one complex QZ form.
+
+    A = Q S Z^H, E = Q T Z^H (S, T upper triangular). Controllability: P = Z Y Z^H with
+    S Y T^H + T Y S^H + (Q^H B)(Q^H B)^H = 0; observability: Q_o = Q Y_o Q^H with
+    S^H Y_o T + T^H Y_o S + (Z^H C^T)(Z^H C^T)^H = 0, solved in the flipped basis
+    (J S^H J, J T^H J upper triangular). No E^{-1} appears anywhere.
+    """
+
+    def __init__(self, A, E):
+        A = A.toarray() if hasattr(A, "toarray") else np.asarray(A, dtype=float)
+        E = E.toarray() if hasattr(E, "toarray") else np.asarray(E, dtype=float)
+        S, T, Q, Z = sla.qz(A, E, output="complex", check_finite=False)
+        self.S, self.T, self.Q, self.Z = S, T, Q, Z
+        lam = np.diag(S) / np.where(np.diag(T) == 0, np.nan, np.diag(T))
+        if np.any(~np.isfinite(lam)):
+            raise UnstableSystemError("the pencil (A, E) has infinite eigenvalues (E singular)")
+        check_stable_spectrum(lam, False, "the pencil (A, E)")
+
+    def factor(self, B, trans: bool = False) -> np.ndarray:
+        """Real L with L L^T = P (``trans=False``) or = Q (``trans=True``, B = C^T)."""
+        B = np.asarray(B, dtype=float)
+        if trans:
+            Sf = self.S[::-1, ::-1].conj().T
+            Tf = self.T[::-1, ::-1].conj().T
+            Bf = (self.Z.conj().T @ B)[::-1]
+            U = hammarling_generalized_triangular(Sf, Tf, Bf)[::-1]
+            return realify(self.Q @ U)
+        U = hammarling_generalized_triangular(self.S, self.T, self.Q.conj().T @ B)
+        return realify(self.Z @ U)
