@@ -194,7 +194,9 @@ def test_ill_conditioned_e_uses_qz_and_keeps_accuracy(control_data):
 
     sys = load_mat(control_data / "LF10.mat")
     f = hammarling(sys.A, sys.B, sys.E)
-    assert f.info["reduction"] == "QZ" and f.residual < 1e-10
+    # relative residual ||R|| / ||B B^T||: 4e-9 through QZ, 2e-3 through E^{-1}A (the scale of the
+    # problem, ||A|| ||E|| ||X|| / ||B B^T|| ~ 1e12, makes 1e-9 the backward-stable level)
+    assert f.info["reduction"] == "QZ" and f.residual < 1e-7
     for r in (4, 6, 8):
         res = balanced_truncation(sys, rank=r)
         assert res.solver == "hammarling-qz"
