@@ -14,7 +14,9 @@ Method (Hammarling, IMA J. Numer. Anal. 2 (1982) 303-323)
    \hat A X + X \hat A^T + (E^{-1}B)(E^{-1}B)^T = 0 with the same X; the observability equation
    becomes \hat A^T \hat X + \hat X \hat A + C^T C = 0 for \hat X = E^T X E, so its factor is
    E^{-T} \hat L (balanced truncation only ever needs \hat L = E^T L, since L_o^T E L_c = \hat L_o^T L_c).
-   This reduction costs accuracy only when E is ill-conditioned (a QZ-based variant would avoid it).
+   This reduction costs accuracy when E is ill-conditioned; below rcond(E) = 1e-6 (continuous
+   time) :class:`QZGramianSolver` is used instead: the generalized recursion on the complex QZ
+   form of (A, E), with no E^{-1} at all.
 2. One real Schur form \hat A = Q_r T_r Q_r^T (LAPACK ``dgees``) is converted to the complex Schur
    form T = G^H T_r G (one 2x2 rotation per complex pair) and serves both Gramians: the
    observability equation uses the flipped conjugate transpose J T^H J, again upper triangular.
