@@ -334,3 +334,17 @@ def test_nan_input():
     A[2, 3] = np.nan
     with pytest.raises(InputError, match="non-finite"):
         lradi(A, B, E)
+
+
+def test_single_input_with_lightly_damped_pairs():
+    """Penzl's FOM structure (m = 1, poles -1 +- 100i, 200i, 400i and -1..-200): the projection
+    subspace must span several blocks for the shifts to find the complex pairs."""
+    blocks = [np.array([[-1.0, w], [-w, -1.0]]) for w in (100.0, 200.0, 400.0)]
+    A = sp.block_diag(blocks + [sp.diags(-np.arange(1.0, 201.0))], format="csc")
+    b = np.concatenate([10.0 * np.ones(6), np.ones(200)])[:, None]
+    for trans in (False, True):
+        r = lradi(A, b, tol=1e-10, trans=trans)
+        assert np.any(r.shifts.imag != 0)
+        X = dense_gramian(A, b, None, trans)
+        assert np.linalg.norm(r.Z @ r.Z.T - X, 2) <= 1e-7 * np.linalg.norm(X, 2)
+        assert dense_residual(A, b, r.Z, None, trans) <= 1.05e-10
