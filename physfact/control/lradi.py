@@ -43,7 +43,7 @@ from physfact.errors import ConvergenceError, InputError, SingularMatrixError, U
 from physfact.lowrank import Truncation, as_truncation
 from physfact.validation import as_array, as_matrix, check_int, check_positive
 
-__all__ = ["lradi", "lyapunov_residual"]
+__all__ = ["lradi", "lradi_pair", "lyapunov_residual"]
 
 _SHIFT_MODES = ("projection", "wachspress", "penzl")
 
@@ -55,7 +55,7 @@ _SHIFT_MODES = ("projection", "wachspress", "penzl")
 class _Factor:
     """LU of a square (sparse or dense) matrix M with solves M^{-1} b and M^{-T} b."""
 
-    def __init__(self, M, what: str, check_pivots: bool = True):
+    def __init__(self, M, what: str, check_pivots: bool = True, permc_spec: str = "COLAMD"):
         self.what = what
         n = M.shape[0]
         eps = np.finfo(float).eps
@@ -64,8 +64,7 @@ class _Factor:
         if not self.dense:
             M = sp.csc_matrix(M)
             try:
-                # COLAMD (SuperLU's default) gave 2-30x less fill than MMD(A^T+A) on FE pencils
-                self.lu = spla.splu(M, permc_spec="COLAMD")
+                self.lu = spla.splu(M, permc_spec=permc_spec)
             except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
                 raise SingularMatrixError(f"{what} is singular ({exc}); {_fix_hint(what)}") from None
             self.nbytes = int(self.lu.nnz) * (M.dtype.itemsize + 4)
@@ -123,6 +122,38 @@ class _ShiftedSolver:
         self.budget = budget_bytes
         self.used = 0
         self.factorizations = 0
+        self.permc_spec = None  # fill-reducing ordering, chosen at the first factorization
+        self.lu_seconds = 0.0
+        self.solve_seconds = 0.0
+        self.solves = 0
+
+    def _factor_shifted(self, M, what):
+        """LU with the ordering that factors these pencils fastest.
+
+        No single SuperLU ordering wins: on the rail pencils COLAMD gave 6x less fill than minimum
+        degree on A^T + A, on a P1 heat problem (n = 66049) the latter was 2x faster. When the
+        first COLAMD factorization is slow (> 0.2 s), the other ordering is tried once and the
+        faster one kept for all further shifts.
+        """
+        if self.permc_spec is not None:
+            t = time.process_time()
+            f = _Factor(M, what, check_pivots=False, permc_spec=self.permc_spec)
+            self.lu_seconds += time.process_time() - t
+            return f
+        t = time.process_time()
+        f = _Factor(M, what, check_pivots=False, permc_spec="COLAMD")
+        t_colamd = time.process_time() - t
+        self.permc_spec = "COLAMD"
+        if t_colamd > 0.2 and self.sparse:
+            pattern = (M != 0).astype(np.int8)
+            if (pattern - pattern.T).nnz == 0:
+                t = time.process_time()
+                g = _Factor(M, what, check_pivots=False, permc_spec="MMD_AT_PLUS_A")
+                if time.process_time() - t < 0.8 * t_colamd:
+                    f, self.permc_spec = g, "MMD_AT_PLUS_A"
+                del g
+        self.lu_seconds += time.process_time() - t
+        return f
 
     def matrix(self, p):
         n = self.A.shape[0]
@@ -131,7 +162,7 @@ class _ShiftedSolver:
             return self.A + p * I
         return self.A + p * self.E
 
-    def solve(self, p: complex, rhs, keep: bool):
+    def solve(self, p: complex, rhs, keep: bool, trans: bool | None = None):
         key = complex(p)
         f = self.cache.get(key)
         if f is None:
@@ -140,12 +171,31 @@ class _ShiftedSolver:
             if self.sparse:
                 M = sp.csc_matrix(M)
             # for a stable pencil and Re p < 0, A + p E is as well-conditioned as E: no pivot scan
-            f = _Factor(M, f"the shifted pencil A + p E for the shift p = {p:.6g}", check_pivots=False)
+            f = self._factor_shifted(M, f"the shifted pencil A + p E for the shift p = {p:.6g}") \
+                if self.sparse else _Factor(M, f"the shifted pencil A + p E for the shift p = {p:.6g}",
+                                            check_pivots=False)
             self.factorizations += 1
             if keep and self.used + f.nbytes <= self.budget:
                 self.cache[key] = f
                 self.used += f.nbytes
-        return f.solve(rhs, trans=self.trans)
+        t = time.process_time()
+        out = f.solve(rhs, trans=self.trans if trans is None else trans)
+        self.solve_seconds += time.process_time() - t
+        self.solves += 1
+        return out
+
+    def auto_repeats(self) -> int:
+        """How often to reuse a projection shift: more when an LU costs many solves.
+
+        Measured on the rail pencils (LU ~ 8 solves with 7 columns): 2 uses per LU halve the LUs
+        for +3% steps, 3 uses add 45% steps; on a P1 heat problem with m = 1 (LU ~ 40 solves)
+        3-4 uses cut the time by a third. Rule (tuned on these two): 2 below a ratio of 16, 3 below
+        30, else 4.
+        """
+        if not self.factorizations or not self.solves or self.solve_seconds <= 0:
+            return 2
+        ratio = (self.lu_seconds / self.factorizations) / (self.solve_seconds / self.solves)
+        return 2 if ratio < 16 else (3 if ratio < 30 else 4)
 
     def drop_except(self, keys):
         keys = {complex(k) for k in keys}
@@ -218,7 +268,8 @@ def _real_block(V):
 
 
 def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
-          callback=None, num_shifts=None, shift_repeats: int = 2, projection_columns: int | None = None,
+          callback=None, num_shifts=None, shift_repeats: int | None = None,
+          projection_columns: int | None = None,
           lu_cache_mib: float = 1024.0) -> LyapunovFactor:
     """Low-rank factor Z (real, X ~= Z Z^T) of a Lyapunov equation by LR-ADI.
 
@@ -243,18 +294,21 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         (needs symmetric A and E; bounds from Lanczos); "penzl": Penzl's heuristic (Arnoldi with
         E^{-1}A and A^{-1}E); an array: these shifts (Re < 0, conjugate pairs complete), cycled.
     truncation : Truncation, int, float, False or None
-        Column compression of the final factor with :func:`physfact.lowrank.compress_factor`.
-        None: automatic -- drop the columns whose removal provably raises the relative residual by
+        Column compression of the final factor: the algorithm of
+        :func:`physfact.lowrank.compress_factor` (QR, SVD of R, rank by the shared
+        :class:`~physfact.lowrank.Truncation` rule) with a row-blocked QR that never copies Z
+        (:func:`compress_factor_tsqr`). None: automatic -- drop the columns whose removal provably raises the relative residual by
         at most max(tol - residual, tol/20) (see ``_compress``). False: no compression. Otherwise
         the rule as given. ``info["residual_after_compression"]`` is the exact residual of the
         returned factor when that is cheap (n (2k+m)^2 <= 3e8), else None and
         ``info["compression_residual_bound"]`` a rigorous bound.
     callback : callable, optional
         ``callback(iteration, residual)`` after each step (progress bars).
-    shift_repeats : int
-        "projection" only: each projection shift is used for this many consecutive steps. The
-        repeat reuses the LU (a solve costs ~1/8 of a factorization on FE pencils); on the rail
-        models 2 repeats keep the step count (59 vs 57 on rail_5177) with half the LUs.
+    shift_repeats : int, optional
+        "projection" only: each projection shift is used for this many consecutive steps, reusing
+        its LU. Default: from the measured cost of an LU relative to a solve (2 when an LU costs
+        < 16 solves, 3 below 30, else 4). On rail_5177, 2 uses keep the step count (59 vs 57)
+        with half the LUs; on a P1 heat model (m = 1) 4 uses cut the time by 35%.
     projection_columns : int, optional
         "projection" only: the Ritz values come from the span of the most recent ADI blocks, as many
         as needed for this many columns (default max(6, m)).
@@ -284,6 +338,47 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
     ConvergenceError
         ``maxiter`` solves without reaching ``tol``; ``.history`` holds the residuals.
     """
+    return _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
+                  projection_columns, lu_cache_mib)
+
+
+def lradi_pair(A, B, C, E=None, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
+               num_shifts=None, shift_repeats: int | None = None, projection_columns: int | None = None,
+               lu_cache_mib: float = 1024.0):
+    """Both Gramian factors of (A, B, C, E) by one LR-ADI run sharing every LU.
+
+    Solves A P E^T + E P A^T + B B^T = 0 and A^T Q E + E^T Q A + C^T C = 0 (P ~= Zc Zc^T,
+    Q ~= Zo Zo^T). The LU of A + p E gives both (A + p E)^{-1} (controllability) and, by a
+    transposed solve, (A^T + p E^T)^{-1} (observability), so one factorization per shift serves
+    both equations -- balanced truncation needs half the factorizations of two separate runs.
+    Projection shifts come from a Galerkin projection of (A, E) on the span of the latest blocks of
+    both iterations. Each equation stops at its own relative residual ``tol``.
+
+    Parameters are those of :func:`lradi`; ``C`` is p x n.
+
+    Returns
+    -------
+    (LyapunovFactor, LyapunovFactor)
+        Controllability and observability factors.
+    """
+    C = as_array(C.toarray() if sp.issparse(C) else C, "C", ndim=(1, 2))
+    C = C[None, :] if C.ndim == 1 else C
+    n = A.shape[0]
+    if C.shape[1] != n:
+        raise InputError(f"C must have n = {n} columns (A is {n} x {n}), got shape {C.shape}")
+    B_ = as_array(B.toarray() if sp.issparse(B) else B, "B", ndim=(1, 2))
+    if not np.any(B_) or not np.any(C):  # a zero side: nothing to share
+        kw = dict(tol=tol, maxiter=maxiter, shifts=shifts, truncation=truncation, num_shifts=num_shifts,
+                  shift_repeats=shift_repeats, projection_columns=projection_columns,
+                  lu_cache_mib=lu_cache_mib)
+        return lradi(A, B, E, **kw), lradi(A, C.T, E, trans=True, **kw)
+    return _lradi(A, B, E, False, tol, maxiter, shifts, truncation, None, num_shifts, shift_repeats,
+                  projection_columns, lu_cache_mib, C2=np.ascontiguousarray(C.T))
+
+
+def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
+           projection_columns, lu_cache_mib, C2=None):
+    """The LR-ADI loop for one equation, or (``C2`` given) for both Gramians with shared LUs."""
     t0 = time.perf_counter()
     A, B, E, sparse = _validate(A, B, E)
     n, m = B.shape
@@ -295,7 +390,7 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         # one block when m is moderate (rail, m = 7: more blocks meant more, not better, shifts);
         # several when m is tiny (FOM, m = 1: one or two vectors cannot see its 3 complex pairs)
         projection_columns = max(6, m)
-    shift_repeats = check_int(shift_repeats, "shift_repeats", minimum=1, allow_none=False)
+    shift_repeats = check_int(shift_repeats, "shift_repeats", minimum=1)
     if callback is not None and not callable(callback):
         raise InputError("callback must be callable as callback(iteration, residual)")
     if truncation is not None and truncation is not False:
@@ -383,10 +478,15 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         queue_base = _pairs_in_order(np.concatenate([p, p[p.imag != 0].conj()]))
         del A0
     if mode == "projection":
-        U0 = np.hstack([B, apply_EinvA(B)])
-        ritz = shiftlib.projection_shifts(Aop, Eop, U0)
+        if C2 is None:
+            U0 = np.hstack([B, apply_EinvA(B)])
+            ritz = shiftlib.projection_shifts(Aop, Eop, U0)
+        else:  # both Gramians: Galerkin with (A, E) on span{B, E^{-1}AB, C^T, E^{-T}A^T C^T}
+            EinvAB = A @ B if Efac is None else Efac.solve(A @ B)
+            EinvAC = A.T @ C2 if Efac is None else Efac.solve(A.T @ C2, trans=True)
+            ritz = shiftlib.projection_shifts(A, E, np.hstack([B, EinvAB, C2, EinvAC]))
         check_unstable(ritz)
-        queue = [z for z in shiftlib.clean_shifts(ritz) for _ in range(shift_repeats)]
+        queue = list(shiftlib.clean_shifts(ritz))
         if not queue:
             raise UnstableSystemError(
                 "no Ritz value of (A, E) on span{B, E^{-1}AB} lies in the left half-plane; the system "
@@ -398,78 +498,115 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
 
     # ---- iteration
     Efac = None  # E^{-1} was needed only for the shift set-up: free it (peak memory)
-    W = B.copy()
-    store = _FactorStore(n)
+    sides = [_Side(B, trans, E)] + ([_Side(C2, True, E)] if C2 is not None else [])
     last_set = list(queue)
-    history: list[float] = []
-    used: list[complex] = []
-    recent: list[np.ndarray] = []  # the latest ADI blocks (V), newest last, for projection shifts
     min_cols = max(projection_columns, 1)
-    it = 0
-    converged = False
-    while it < maxiter:
-        if not queue:
+    p = None
+    uses_left = 0
+    while any(not sd.done for sd in sides):
+        if not queue and uses_left == 0:
             if mode == "projection":
-                ritz = shiftlib.projection_shifts(Aop, Eop, np.hstack(recent))
+                # shifts from the lagging equation's latest blocks, with its own pencil (the
+                # union of both equations' Ritz values gave more, not better, shifts on rail)
+                lag = max((sd for sd in sides if not sd.done), key=lambda sd: sd.history[-1])
+                ritz = shiftlib.projection_shifts(A.T if lag.trans else A, lag.Eop, np.hstack(lag.recent))
                 check_unstable(ritz)
-                new = [z for z in shiftlib.clean_shifts(ritz) for _ in range(shift_repeats)]
+                new = list(shiftlib.clean_shifts(ritz))
                 # no usable Ritz value (rare): reuse the last shift set
                 queue = new if new else list(last_set)
                 last_set = list(queue)
             else:
                 queue = list(queue_base)
-        p = complex(queue.pop(0))
-        if mode == "projection":
-            solver.drop_except([p])
-        V = solver.solve(p, W if p.imag == 0 else W.astype(complex), keep=reuse)
-        it += 1
+        if uses_left > 0:  # reuse the current projection shift (its LU is cached)
+            uses_left -= 1
+        else:
+            p = complex(queue.pop(0))
+            if mode == "projection":
+                solver.drop_except([p])
+                uses_left = (shift_repeats or solver.auto_repeats()) - 1
+        for sd in sides:
+            if sd.done:
+                continue
+            if sd.iterations >= maxiter:
+                raise ConvergenceError(
+                    f"LR-ADI did not reach the relative residual {tol:.1e} in {maxiter} solves "
+                    f"(last {sd.history[-1]:.2e}); raise maxiter, loosen tol, or try "
+                    "shifts='penzl'/'projection'", sd.history)
+            V = solver.solve(p, sd.W if p.imag == 0 else sd.W.astype(complex), keep=reuse,
+                             trans=sd.trans)
+            res = sd.step(p, V, min_cols)
+            if callback is not None and C2 is None:
+                callback(sd.iterations, res)
+            if not np.isfinite(res) or res > 1e12:
+                raise ConvergenceError(
+                    f"LR-ADI diverges (relative residual {res:.1e} after {sd.iterations} solves); the "
+                    "system is probably unstable: check the sign of A and the stability of the pencil "
+                    "(A, E)", sd.history)
+            if res <= tol:
+                sd.finish()
+
+    factorizations = solver.factorizations
+    solver.drop_except([])  # free the LUs before the factors are compressed (peak memory)
+    out = []
+    for sd in sides:
+        info_s = dict(info, factorizations=factorizations, columns_before=sd.store.ncols,
+                      lu_ordering=solver.permc_spec, shared_lus=C2 is not None,
+                      residual_before_compression=sd.history[-1])
+        Zc = _compress(sd.store, truncation, tol, A, sd.B, E, sd.trans, info_s)
+        info_s["columns_after"] = Zc.shape[1]
+        out.append(LyapunovFactor(Z=Zc, residuals=np.array(sd.history), shifts=np.array(sd.used, dtype=complex),
+                                  method="lradi", iterations=sd.iterations,
+                                  seconds=time.perf_counter() - t0, info=info_s))
+    return out[0] if C2 is None else tuple(out)
+
+
+class _Side:
+    """State of one Lyapunov equation in the ADI loop (residual factor W, factor store, history)."""
+
+    def __init__(self, B, trans, E):
+        self.B, self.trans = B, trans
+        self.Eop = None if E is None else (E.T if trans else E)
+        self.W = B.copy()
+        self.bnorm2 = float(np.linalg.norm(B, 2) ** 2)
+        self.store = _FactorStore(B.shape[0])
+        self.history: list[float] = []
+        self.used: list[complex] = []
+        self.recent: list[np.ndarray] = []  # latest blocks V, newest last (projection shifts)
+        self.iterations = 0
+        self.done = False
+
+    def step(self, p: complex, V, min_cols: int) -> float:
+        """One ADI step (a real shift, or a conjugate pair in real arithmetic); returns the residual."""
+        self.iterations += 1
         if p.imag == 0:
             pr = p.real
             V = np.real(V) if np.iscomplexobj(V) else V
-            EV = V if Eop is None else Eop @ V
-            W = W - 2.0 * pr * EV
-            blk = np.sqrt(-2.0 * pr) * V
-            store.append(blk)
-            recent.append(V)
-            used.append(p)
+            EV = V if self.Eop is None else self.Eop @ V
+            self.W = self.W - 2.0 * pr * EV
+            self.store.append(np.sqrt(-2.0 * pr) * V)
+            self.recent.append(V)
+            self.used.append(p)
         else:
             delta = p.real / p.imag
             g = 2.0 * np.sqrt(-p.real)
             Vr = V.real + delta * V.imag
             Vi = V.imag
-            EVr = Vr if Eop is None else Eop @ Vr
-            W = W + g * g * EVr
-            store.append(g * Vr)
-            store.append(g * np.sqrt(delta * delta + 1.0) * Vi)
-            recent.append(np.hstack([Vr, Vi]))
-            used.extend([p, p.conjugate()])
-        while len(recent) > 1 and sum(b.shape[1] for b in recent[1:]) >= min_cols:
-            recent.pop(0)
-        res = float(np.linalg.norm(W.T @ W, 2)) / bnorm2
-        history.append(res)
-        if callback is not None:
-            callback(it, res)
-        if not np.isfinite(res) or res > 1e12:
-            raise ConvergenceError(f"LR-ADI diverges (relative residual {res:.1e} after {it} solves); "
-                                   "the system is probably unstable: check the sign of A and the "
-                                   "stability of the pencil (A, E)", history)
-        if res <= tol:
-            converged = True
-            break
-    if not converged:
-        raise ConvergenceError(
-            f"LR-ADI did not reach the relative residual {tol:.1e} in {maxiter} solves "
-            f"(last {history[-1]:.2e}); raise maxiter, loosen tol, or try shifts='penzl'/'projection'",
-            history)
+            EVr = Vr if self.Eop is None else self.Eop @ Vr
+            self.W = self.W + g * g * EVr
+            self.store.append(g * Vr)
+            self.store.append(g * np.sqrt(delta * delta + 1.0) * Vi)
+            self.recent.append(np.hstack([Vr, Vi]))
+            self.used.extend([p, p.conjugate()])
+        while len(self.recent) > 1 and sum(b.shape[1] for b in self.recent[1:]) >= min_cols:
+            self.recent.pop(0)
+        res = float(np.linalg.norm(self.W.T @ self.W, 2)) / self.bnorm2
+        self.history.append(res)
+        return res
 
-    info.update(factorizations=solver.factorizations, columns_before=store.ncols,
-                residual_before_compression=history[-1])
-    solver.drop_except([])  # free the LUs before the factor is compressed (peak memory)
-    del W, V, recent
-    Zc = _compress(store, truncation, tol, A, B, E, trans, info)
-    info["columns_after"] = Zc.shape[1]
-    return LyapunovFactor(Z=Zc, residuals=np.array(history), shifts=np.array(used, dtype=complex),
-                          method="lradi", iterations=it, seconds=time.perf_counter() - t0, info=info)
+    def finish(self):
+        self.done = True
+        self.W = None
+        self.recent = []
 
 
 def _norm2_bound(M) -> float:
