@@ -8,7 +8,7 @@ import pytest
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from physfact.control.lradi import lradi, lyapunov_residual
+from physfact.control.lradi import lradi, lradi_pair, lyapunov_residual
 from physfact.errors import ConvergenceError, InputError, SingularMatrixError, UnstableSystemError
 from physfact.lowrank import Truncation
 
@@ -334,3 +334,39 @@ def test_nan_input():
     A[2, 3] = np.nan
     with pytest.raises(InputError, match="non-finite"):
         lradi(A, B, E)
+
+
+def test_single_input_with_lightly_damped_pairs():
+    """Penzl's FOM structure (m = 1, poles -1 +- 100i, 200i, 400i and -1..-200): the projection
+    subspace must span several blocks for the shifts to find the complex pairs."""
+    blocks = [np.array([[-1.0, w], [-w, -1.0]]) for w in (100.0, 200.0, 400.0)]
+    A = sp.block_diag(blocks + [sp.diags(-np.arange(1.0, 201.0))], format="csc")
+    b = np.concatenate([10.0 * np.ones(6), np.ones(200)])[:, None]
+    for trans in (False, True):
+        r = lradi(A, b, tol=1e-10, trans=trans)
+        assert np.any(r.shifts.imag != 0)
+        X = dense_gramian(A, b, None, trans)
+        assert np.linalg.norm(r.Z @ r.Z.T - X, 2) <= 1e-7 * np.linalg.norm(X, 2)
+        assert dense_residual(A, b, r.Z, None, trans) <= 1.05e-10
+
+
+@pytest.mark.parametrize("kind,with_E", [("heat", True), ("convdiff", False), ("convdiff", True)])
+def test_pair_shares_lus_and_matches_dense(kind, with_E):
+    A, B, C, E = _system(kind, with_E)
+    fc, fo = lradi_pair(A, B, C, E, tol=1e-11)
+    for f, rhs, trans in ((fc, B, False), (fo, C.T, True)):
+        X = dense_gramian(A, rhs, E, trans)
+        assert np.linalg.norm(f.Z @ f.Z.T - X, 2) <= 1e-7 * np.linalg.norm(X, 2)
+        assert dense_residual(A, rhs, f.Z, E, trans) <= 1.05e-11
+        assert f.residual <= 1e-11
+    # one LU per shift serves both equations
+    assert fc.info["factorizations"] == fo.info["factorizations"]
+    sep = lradi(A, B, E, tol=1e-11).info["factorizations"] + \
+        lradi(A, C.T, E, trans=True, tol=1e-11).info["factorizations"]
+    assert fc.info["factorizations"] < sep
+
+
+def test_pair_bad_C():
+    A, B, C, E = heat1d(20)
+    with pytest.raises(InputError, match="columns"):
+        lradi_pair(A, B, C[:, :5], E)
