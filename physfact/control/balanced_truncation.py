@@ -162,7 +162,8 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         Gramian factors: dense Hammarling (accurate to roundoff, O(n^3)) or low-rank ADI (sparse,
         continuous time). "auto": ADI for sparse systems with n > 2000.
     adi_tol, adi_options :
-        Relative residual tolerance and options for the ADI solver.
+        Relative residual tolerance and options for the ADI solver (both Gramians from one
+        ``lradi_pair`` run sharing the LUs; ``separate=True`` runs two independent ``lradi``).
 
     Returns
     -------
@@ -327,8 +328,16 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
 
     if sys.is_discrete:
         raise InputError("the low-rank (ADI) solver handles continuous time only; use solver='hammarling'")
-    fc = lyapunov_factor(sys.A, sys.B, sys.E, trans=False, method="adi", tol=adi_tol, **adi_options)
-    fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol, **adi_options)
+    try:  # both factors from one LR-ADI run that shares every LU
+        from physfact.control.lradi import lradi_pair
+    except ImportError:
+        lradi_pair = None
+    if lradi_pair is not None and not adi_options.get("separate", False):
+        fc, fo = lradi_pair(sys.A, sys.B, sys.C, sys.E, tol=adi_tol, **adi_options)
+    else:
+        adi_options = {k: v for k, v in adi_options.items() if k != "separate"}
+        fc = lyapunov_factor(sys.A, sys.B, sys.E, trans=False, method="adi", tol=adi_tol, **adi_options)
+        fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol, **adi_options)
     Lc, Lo = fc.Z, fo.Z
     ELc = Lc if sys.E is None else sys.E @ Lc
     # Lo^T E Lc (ko x kc) directly: both factors are thin, so the product is small
