@@ -23,7 +23,7 @@ Unstable systems (dense only): an ordered real Schur form of E^{-1}A puts the st
 a Sylvester equation decouples G = G_s + G_u, the antistable part G_u is kept exactly (its poles are
 the computed Schur eigenvalues) and G_s is reduced; the bound then applies to G_s.
 
-Order selection with ``tol``: the smallest r with 2 * sum(hsv[r:]) <= tol (an absolute
+Order selection with ``tol``: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol (an absolute
 H-infinity error target), through the shared :class:`physfact.lowrank.Truncation` rule
 (``atol = sqrt(tol)`` applied to the values sqrt(2 hsv_k), whose Frobenius tail is
 sqrt(2 sum hsv[r:])).
@@ -107,7 +107,7 @@ def choose_order(hsv, rank=None, tol=None) -> int:
     rule = Truncation(rank=rank, atol=None if tol is None else np.sqrt(tol))
     if rule.is_empty:
         return int(np.count_nonzero(hsv > 0))
-    return int(rule.choose(x))
+    return max(1, int(rule.choose(x)))  # at least one state: an order-0 model is not an LTISystem
 
 
 def _split_unstable(Ahat, discrete):
@@ -155,7 +155,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     rank : int, optional
         Reduced order of the stable part (a cap when ``tol`` is also given).
     tol : float, optional
-        Absolute H-infinity error target: the smallest r with 2 * sum(hsv[r:]) <= tol.
+        Absolute H-infinity error target: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol.
     method : {"sr", "bfsr"}
         Square root or balancing-free square root (see module docstring).
     solver : {"auto", "hammarling", "adi"}
@@ -182,7 +182,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         raise InputError(f"method must be 'sr' or 'bfsr', got {method!r}")
     if solver not in ("auto", "hammarling", "adi"):
         raise InputError(f"solver must be 'auto', 'hammarling' or 'adi', got {solver!r}")
-    rank = check_int(rank, "rank", minimum=0)
+    rank = check_int(rank, "rank", minimum=1)
     tol = check_positive(tol, "tol")
     if rank is None and tol is None:
         raise InputError("give the reduced order (rank=...) or an H-infinity error target (tol=...)")

@@ -128,6 +128,9 @@ def test_tol_selects_smallest_order_through_truncation():
     assert res.error_bound == pytest.approx(tails[r], rel=1e-12)
     capped = balanced_truncation(sys, tol=1e-12, rank=3)
     assert capped.order == 3
+    assert balanced_truncation(sys, tol=1e3).order == 1  # everything negligible: still one state
+    with pytest.raises(InputError, match="rank must be >= 1"):
+        balanced_truncation(sys, rank=0)
 
 
 def test_floor_warning_and_bad_input():
