@@ -28,6 +28,19 @@ def register(sub, common):
     p.set_defaults(handler=run_bt)
 
 
+def _resonance_points(rom, per_pole=9):
+    """Frequencies around each complex pole of ``rom`` (|Im lambda| (1 + k zeta)), so that lightly
+    damped resonances are resolved by a sampled norm or a plot."""
+    if not rom.n:
+        return np.zeros(0)
+    lam = rom.poles()
+    lam = lam[np.abs(lam.imag) > 0]
+    if lam.size == 0:
+        return np.zeros(0)
+    zeta = np.abs(lam.real) / np.abs(lam)
+    return np.concatenate([abs(l.imag) * (1 + z * np.linspace(-4, 4, per_pole)) for l, z in zip(lam, zeta)])
+
+
 def _error_estimate(sys, rom, console, samples=None):
     """H-infinity norm of G - G_r: certified (Hamiltonian) for small dense models, otherwise
     frequency sampling over a grid set by the reduced model's poles (an estimate). Returns
@@ -46,6 +59,8 @@ def _error_estimate(sys, rom, console, samples=None):
         grid = np.linspace(0, np.pi / sys.dt, samples)
     else:
         grid = np.concatenate([[0.0], np.logspace(np.log10(lam.min()) - 2, np.log10(lam.max()) + 2, samples)])
+        if not large:
+            grid = np.unique(np.concatenate([grid, _resonance_points(rom, per_pole=5)]))
     console.info(f"estimating ||G - G_r||_Hinf on {grid.size} frequencies (+ refinement)")
     est = err.hinf_norm(method="sampling", omega=grid, refine=1 if large else 3, refine_iters=15 if large else 40)
     return est, grid
@@ -116,7 +131,9 @@ def bode_plot(sys, rom, path, title="", grid=None):
             lam = np.abs(rom.poles()) if rom.n else np.array([1.0])
             lam = lam[lam > 0] if np.any(lam > 0) else np.array([1.0])
             grid = np.logspace(np.log10(lam.min()) - 2, np.log10(lam.max()) + 2, 150)
-    w = np.asarray(grid)
+    w = np.asarray(grid, dtype=float)
+    if not sys.is_discrete:
+        w = np.unique(np.concatenate([w, _resonance_points(rom)]))
     w = w[w > 0] if not sys.is_discrete else w
     full = sys.bode(w)
     red = rom.bode(w)
