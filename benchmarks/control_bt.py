@@ -1,0 +1,274 @@
+"""Balanced truncation of large sparse models: physfact LR-ADI vs pyMOR (sparse) and slycot (dense).
+
+Each solver runs in its own process with one BLAS thread (``_harness.measure``). For every model:
+both Gramian factors at the same relative residual 1e-10 (||W^T W||_2 / ||B^T B||_2, the same
+stopping rule in pyMOR's LR-ADI), the Hankel singular values (square root: SVD of Lo^T E Lc), and a
+reduced model of order r = 20. slycot AB09AD (dense square-root BT, no E: it gets E^{-1}A, E^{-1}B)
+runs where dense is feasible (rail_1357, FOM).
+
+Reported: CPU seconds of the solve (loading excluded), peak resident memory of the process and the
+part added by the solve (peak minus the resident size just before it), factor column counts, and the
+agreement of the first 20 HSVs (max |d sigma_k| / sigma_1) with the dense reference (slycot) where
+there is one, else between physfact and pyMOR.
+
+Usage::
+
+    python benchmarks/control_bt.py            # rail 1357/5177/20209, FOM, heat2d (n = 66049)
+    python benchmarks/control_bt.py --quick    # rail_1357, FOM, rail_5177
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+from _harness import measure, print_table  # noqa: E402
+
+ADI_TOL = 1e-10
+ORDER = 20
+NHSV = 20
+DATA = Path(os.environ.get("PHYSFACT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "control"
+
+
+# ------------------------------------------------------------------------------------------------
+# models (built once in the parent, stored as .npz so every child loads the same arrays)
+
+
+def _fom():
+    """Penzl's FOM: A = blkdiag([-1 w; -w -1] for w = 100, 200, 400; -diag(1..1000)), n = 1006."""
+    import scipy.sparse as sp
+
+    blocks = [np.array([[-1.0, w], [-w, -1.0]]) for w in (100.0, 200.0, 400.0)]
+    A = sp.block_diag(blocks + [sp.diags(-np.arange(1.0, 1001.0))], format="csc")
+    b = np.concatenate([10.0 * np.ones(6), np.ones(1000)])
+    return A, b[:, None], b[None, :], None
+
+
+def _heat2d(nx):
+    try:
+        from physfact.control.models import heat2d
+
+        s = heat2d(nx)
+        return s.A, s.B, s.C, s.E
+    except ImportError:  # control-core's models not merged: assemble the same problem here
+        import scipy.sparse as sp
+        import skfem
+        from skfem.helpers import dot, grad
+
+        mesh = skfem.MeshTri.init_tensor(np.linspace(0, 1, nx + 1), np.linspace(0, 1, nx + 1))
+        basis = skfem.Basis(mesh, skfem.ElementTriP1())
+        K = skfem.BilinearForm(lambda u, v, w: dot(grad(u), grad(v))).assemble(basis)
+        M = skfem.BilinearForm(lambda u, v, w: u * v).assemble(basis)
+        x, y = basis.doflocs
+        b = ((x >= 0.1) & (x <= 0.4) & (y >= 0.1) & (y <= 0.4)).astype(float)
+        c = ((x >= 0.6) & (x <= 0.9) & (y >= 0.6) & (y <= 0.9)).astype(float)
+        b, c = M @ b, M @ c
+        b, c = b / b.sum(), c / c.sum()
+        I = basis.complement_dofs(basis.get_dofs())
+        return (-K[I][:, I]).tocsc(), b[I][:, None], c[I][None, :], sp.csc_matrix(M[I][:, I])
+
+
+def prepare(name: str, folder: Path) -> Path:
+    """Write model ``name`` to ``folder/name.npz`` (A, E sparse parts; B, C dense)."""
+    import scipy.io
+    import scipy.sparse as sp
+
+    if name.startswith("rail"):
+        d = scipy.io.loadmat(DATA / f"{name}.mat")
+        A, B, C, E = d["A"], d["B"], d["C"].astype(float), d["E"]  # C is stored as int16
+    elif name == "fom":
+        A, B, C, E = _fom()
+    elif name.startswith("heat2d"):
+        A, B, C, E = _heat2d(int(name.split("_")[1]))
+    else:
+        raise ValueError(name)
+    A = sp.csc_matrix(A)
+    out = folder / f"{name}.npz"
+    arrays = dict(A_data=A.data, A_indices=A.indices, A_indptr=A.indptr, n=A.shape[0],
+                  B=np.asarray(B, float), C=np.asarray(C, float))
+    if E is not None:
+        E = sp.csc_matrix(E)
+        arrays.update(E_data=E.data, E_indices=E.indices, E_indptr=E.indptr)
+    np.savez(out, **arrays)
+    return out
+
+
+def prepare_in_child(name: str, folder: str) -> str:
+    """:func:`prepare` for ``_harness.measure``: building a model (scikit-fem) in the parent would
+    raise the children's reported peak RSS, which Linux carries across fork + exec."""
+    return str(prepare(name, Path(folder)))
+
+
+def _load(path):
+    import scipy.sparse as sp
+
+    z = np.load(path)
+    n = int(z["n"])
+    A = sp.csc_matrix((z["A_data"], z["A_indices"], z["A_indptr"]), shape=(n, n))
+    E = sp.csc_matrix((z["E_data"], z["E_indices"], z["E_indptr"]), shape=(n, n)) if "E_data" in z else None
+    return A, z["B"], z["C"], E
+
+
+def _rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ------------------------------------------------------------------------------------------------
+# the solvers (each called in a child process by _harness.measure)
+
+
+def run_physfact(path: str) -> dict:
+    from physfact.control.lradi import lradi
+
+    A, B, C, E = _load(path)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    fc = lradi(A, B, E, tol=ADI_TOL)
+    fo = lradi(A, C.T, E, trans=True, tol=ADI_TOL)
+    # square root BT: Lo^T E Lc = U S V^T; V_r = Lc V_r S_r^{-1/2}, W_r = Lo U_r S_r^{-1/2}
+    return _square_root(A, B, C, E, fc, fo, t0, rss0)
+
+
+def run_physfact_pair(path: str) -> dict:
+    """Both factors from one LR-ADI run sharing every LU (:func:`physfact.control.lradi.lradi_pair`)."""
+    from physfact.control.lradi import lradi_pair
+
+    A, B, C, E = _load(path)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    fc, fo = lradi_pair(A, B, C, E, tol=ADI_TOL)
+    return _square_root(A, B, C, E, fc, fo, t0, rss0)
+
+
+def _square_root(A, B, C, E, fc, fo, t0, rss0):
+    Lc, Lo = fc.Z, fo.Z
+    ELc = Lc if E is None else E @ Lc
+    U, s, Vt = np.linalg.svd(Lo.T @ ELc, full_matrices=False)
+    sc = 1.0 / np.sqrt(s[:ORDER])
+    V, W = (Lc @ Vt[:ORDER].T) * sc, (Lo @ U[:, :ORDER]) * sc
+    Ar = W.T @ (A @ V)
+    cpu = time.process_time() - t0
+    lus = (f"{fc.info['factorizations']}" if fc.info["factorizations"] == fo.info["factorizations"] and
+           fc.info.get("shared_lus") else f"{fc.info['factorizations']}/{fo.info['factorizations']}")
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=s[:NHSV].tolist(),
+                cols=f"{fc.info['columns_before']}->{Lc.shape[1]} / {fo.info['columns_before']}->{Lo.shape[1]}",
+                steps=f"{fc.iterations}/{fo.iterations}", lus=lus,
+                res=max(fc.residual, fo.residual), poles_max=float(np.linalg.eigvals(Ar).real.max()))
+
+
+def run_pymor(path: str) -> dict:
+    import logging
+
+    from pymor.core.logger import set_log_levels
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+    from pymor.solvers.matrix_equations.adi import ADILyapunovSolver
+    from pymor.solvers.matrix_equations.default import MatrixEquationSolvers
+
+    set_log_levels({"pymor": logging.WARNING})
+    A, B, C, E = _load(path)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    solvers = MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+    fom = LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=solvers)
+    red = BTReductor(fom)
+    rom = red.reduce(ORDER)
+    hsv = fom.hsv()  # cached Gramians: the SVD of the factors' product only
+    cpu = time.process_time() - t0
+    Zc, Zo = fom.gramian("c_lr"), fom.gramian("o_lr")
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=np.asarray(hsv)[:NHSV].tolist(),
+                cols=f"{len(Zc)} / {len(Zo)}", steps="-", lus="-", res=None,
+                poles_max=float(np.asarray(rom.poles()).real.max()))  # the ROM's E may differ from I
+
+
+def run_slycot(path: str) -> dict:
+    import scipy.linalg as sla
+    from slycot import ab09ad
+
+    A, B, C, E = _load(path)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    Ad, Bd = A.toarray(), np.asarray(B)
+    if E is not None:  # AB09AD has no E: the state-space realization E^{-1}A, E^{-1}B
+        lu = sla.lu_factor(E.toarray())
+        Ad, Bd = sla.lu_solve(lu, Ad), sla.lu_solve(lu, Bd)
+    n, m, p = Ad.shape[0], Bd.shape[1], C.shape[0]
+    nr, Ar, Br, Cr, hsv = ab09ad("C", "B", "N", n, m, p, Ad, Bd, np.asarray(C), nr=ORDER)
+    cpu = time.process_time() - t0
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=np.asarray(hsv)[:NHSV].tolist(), cols="dense",
+                steps="-", lus="-", res=None, poles_max=float(np.linalg.eigvals(Ar[:nr, :nr]).real.max()))
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="rail_1357, FOM and rail_5177 only")
+    ap.add_argument("--models", nargs="*", help="subset, e.g. rail_1357 fom heat2d_258")
+    args = ap.parse_args(argv)
+    models = args.models or (["rail_1357", "fom", "rail_5177"] if args.quick else
+                             ["rail_1357", "fom", "rail_5177", "rail_20209", "heat2d_258"])
+    dense_ok = {"rail_1357", "fom"}
+    rows, ratios = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in models:
+            prep = measure("control_bt:prepare_in_child", {"name": name, "folder": tmp})
+            if "error" in prep:
+                rows.append(dict(model=name, solver="-", error=prep["error"]))
+                continue
+            path = prep["result"]
+            n = int(np.load(path)["n"])
+            res = {}
+            for solver in ("physfact", "physfact_pair", "pymor") + (("slycot",) if name in dense_ok else ()):
+                r = measure(f"control_bt:run_{solver}", {"path": str(path)}, timeout=3600)
+                res[solver] = r
+                if "error" in r:
+                    rows.append(dict(model=name, n=n, solver=solver, error=r["error"]))
+                    continue
+                out = r["result"]
+                rows.append(dict(model=name, n=n, solver=solver, cpu_s=out["solve_cpu_s"],
+                                 peak_mib=r["peak_mib"], extra_mib=r["peak_mib"] - out["rss_before_mib"],
+                                 columns=out["cols"], steps=out["steps"], LUs=out["lus"],
+                                 residual=out["res"], rom_max_re_pole=out["poles_max"]))
+            ok = {k: v for k, v in res.items() if "error" not in v}
+            if "physfact" not in ok:
+                continue
+            ref = "slycot" if "slycot" in ok else ("pymor" if "pymor" in ok else None)
+            for mine, peer in [(a, b) for a in ("physfact", "physfact_pair") if a in ok
+                               for b in ok if not b.startswith("physfact")]:
+                ours = ok[mine]
+                h_ours = np.asarray(ours["result"]["hsv"])
+                pr = ok[peer]
+                h_peer = np.asarray(pr["result"]["hsv"])
+                k = min(len(h_ours), len(h_peer))
+                ratios.append(dict(model=name, ours=mine, peer=peer,
+                                   cpu_ratio=ours["result"]["solve_cpu_s"] / pr["result"]["solve_cpu_s"],
+                                   peak_ratio=ours["peak_mib"] / pr["peak_mib"],
+                                   extra_mem_ratio=(ours["peak_mib"] - ours["result"]["rss_before_mib"])
+                                   / max(pr["peak_mib"] - pr["result"]["rss_before_mib"], 1e-9),
+                                   hsv_diff_rel=float(np.max(np.abs(h_ours[:k] - h_peer[:k])) / h_peer[0]),
+                                   reference=(peer == ref)))
+    print_table(rows, ["model", "n", "solver", "cpu_s", "peak_mib", "extra_mib", "columns", "steps", "LUs",
+                       "residual", "rom_max_re_pole", "error"],
+                title=f"Balanced truncation, r = {ORDER}, ADI relative residual {ADI_TOL:g} "
+                      "(one BLAS thread; cpu_s = solve only; extra_mib = peak - RSS before the solve)")
+    print()
+    print_table(ratios, ["model", "ours", "peer", "cpu_ratio", "peak_ratio", "extra_mem_ratio", "hsv_diff_rel", "reference"],
+                title="physfact / peer (targets vs pyMOR: cpu <= 0.33, memory <= 0.5; vs slycot: cpu <= 1.5); "
+                      f"hsv_diff_rel = max_k<={NHSV} |sigma_k - sigma_k(peer)| / sigma_1(peer)")
+    return rows, ratios
+
+
+if __name__ == "__main__":
+    main()

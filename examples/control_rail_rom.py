@@ -1,0 +1,71 @@
+"""Reduced model of the cooling of a steel rail profile (balanced truncation, error bound checked).
+
+The model (Benner & Saak 2005, MORwiki "Steel Profile") is a 2-D heat equation on a rail cross-section,
+E x' = A x + B u, with 7 cooling-nozzle inputs and 6 temperature outputs. We reduce it by
+square-root balanced truncation to a guaranteed H-infinity error, then compare the step responses
+of the full and the reduced model. Without the benchmark data (../shared/data/control), a
+scikit-fem 2-D heat model of the same kind stands in.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from physfact.control import balanced_truncation, models
+
+
+def _model(small):
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "control"
+    name = "rail_371.mat" if small else "rail_1357.mat"
+    if (data / name).is_file():
+        return name[:-4], models.load(data / name)
+    nx = 16 if small else 36
+    return f"heat2d:{nx}", models.heat2d(nx)
+
+
+def main(small: bool = False, plot: str | None = None) -> dict:
+    name, sys = _model(small)
+    t0 = time.perf_counter()
+    tol = 1e-3 * sys.hinf_norm(method="sampling", omega=np.concatenate([[0.0], np.logspace(-6, 2, 60)]))
+    res = balanced_truncation(sys, tol=float(tol))
+    seconds = time.perf_counter() - t0
+    rom = res.rom
+    print(f"{name}: n = {sys.n}, m = {sys.m}, p = {sys.p} -> r = {rom.n} in {seconds:.2f} s "
+          f"(target error {float(tol):.3e}, bound {res.error_bound:.3e})")
+    # step on the first cooling input, long enough to reach steady state
+    slow = float(np.min(np.abs(rom.poles().real)))
+    t = np.linspace(0.0, 5.0 / slow, 201)
+    u = np.zeros((t.size, sys.m))
+    u[:, 0] = 1.0
+    y = sys.simulate(t, u).y
+    yr = rom.simulate(t, u).y
+    step_err = float(np.abs(y - yr).max())
+    dc_err = float(np.linalg.norm(sys.freqresp([0.0])[0] - rom.freqresp([0.0])[0], 2))
+    print(f"step response: max |y - y_r| = {step_err:.3e} (outputs up to {np.abs(y).max():.3e}); "
+          f"DC gain error {dc_err:.3e} <= bound {res.error_bound:.3e}")
+    assert dc_err <= res.error_bound * (1 + 1e-8), "BT error bound violated at omega = 0"
+    assert res.error_bound <= float(tol)
+    assert step_err <= 0.01 * np.abs(y).max(), "reduced step response is off by more than 1%"
+    if plot:
+        from physfact.plotting import pyplot, save_figure
+
+        plt = pyplot()
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        axes[0].semilogy(np.arange(1, res.hsv.size + 1), res.hsv / res.hsv[0], ".")
+        axes[0].axvline(rom.n, color="k", lw=0.8)
+        axes[0].set_title("Hankel singular values")
+        axes[0].set_xlabel("k")
+        for j in range(sys.p):
+            axes[1].plot(t, y[:, j], "-", color=f"C{j}")
+            axes[1].plot(t, yr[:, j], "--", color=f"C{j}")
+        axes[1].set_title(f"step response: full (n={sys.n}) solid, reduced (r={rom.n}) dashed")
+        axes[1].set_xlabel("t")
+        save_figure(fig, plot)
+    return {"model": name, "n": sys.n, "r": rom.n, "error_bound": res.error_bound, "target": float(tol),
+            "step_error": step_err, "dc_error": dc_err, "output_max": float(np.abs(y).max()), "seconds": seconds}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+r"""Balanced truncation by the square-root method, from Gramian factors.
+
+With P = L_c L_c^T and Q = L_o L_o^T the Gramians of DESIGN.md
+(A P E^T + E P A^T + B B^T = 0, A^T Q E + E^T Q A + C^T C = 0; Stein equations in discrete time),
+the Hankel singular values are the singular values of L_o^T E L_c = U \Sigma V^T (P and Q are never
+formed). For order r, with U_r, V_r, \Sigma_r the leading parts,
+
+* ``method="sr"`` (square root; Tombs & Postlethwaite, Int. J. Control 46 (1987) 1319; Laub, Heath,
+  Paige & Ward, IEEE TAC 32 (1987) 115): V = L_c V_r \Sigma_r^{-1/2}, W = L_o U_r \Sigma_r^{-1/2};
+  the reduced model is balanced.
+* ``method="bfsr"`` (balancing-free square root; Varga, Proc. IEEE CDC 1991, 1062): V, W are
+  orthonormal bases of span(L_c V_r) and span(L_o U_r), rescaled so that W^T E V = I; better
+  conditioned projection when the system is far from balanced, same transfer function.
+
+The reduced model is (W^T A V, W^T B, C V, D) with W^T E V = I (so E_r = I), and
+
+.. math::  \|G - G_r\|_{H_\infty} \le 2 \sum_{k > r} \sigma_k
+
+(Enns 1984; Glover, Int. J. Control 39 (1984) 1115; the same bound holds in discrete time,
+Al-Saggaf & Franklin, IEEE TAC 32 (1987) 815).
+
+Unstable systems (dense only): an ordered real Schur form of E^{-1}A puts the stable poles first,
+a Sylvester equation decouples G = G_s + G_u, the antistable part G_u is kept exactly (its poles are
+the computed Schur eigenvalues) and G_s is reduced; the bound then applies to G_s.
+
+Order selection with ``tol``: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol (an absolute
+H-infinity error target), through the shared :class:`physfact.lowrank.Truncation` rule
+(``atol = sqrt(tol)`` applied to the values sqrt(2 hsv_k), whose Frobenius tail is
+sqrt(2 sum hsv[r:])).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from physfact.control.lti import LTISystem
+from physfact.errors import InputError
+from physfact.lowrank import Truncation
+from physfact.validation import check_int, check_positive
+
+EPS = np.finfo(float).eps
+
+
+class RoundoffFloorWarning(UserWarning):
+    """The requested accuracy is below what double precision can deliver for this system."""
+
+
+@dataclass(frozen=True, repr=False)
+class BTResult:
+    """Result of :func:`balanced_truncation`.
+
+    Attributes
+    ----------
+    rom : LTISystem
+        Reduced model (W^T A V, W^T B, C V, D), E_r = I, order ``order``.
+    hsv : ndarray
+        Hankel singular values of the (stable part of the) system, non-increasing (all n for the
+        dense solver; min(rank L_o, rank L_c) for low-rank factors).
+    error_bound : float
+        2 * sum(hsv[r_s:]) with r_s the retained stable order: a bound on ||G - G_r||_Hinf.
+    V, W : ndarray, shape (n, order)
+        Right and left projection bases, W^T E V = I.
+    order : int
+        Reduced order (including the ``n_unstable`` kept unstable states).
+    n_unstable : int
+        Number of poles outside the stability region, kept exactly.
+    method : str
+        "sr" or "bfsr".
+    solver : str
+        Gramian solver used ("hammarling" or "lradi").
+    floor : float
+        Roundoff floor ~ 100 eps (sigma_1 + ||D||): smaller errors cannot be resolved.
+    seconds : float
+    info : dict
+        Factor ranks, residuals of the low-rank solves, ...
+    """
+
+    rom: LTISystem
+    hsv: np.ndarray
+    error_bound: float
+    V: np.ndarray
+    W: np.ndarray
+    order: int
+    n_unstable: int
+    method: str
+    solver: str
+    floor: float
+    seconds: float
+    info: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return (f"BTResult(n={self.V.shape[0]} -> r={self.order}, method={self.method!r}, solver={self.solver!r}, "
+                f"hsv[0]={self.hsv[0]:.4g}, error_bound={self.error_bound:.3e}, n_unstable={self.n_unstable}, "
+                f"seconds={self.seconds:.3g})")
+
+
+def choose_order(hsv, rank=None, tol=None) -> int:
+    """Order r for Hankel singular values ``hsv``: the smallest r with 2 sum(hsv[r:]) <= tol, capped
+    by ``rank`` (exactly ``rank`` when only it is given)."""
+    hsv = np.asarray(hsv, dtype=float)
+    x = np.sqrt(2.0 * np.maximum(hsv, 0.0))
+    rule = Truncation(rank=rank, atol=None if tol is None else np.sqrt(tol))
+    if rule.is_empty:
+        return int(np.count_nonzero(hsv > 0))
+    return max(1, int(rule.choose(x)))  # at least one state: an order-0 model is not an LTISystem
+
+
+def _split_unstable(Ahat, discrete):
+    """Ordered real Schur form with the stable eigenvalues first, plus the decoupling Sylvester
+    solution X (T11 X - X T22 = -T12... see module docstring). Returns (Qs, T, k, X)."""
+    sort = "iuc" if discrete else "lhp"
+    T, Qs, k = sla.schur(Ahat, output="real", sort=sort)
+    n = T.shape[0]
+    if k == n:
+        return Qs, T, k, np.zeros((k, 0))
+    T11, T12, T22 = T[:k, :k], T[:k, k:], T[k:, k:]
+    X = sla.solve_sylvester(T11, -T22, T12) if k > 0 else np.zeros((0, n - k))
+    return Qs, T, k, X
+
+
+def _square_root(So, Sc, r, method, svd=None):
+    """From factors of (E^T Q E, P) in some common orthonormal basis: SVD and projection bases."""
+    if svd is None:
+        svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    U, s, Vt = svd
+    r = min(r, int(np.count_nonzero(s > 0)))
+    if r == 0:
+        return s, np.zeros((Sc.shape[0], 0)), np.zeros((So.shape[0], 0))
+    if method == "sr":
+        scale = 1.0 / np.sqrt(s[:r])
+        Vb = (Sc @ Vt[:r].T) * scale
+        Wb = (So @ U[:, :r]) * scale
+    else:
+        Vb = np.linalg.qr(Sc @ Vt[:r].T)[0]
+        Wb = np.linalg.qr(So @ U[:, :r])[0]
+        # scale W so that Wb^T V = I
+        Wb = Wb @ np.linalg.inv(Vb.T @ Wb)
+    return s, Vb, Wb
+
+
+def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | None = None,
+                        method: str = "sr", solver: str = "auto", adi_tol: float = 1e-10,
+                        **adi_options) -> BTResult:
+    """Balanced truncation of ``sys`` to order ``rank`` or to H-infinity error ``tol``.
+
+    Parameters
+    ----------
+    sys : LTISystem
+        Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only.
+    rank : int, optional
+        Reduced order of the stable part (a cap when ``tol`` is also given).
+    tol : float, optional
+        Absolute H-infinity error target: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol.
+    method : {"sr", "bfsr"}
+        Square root or balancing-free square root (see module docstring).
+    solver : {"auto", "hammarling", "adi"}
+        Gramian factors: dense Hammarling (accurate to roundoff, O(n^3)) or low-rank ADI (sparse,
+        continuous time). "auto": ADI for sparse systems with n > 2000.
+    adi_tol, adi_options :
+        Relative residual tolerance and options for the ADI solver (both Gramians from one
+        ``lradi_pair`` run sharing the LUs; ``separate=True`` runs two independent ``lradi``).
+
+    Returns
+    -------
+    BTResult
+
+    Warns
+    -----
+    RoundoffFloorWarning
+        When ``tol`` is below the roundoff floor ~ 100 eps ||G||_Hinf (estimated by
+        sigma_1 + ||D||_2 <= ... ; the returned model then keeps every resolvable state).
+    """
+    t0 = time.perf_counter()
+    if not isinstance(sys, LTISystem):
+        raise InputError(f"balanced_truncation needs an LTISystem, got {type(sys).__name__}")
+    if method not in ("sr", "bfsr"):
+        raise InputError(f"method must be 'sr' or 'bfsr', got {method!r}")
+    if solver not in ("auto", "hammarling", "adi"):
+        raise InputError(f"solver must be 'auto', 'hammarling' or 'adi', got {solver!r}")
+    rank = check_int(rank, "rank", minimum=1)
+    tol = check_positive(tol, "tol")
+    if rank is None and tol is None:
+        raise InputError("give the reduced order (rank=...) or an H-infinity error target (tol=...)")
+    from physfact.control.lyapunov import AUTO_DENSE_LIMIT
+
+    if solver == "auto":
+        solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete) else "hammarling"
+    if solver == "adi":
+        return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+    from physfact.control._blas import blas_threads_for
+
+    with blas_threads_for(sys.n):
+        return _bt_dense(sys, rank, tol, method, t0)
+
+
+def _floor(hsv, D):
+    return 100.0 * EPS * ((hsv[0] if hsv.size else 0.0) + np.linalg.norm(D, 2))
+
+
+def _warn_floor(tol, floor):
+    if tol is not None and tol < floor:
+        warnings.warn(f"requested H-infinity error {tol:.3g} is below the roundoff floor {floor:.3g} "
+                      "(~100 eps ||G||); the Hankel singular values below it are noise and the "
+                      "reduced model cannot be that accurate", RoundoffFloorWarning, stacklevel=3)
+
+
+def _bt_dense_qz(sys, rank, tol, method, t0):
+    """Dense BT for an ill-conditioned E: Gramian factors from the QZ form (no E^{-1}).
+    Returns None when the pencil is not stable (the caller then uses the E^{-1} path, which
+    splits off the unstable part)."""
+    from physfact.control.hammarling import QZGramianSolver
+    from physfact.errors import UnstableSystemError
+
+    A, B, C, D, E = sys.dense_matrices()
+    try:
+        solver = QZGramianSolver(A, E)
+    except UnstableSystemError:
+        return None
+    Lc = solver.factor(B)
+    Lo = solver.factor(C.T, trans=True)
+    U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    floor = _floor(s, D)
+    _warn_floor(tol, floor)
+    r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
+    if method == "sr":
+        scale = 1.0 / np.sqrt(s[:r])
+        V = (Lc @ Vt[:r].T) * scale
+        W = (Lo @ U[:, :r]) * scale
+    else:
+        V = np.linalg.qr(Lc @ Vt[:r].T)[0]
+        W = np.linalg.qr(Lo @ U[:, :r])[0]
+        W = W @ np.linalg.inv(V.T @ (E.T @ W))
+    rom = LTISystem(W.T @ A @ V, W.T @ B, C @ V, D.copy(), None, sys.dt)
+    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+                    method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
+                    info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
+
+
+def _bt_dense(sys, rank, tol, method, t0):
+    from physfact.control.hammarling import QZ_RCOND, DenseGramianSolver
+
+    if sys.E is not None and not sys.is_discrete:
+        from physfact.control.descriptor import EFactor
+
+        rcond = sys.efactor.rcond if not sys.efactor.sparse else EFactor(sys.dense_matrices()[4]).rcond
+        if rcond < QZ_RCOND:
+            res = _bt_dense_qz(sys, rank, tol, method, t0)
+            if res is not None:
+                return res
+    A, B, C, D = sys.standard_form()
+    n = A.shape[0]
+    discrete = sys.is_discrete
+    # split off the unstable part only when there is one (the common case costs nothing extra:
+    # DenseGramianSolver's own Schur form checks stability)
+    lam = None
+    try:
+        solver = DenseGramianSolver(A, None, discrete)
+        k = n
+    except Exception as exc:
+        from physfact.errors import UnstableSystemError
+
+        if not isinstance(exc, UnstableSystemError):
+            raise
+        solver = None
+    if solver is None:
+        Qs, T, k, X = _split_unstable(A, discrete)
+        Q1, Q2 = Qs[:, :k], Qs[:, k:]
+        B1 = Q1.T @ B + X @ (Q2.T @ B)
+        B2 = Q2.T @ B
+        C1 = C @ Q1
+        C2 = C @ Q2 - C1 @ X
+        T22 = T[k:, k:]
+        lam = np.linalg.eigvals(T22)
+        if k > 0:
+            solver = DenseGramianSolver(T[:k, :k], None, discrete)
+    else:
+        B1, C1 = B, C
+    n_unstable = n - k
+    if k > 0:
+        Sc = solver.factor_schur(B1)
+        So = solver.factor_schur(C1.T, trans=True)
+        svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+        hsv_all = svd[1]
+        floor = _floor(hsv_all, D)
+        _warn_floor(tol, floor)
+        r = choose_order(hsv_all, rank, tol)
+        hsv, Vs, Ws = _square_root(So, Sc, r, method, svd=svd)
+        r = Vs.shape[1]
+        Qr = solver.schur.Qr
+        Vs, Ws = Qr @ Vs, Qr @ Ws  # bases in the coordinates of the stable block
+        Ar = Ws.T @ (solver.Ahat @ Vs)
+        Br = Ws.T @ B1
+        Cr = C1 @ Vs
+    else:
+        hsv = np.zeros(0)
+        floor = _floor(hsv, D)
+        r = 0
+        Vs = np.zeros((0, 0))
+        Ws = np.zeros((0, 0))
+        Ar, Br, Cr = np.zeros((0, 0)), np.zeros((0, B.shape[1])), np.zeros((C.shape[0], 0))
+    if n_unstable:
+        # full-order bases: V = [Q1 Vs, Q2 - Q1 X], W^T = [Ws^T (Q1^T + X Q2^T); Q2^T] (E = I coords)
+        V = np.hstack([Q1 @ Vs, Q2 - Q1 @ X]) if k > 0 else Q2
+        Wt_hat = np.vstack([Ws.T @ (Q1.T + X @ Q2.T), Q2.T]) if k > 0 else Q2.T
+        Ar = sla.block_diag(Ar, T22)
+        Br = np.vstack([Br, B2])
+        Cr = np.hstack([Cr, C2])
+        What = Wt_hat.T
+    else:
+        V, What = Vs, Ws
+    # What = E^T W (W^T E V = What^T V = I); return W for the original pencil
+    W = sys.efactor.solve(What, trans=True) if sys.E is not None else What
+    rom = LTISystem(Ar, Br, Cr, D.copy(), None, sys.dt)
+    bound = float(2.0 * np.sum(hsv[r:]))
+    info = {"stable_order": r, "unstable_poles": lam}
+    return BTResult(rom=rom, hsv=hsv, error_bound=bound, V=V, W=W, order=r + n_unstable,
+                    n_unstable=n_unstable, method=method, solver="hammarling", floor=floor,
+                    seconds=time.perf_counter() - t0, info=info)
+
+
+def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
+    from physfact.control.lyapunov import lyapunov_factor
+
+    if sys.is_discrete:
+        raise InputError("the low-rank (ADI) solver handles continuous time only; use solver='hammarling'")
+    try:  # both factors from one LR-ADI run that shares every LU
+        from physfact.control.lradi import lradi_pair
+    except ImportError:
+        lradi_pair = None
+    if lradi_pair is not None and not adi_options.get("separate", False):
+        fc, fo = lradi_pair(sys.A, sys.B, sys.C, sys.E, tol=adi_tol, **adi_options)
+    else:
+        adi_options = {k: v for k, v in adi_options.items() if k != "separate"}
+        fc = lyapunov_factor(sys.A, sys.B, sys.E, trans=False, method="adi", tol=adi_tol, **adi_options)
+        fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol, **adi_options)
+    Lc, Lo = fc.Z, fo.Z
+    ELc = Lc if sys.E is None else sys.E @ Lc
+    # Lo^T E Lc (ko x kc) directly: both factors are thin, so the product is small
+    core = Lo.T @ ELc
+    U, s, Vt = sla.svd(core, full_matrices=False)
+    floor = _floor(s, sys.D)
+    _warn_floor(tol, floor)
+    r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
+    if method == "sr":
+        scale = 1.0 / np.sqrt(s[:r])
+        V = (Lc @ Vt[:r].T) * scale
+        W = (Lo @ U[:, :r]) * scale
+    else:
+        V = np.linalg.qr(Lc @ Vt[:r].T)[0]
+        W = np.linalg.qr(Lo @ U[:, :r])[0]
+        EV = V if sys.E is None else sys.E @ V
+        W = W @ np.linalg.inv(EV.T @ W)
+    Ar = W.T @ (sys.A @ V)
+    Br = W.T @ sys.B
+    Cr = sys.C @ V
+    rom = LTISystem(Ar, Br, Cr, sys.D.copy(), None, sys.dt)
+    info = {"factor_columns": (Lc.shape[1], Lo.shape[1]), "residuals": (fc.residual, fo.residual),
+            "iterations": (fc.iterations, fo.iterations), "stable_order": r}
+    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+                    method=method, solver=fc.method, floor=floor, seconds=time.perf_counter() - t0, info=info)

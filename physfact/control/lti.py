@@ -1,0 +1,529 @@
+r"""Linear time-invariant systems in descriptor state-space form.
+
+Continuous time (``dt=None``):   E x'(t) = A x(t) + B u(t),   y(t) = C x(t) + D u(t),
+transfer function G(s) = C (sE - A)^{-1} B + D.
+Discrete time (``dt`` > 0):      E x[k+1] = A x[k] + B u[k],  y[k] = C x[k] + D u[k],
+G(z) = C (zE - A)^{-1} B + D, evaluated on the unit circle z = exp(i omega dt).
+
+Shapes: A, E (n, n); B (n, m); C (p, n); D (p, m). A and E may be scipy.sparse; B, C, D are dense.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from physfact.errors import InputError, UnstableSystemError
+from physfact.validation import as_array, as_matrix
+
+#: Largest order for which sparse systems are converted to dense for O(n^3) operations.
+DENSE_LIMIT = 3000
+
+
+class HinfNorm(float):
+    """The H-infinity norm as a float, with how it was obtained.
+
+    Attributes
+    ----------
+    frequency : float
+        A frequency (rad/s; for discrete time rad per time unit, in [0, pi/dt]) where the peak
+        gain is attained (approximately).
+    method : str
+        "hamiltonian" (certified to ``rtol``: the true norm lies in [value, upper]) or "sampling"
+        (frequency sampling with local refinement: a lower bound, an *estimate*).
+    estimate : bool
+        True when the value is not certified (sampling).
+    upper : float
+        Certified upper bound (``nan`` for estimates).
+    """
+
+    def __new__(cls, value, frequency=float("nan"), method="hamiltonian", estimate=False, upper=float("nan")):
+        obj = super().__new__(cls, value)
+        obj.frequency = float(frequency)
+        obj.method = method
+        obj.estimate = bool(estimate)
+        obj.upper = float(upper)
+        return obj
+
+    def __repr__(self):
+        tag = "estimate" if self.estimate else f"certified, upper {self.upper:.10g}"
+        return f"HinfNorm({float(self):.10g} at omega={self.frequency:.6g}, {self.method}, {tag})"
+
+
+@dataclass(frozen=True)
+class TimeResponse:
+    """Output of :meth:`LTISystem.simulate`.
+
+    Attributes
+    ----------
+    t : ndarray, shape (nt,)
+        Time points.
+    y : ndarray, shape (nt, p)
+        Outputs y(t_k).
+    x : ndarray, shape (nt, n) or None
+        States (only when ``return_states``).
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    x: np.ndarray | None = None
+
+    def __repr__(self):
+        return f"TimeResponse(nt={self.t.size}, p={self.y.shape[1]})"
+
+
+def _thin(x, name, rows=None, cols=None, as_row=False):
+    if sp.issparse(x):
+        x = x.toarray()
+    arr = as_array(x, name, ndim=(1, 2))
+    if arr.ndim == 1:
+        arr = arr[None, :] if as_row else arr[:, None]
+    return np.ascontiguousarray(arr, dtype=float)
+
+
+class LTISystem:
+    """A linear time-invariant system (E, A, B, C, D), continuous or discrete time.
+
+    Parameters
+    ----------
+    A : array_like or sparse, shape (n, n)
+    B : array_like, shape (n, m)  (a 1-D array is one input column)
+    C : array_like, shape (p, n)  (a 1-D array is one output row)
+    D : array_like, shape (p, m), optional (default 0)
+    E : array_like or sparse, shape (n, n), optional (default identity); must be nonsingular
+    dt : float, optional
+        Sampling time; None (default) for continuous time.
+
+    Raises
+    ------
+    InputError
+        Non-square A, mismatched shapes, non-finite entries, non-positive dt.
+    SingularMatrixError
+        E singular (checked at construction for n <= 3000 or sparse E, otherwise at first use).
+    """
+
+    def __init__(self, A, B, C, D=None, E=None, dt=None):
+        A = as_matrix(A, "A", square=True)
+        n = A.shape[0]
+        B = _thin(B, "B")
+        C = _thin(C, "C", as_row=True)
+        if B.shape[0] != n:
+            raise InputError(f"B must have n = {n} rows (A is {n}x{n}), got shape {B.shape}")
+        if C.shape[1] != n:
+            raise InputError(f"C must have n = {n} columns (A is {n}x{n}), got shape {C.shape}")
+        m, p = B.shape[1], C.shape[0]
+        if D is None:
+            D = np.zeros((p, m))
+        else:
+            D = _thin(D, "D", as_row=True) if np.ndim(D) else np.full((p, m), float(D))
+            if D.shape != (p, m):
+                raise InputError(f"D must have shape (p, m) = ({p}, {m}), got {D.shape}")
+        if E is not None:
+            E = as_matrix(E, "E", square=True)
+            if E.shape[0] != n:
+                raise InputError(f"E must be {n}x{n} like A, got shape {E.shape}")
+            if sp.issparse(E):
+                E = E.tocsc()
+                if (E - sp.eye(n, format="csc")).count_nonzero() == 0:
+                    E = None
+            elif np.array_equal(E, np.eye(n)):
+                E = None
+        if dt is not None:
+            try:
+                dt = float(dt)
+            except (TypeError, ValueError):
+                raise InputError(f"dt must be a positive number or None, got {dt!r}") from None
+            if not np.isfinite(dt) or dt <= 0:
+                raise InputError(f"dt must be a positive number (sampling time) or None, got {dt!r}")
+        self.A, self.B, self.C, self.D, self.E, self.dt = A, B, C, D, E, dt
+        self._efactor = None
+        self._schur = None
+        self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
+        if E is not None and (sp.issparse(E) or n <= DENSE_LIMIT):
+            self.efactor  # noqa: B018 - validates that E is nonsingular
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def n(self) -> int:
+        """State dimension."""
+        return self.A.shape[0]
+
+    @property
+    def m(self) -> int:
+        """Number of inputs."""
+        return self.B.shape[1]
+
+    @property
+    def p(self) -> int:
+        """Number of outputs."""
+        return self.C.shape[0]
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.dt is not None
+
+    @property
+    def is_sparse(self) -> bool:
+        return sp.issparse(self.A) or sp.issparse(self.E)
+
+    @property
+    def efactor(self):
+        """LU factors of E (None when E = I)."""
+        if self.E is None:
+            return None
+        if self._efactor is None:
+            from physfact.control.descriptor import EFactor
+
+            self._efactor = EFactor(self.E)
+        return self._efactor
+
+    def __repr__(self):
+        kind = "continuous" if self.dt is None else f"discrete dt={self.dt:g}"
+        storage = "sparse" if self.is_sparse else "dense"
+        e = "E" if self.E is not None else "E=I"
+        return f"LTISystem(n={self.n}, m={self.m}, p={self.p}, {kind}, {storage}, {e})"
+
+    def dense_matrices(self):
+        """(A, B, C, D, E) with A and E as dense arrays (E = None for the identity)."""
+        A = self.A.toarray() if sp.issparse(self.A) else self.A
+        E = self.E.toarray() if sp.issparse(self.E) else self.E
+        return A, self.B, self.C, self.D, E
+
+    def to_dense(self) -> "LTISystem":
+        """The same system with dense A and E."""
+        A, B, C, D, E = self.dense_matrices()
+        return LTISystem(A, B, C, D, E, self.dt)
+
+    def _require_dense_size(self, what):
+        if self.is_sparse and self.n > DENSE_LIMIT:
+            raise InputError(f"{what} of a sparse system needs dense O(n^3) work and n = {self.n} > "
+                             f"{DENSE_LIMIT}; use the sparse alternative named in the docstring")
+
+    def standard_form(self):
+        """Dense (E^{-1}A, E^{-1}B, C, D): the same transfer function with E = I."""
+        A, B, C, D, E = self.dense_matrices()
+        if E is None:
+            return A, B, C, D
+        ef = self.efactor
+        return ef.solve(A), ef.solve(B), C, D
+
+    # ------------------------------------------------------------------ poles and stability
+    def poles(self, k=None) -> np.ndarray:
+        """Poles: the eigenvalues of the pencil (A, E).
+
+        Parameters
+        ----------
+        k : int, optional
+            Only the k poles nearest the origin (ARPACK, shift-invert at 0; for dissipative systems
+            such as heat or structural models these are the slowest, rightmost poles), sorted by
+            decreasing real part; required for sparse systems with n > 3000.
+        """
+        if k is None and self._parts is not None:
+            lam = np.concatenate([part.poles() for part in self._parts])
+            order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
+            return lam[order]
+        if k is None:
+            from physfact.control._blas import blas_threads_for
+
+            self._require_dense_size("poles() (all poles)")
+            A, _, _, _, E = self.dense_matrices()
+            with blas_threads_for(self.n):
+                lam = sla.eigvals(A) if E is None else sla.eigvals(A, E)
+            order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
+            return lam[order]
+        from scipy.sparse.linalg import LinearOperator, eigs
+
+        from physfact.control.descriptor import sparse_lu
+
+        k = int(k)
+        if k >= self.n - 1:
+            return self.poles()[:k]
+        # shift-invert at 0: the eigenvalues mu of (A)^{-1} E of largest modulus are the poles
+        # lambda = 1/mu nearest the origin (for dissipative systems: the slowest, rightmost ones)
+        try:
+            lu = sparse_lu(self.A)
+        except RuntimeError:
+            raise InputError("poles(k=...) uses shift-invert at 0 and A is singular (a pole at 0): "
+                             "the system is not asymptotically stable") from None
+        E = self.E
+
+        def mv(x):
+            return lu.solve(np.asarray(E @ x if E is not None else x, dtype=float))
+
+        op = LinearOperator((self.n, self.n), matvec=mv, dtype=float)
+        mu = eigs(op, k=k, which="LM", return_eigenvectors=False, tol=1e-12)
+        lam = 1.0 / mu
+        order = np.argsort(-np.abs(lam)) if self.is_discrete else np.argsort(-lam.real)
+        return lam[order]
+
+    def is_stable(self) -> bool:
+        """Asymptotic stability: all poles in the open left half-plane (|z| < 1 for discrete).
+
+        For sparse systems with n > 3000 only the 6 poles nearest the origin (ARPACK shift-invert)
+        are checked — a heuristic that is exact for dissipative (e.g. symmetric negative definite)
+        models but can miss a far-away unstable pole of a general system.
+        """
+        lam = self.poles(k=6 if (self.is_sparse and self.n > DENSE_LIMIT) else None)
+        return bool(np.all(np.abs(lam) < 1)) if self.is_discrete else bool(np.all(lam.real < 0))
+
+    def _quick_stable(self) -> bool:
+        """is_stable(), but for sparse systems with n > 400 only the 6 poles nearest the origin
+        (the check used before an H-infinity *estimate*; the certified paths use the full test)."""
+        if self._parts is not None:
+            return all(part._quick_stable() for part in self._parts)
+        if self.is_sparse and self.n > 400:
+            lam = self.poles(k=min(6, self.n - 2))
+            return bool(np.all(np.abs(lam) < 1)) if self.is_discrete else bool(np.all(lam.real < 0))
+        return self.is_stable()
+
+    def _check_stable(self, what, quick=False):
+        if not (self._quick_stable() if quick else self.is_stable()):
+            raise UnstableSystemError(f"{what} needs an asymptotically stable system; this one has poles "
+                                      "outside the stability region")
+
+    # ------------------------------------------------------------------ frequency response
+    def _points(self, omega):
+        omega = as_array(omega, "omega", ndim=(0, 1)).ravel()
+        if self.is_discrete:
+            return omega, np.exp(1j * omega * self.dt)
+        return omega, 1j * omega
+
+    def _schur_form(self):
+        """Cached triangular form for dense evaluation: the complex Schur form of E^{-1}A when E is
+        the identity or well conditioned (rcond > 1e-5), otherwise the complex generalized Schur
+        (QZ) form of (A, E), which avoids E^{-1} (ill-conditioned E, e.g. LF10 with
+        cond(E) ~ 3e10, loses ~6 digits through E^{-1}A). Returns (S, T or None, Q^H B, C Z)."""
+        if self._schur is None:
+            from physfact.control._blas import blas_threads_for
+            from physfact.control.descriptor import EFactor
+
+            A, B, C, D, E = self.dense_matrices()
+            with blas_threads_for(self.n):
+                ef = EFactor(E) if E is not None else None
+                if ef is None or ef.rcond > 1e-5:
+                    if ef is not None:
+                        A, B = ef.solve(A), ef.solve(B)
+                    S, Z = sla.rsf2csf(*sla.schur(A, output="real", check_finite=False), check_finite=False)
+                    self._schur = (np.asarray(S), None, Z.conj().T @ B, C @ Z)
+                else:
+                    S, T, Q, Z = sla.qz(A, E, output="complex", check_finite=False)
+                    self._schur = (S, T, Q.conj().T @ B, C @ Z)
+        return self._schur
+
+    def freqresp(self, omega) -> np.ndarray:
+        """Frequency response G(i omega) (or G(exp(i omega dt))), shape (len(omega), p, m).
+
+        Dense systems: one complex (generalized, QZ) Schur form of (A, E), then a triangular solve
+        per frequency.
+        Sparse systems: one sparse LU of (sE - A) per frequency.
+        """
+        if self._parts is not None:  # error system: reuse each part's cached factorization
+            return self._parts[0].freqresp(omega) - self._parts[1].freqresp(omega)
+        omega, s = self._points(omega)
+        out = np.empty((s.size, self.p, self.m), dtype=complex)
+        if self.is_sparse and self.n > 400:
+            from physfact.control.descriptor import sparse_lu
+
+            A = sp.csc_matrix(self.A)
+            E = sp.eye(self.n, format="csc") if self.E is None else sp.csc_matrix(self.E)
+            for i, si in enumerate(s):
+                try:
+                    lu = sparse_lu((si * E - A).astype(complex))
+                except RuntimeError:
+                    out[i] = np.inf
+                    continue
+                out[i] = self.C @ lu.solve(self.B.astype(complex)) + self.D
+            return out
+        from physfact.control._blas import single_blas_thread
+
+        S, T, Bt, Ct = self._schur_form()
+        Tm = np.eye(S.shape[0]) if T is None else T
+        with single_blas_thread():
+            for i, si in enumerate(s):
+                X = sla.solve_triangular(si * Tm - S, Bt, check_finite=False)
+                out[i] = Ct @ X + self.D
+        return out
+
+    def bode(self, omega) -> np.ndarray:
+        """Largest singular value of G at each frequency, shape (len(omega),)."""
+        H = self.freqresp(omega)
+        return np.linalg.svd(H, compute_uv=False)[:, 0]
+
+    # ------------------------------------------------------------------ norms
+    def h2_norm(self) -> float:
+        """H2 norm.
+
+        Continuous: ||G||_2^2 = trace(C P C^T) (infinite when D != 0); discrete:
+        ||G||_2^2 = trace(C P C^T + D D^T), with P the controllability Gramian (from its factor:
+        ||C L_c||_F). Requires stability.
+        """
+        from physfact.control.lyapunov import lyapunov_factor
+
+        if not self.is_discrete and np.any(self.D != 0):
+            return float("inf")
+        self._check_stable("h2_norm")
+        f = lyapunov_factor(self.A, self.B, self.E, discrete=self.is_discrete, residual=False)
+        val = np.linalg.norm(self.C @ f.Z) ** 2
+        if self.is_discrete:
+            val += np.linalg.norm(self.D) ** 2
+        return float(np.sqrt(val))
+
+    def hinf_norm(self, rtol: float = 1e-10, method: str = "auto", omega=None, refine: int = 3,
+                  refine_iters: int = 40) -> HinfNorm:
+        """H-infinity norm sup_omega sigma_max(G(i omega)).
+
+        Parameters
+        ----------
+        rtol : float
+            Relative tolerance of the level-set method.
+        method : {"auto", "hamiltonian", "sampling"}
+            "hamiltonian": Bruinsma & Steinbuch, Syst. Control Lett. 14 (1990) 287, quadratically
+            convergent level-set iteration on the Hamiltonian matrix (Boyd, Balakrishnan & Kabamba,
+            Math. Control Signals Syst. 2 (1989) 207): certified, O(n^3) per iteration. Discrete
+            time uses the bilinear map z = (1 + s)/(1 - s), which preserves the norm.
+            "sampling": frequency grid plus local refinement (golden section) around the largest
+            peaks; a lower bound flagged ``estimate=True``. "auto": hamiltonian for dense or
+            n <= 3000, sampling otherwise.
+        omega : array_like, optional
+            Sampling grid (rad per time unit) for "sampling".
+        refine, refine_iters : int
+            "sampling": number of peaks refined by golden-section search, and its iterations
+            (each costs one frequency evaluation: one sparse LU for large sparse systems).
+        """
+        from physfact.control.hinf import hinf_hamiltonian, hinf_sampling
+
+        if method not in ("auto", "hamiltonian", "sampling"):
+            raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
+        if method == "auto":
+            method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) else "hamiltonian"
+        self._check_stable("hinf_norm", quick=(method == "sampling"))
+        if method == "hamiltonian":
+            from physfact.control._blas import blas_threads_for
+
+            self._require_dense_size("hinf_norm(method='hamiltonian')")
+            with blas_threads_for(2 * self.n):
+                return hinf_hamiltonian(self, rtol=rtol)
+        return hinf_sampling(self, omega=omega, refine=refine, iters=refine_iters)
+
+    # ------------------------------------------------------------------ time response
+    def simulate(self, t, u=None, x0=None, return_states: bool = False) -> TimeResponse:
+        """Time response.
+
+        Continuous: uniform time grid, input linearly interpolated between samples. Dense systems
+        use the exact matrix exponential of the augmented system (first-order hold, like
+        ``scipy.signal.lsim``) on E^{-1}A; sparse systems use the trapezoidal rule (Crank–Nicolson)
+        with one sparse LU of (E - h/2 A). Discrete: the recursion E x[k+1] = A x[k] + B u[k],
+        with t the sample times k*dt.
+
+        Parameters
+        ----------
+        t : array_like, shape (nt,)
+            Uniformly spaced times starting at t[0].
+        u : array_like, shape (nt, m) or (nt,) for m = 1; default zero input
+        x0 : array_like, shape (n,), optional initial state (default 0)
+        """
+        t = as_array(t, "t", ndim=1)
+        nt = t.size
+        if u is None:
+            u = np.zeros((nt, self.m))
+        u = as_array(u, "u", ndim=(1, 2))
+        if u.ndim == 1:
+            u = u[:, None]
+        if u.shape != (nt, self.m):
+            raise InputError(f"u must have shape (len(t), m) = ({nt}, {self.m}), got {u.shape}")
+        x = np.zeros(self.n) if x0 is None else as_array(x0, "x0", ndim=1)
+        if x.size != self.n:
+            raise InputError(f"x0 must have n = {self.n} entries, got {x.size}")
+        if nt > 1:
+            h = np.diff(t)
+            if np.any(h <= 0) or np.ptp(h) > 1e-9 * abs(h[0]) * max(1, nt):
+                raise InputError("t must be strictly increasing and uniformly spaced")
+            h = float(h[0])
+            if self.is_discrete and abs(h - self.dt) > 1e-9 * self.dt:
+                raise InputError(f"for a discrete system t must step by dt = {self.dt}, got {h}")
+        X = np.empty((nt, self.n))
+        X[0] = x
+        if self.is_discrete:
+            ef = self.efactor
+            for k in range(nt - 1):
+                rhs = self.A @ X[k] + self.B @ u[k]
+                X[k + 1] = ef.solve(rhs) if ef is not None else rhs
+        elif nt > 1 and not (self.is_sparse and self.n > DENSE_LIMIT):
+            A, B, _, _ = self.standard_form()
+            n, m = self.n, self.m
+            # exp of [[A h, B h, 0], [0, 0, I], [0, 0, 0]] gives the first-order-hold map
+            M = np.zeros((n + 2 * m, n + 2 * m))
+            M[:n, :n] = A * h
+            M[:n, n:n + m] = B * h
+            M[n:n + m, n + m:] = np.eye(m)
+            F = sla.expm(M)
+            Ad, B0, B1 = F[:n, :n], F[:n, n:n + m], F[:n, n + m:]
+            for k in range(nt - 1):
+                X[k + 1] = Ad @ X[k] + (B0 - B1) @ u[k] + B1 @ u[k + 1]
+        elif nt > 1:
+            from physfact.control.descriptor import sparse_lu
+
+            E = sp.eye(self.n, format="csc") if self.E is None else sp.csc_matrix(self.E)
+            A = sp.csc_matrix(self.A)
+            lu = sparse_lu(E - 0.5 * h * A)
+            Eplus = (E + 0.5 * h * A).tocsr()
+            for k in range(nt - 1):
+                rhs = Eplus @ X[k] + 0.5 * h * (self.B @ (u[k] + u[k + 1]))
+                X[k + 1] = lu.solve(rhs)
+        Y = X @ self.C.T + u @ self.D.T
+        return TimeResponse(t=t, y=Y, x=X if return_states else None)
+
+    # ------------------------------------------------------------------ interconnection
+    def __sub__(self, other: "LTISystem") -> "LTISystem":
+        """Error system G1 - G2 (parallel connection with negated second output)."""
+        if not isinstance(other, LTISystem):
+            return NotImplemented
+        if (self.m, self.p) != (other.m, other.p):
+            raise InputError(f"systems have different input/output counts: (m, p) = ({self.m}, {self.p}) "
+                             f"vs ({other.m}, {other.p})")
+        if self.dt != other.dt:
+            raise InputError(f"cannot subtract systems with different sampling times {self.dt} and {other.dt}")
+        sparse = self.is_sparse or other.is_sparse
+
+        def eye_or(E, n):
+            if E is not None:
+                return E
+            return sp.eye(n, format="csr") if sparse else np.eye(n)
+
+        if sparse:
+            A = sp.block_diag([sp.csr_matrix(self.A), sp.csr_matrix(other.A)], format="csr")
+            E = None if self.E is None and other.E is None else sp.block_diag(
+                [sp.csr_matrix(eye_or(self.E, self.n)), sp.csr_matrix(eye_or(other.E, other.n))], format="csr")
+        else:
+            A = sla.block_diag(self.A, other.A)
+            E = None if self.E is None and other.E is None else sla.block_diag(
+                eye_or(self.E, self.n), eye_or(other.E, other.n))
+        B = np.vstack([self.B, other.B])
+        C = np.hstack([self.C, -other.C])
+        out = LTISystem(A, B, C, self.D - other.D, E, self.dt)
+        out._parts = (self, other)
+        return out
+
+    def __neg__(self):
+        return LTISystem(self.A, self.B, -self.C, -self.D, self.E, self.dt)
+
+    def bilinear_to_continuous(self) -> "LTISystem":
+        """Continuous system G_c(s) = G_d((1 + s)/(1 - s)) with the same H-infinity norm and
+        Hankel singular values (dense; needs -1 not a pole)."""
+        if not self.is_discrete:
+            raise InputError("bilinear_to_continuous needs a discrete-time system")
+        A, B, C, D = self.standard_form()
+        n = A.shape[0]
+        lu = sla.lu_factor(A + np.eye(n), check_finite=False)
+        Ac = sla.lu_solve(lu, A - np.eye(n))
+        Bc = np.sqrt(2.0) * sla.lu_solve(lu, B)
+        Cc = np.sqrt(2.0) * sla.lu_solve(lu, C.T, trans=1).T
+        Dc = D - C @ sla.lu_solve(lu, B)
+        return LTISystem(Ac, Bc, Cc, Dc)
+
+
+def warn_once(msg):
+    warnings.warn(msg, stacklevel=3)
