@@ -38,6 +38,7 @@ import numpy as np
 
 from physfact.errors import InputError
 from physfact.validation import as_array, check_int, check_positive
+from physfact.threads import single_blas_thread
 
 __all__ = [
     "CompressedDoubleFactorization", "compress", "compress_leaves", "compressed_double_factorize",
@@ -286,18 +287,6 @@ def compress_leaves(two_body, core_tensors, orbital_rotations, maxiter: int = 50
     return _optimize(eri.reshape(n * n, n * n), Z0, U0, maxiter, gtol, ftol)
 
 
-def _one_blas_thread():
-    """Limit BLAS to one thread: the matrices are small (n^2 x L n), and on a busy machine
-    threaded BLAS spends more time spinning than computing (measured 15x slower)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it the optimisation is just slower on busy machines
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _optimize(V, Z0, U0, maxiter, gtol, ftol):
     from scipy.optimize import minimize
 
@@ -311,7 +300,7 @@ def _optimize(V, Z0, U0, maxiter, gtol, ftol):
         hist_f.append(f)
         return f, g
 
-    with _one_blas_thread():
+    with single_blas_thread():
         res = minimize(fun, x0, jac=True, method="L-BFGS-B",
                        options=dict(maxiter=maxiter, gtol=gtol, ftol=ftol, maxcor=30))
     K, Z = obj.unpack(res.x)

@@ -21,6 +21,7 @@ import numpy as np
 
 from physfact.errors import ConvergenceError, DataFileError, InputError
 from physfact.io import atomic_path
+from physfact.threads import blas_threads
 from physfact.validation import as_array, check_int
 
 from physfact.chem.integrals import restore_two_body
@@ -167,19 +168,6 @@ class MolecularHamiltonian:
                            one_body=self.one_body, two_body=self.two_body)
 
 
-def _blas_threads(n):
-    """Limit BLAS threads (threadpoolctl, when installed) -- the Davidson subspace problems are tiny."""
-    import contextlib
-
-    if n is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed matter
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n, user_api="blas")
-
-
 def few_threads(small: bool):
     """Context: one OpenMP (PySCF) and one BLAS thread for small problems, where threads only cost."""
     import contextlib
@@ -190,7 +178,7 @@ def few_threads(small: bool):
         return contextlib.nullcontext()
     stack = contextlib.ExitStack()
     stack.enter_context(lib.with_omp_threads(1))
-    stack.enter_context(_blas_threads(1))
+    stack.enter_context(blas_threads(1))
     return stack
 
 

@@ -70,31 +70,5 @@ def trsv_upper_leading(T: np.ndarray, k: int, x: np.ndarray, fast: bool = True) 
     return x
 
 
-def single_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl when installed, else a no-op).
-
-    Loops of many small BLAS-2 calls (the Hammarling sweep, per-frequency triangular solves) gain
-    nothing from threads, and on a loaded machine a threaded BLAS spends most of its time waking
-    and parking them (10x slowdowns measured here).
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-#: Below this order the dense O(n^3) kernels (Schur, QR, SVD, eig) run on one BLAS thread.
-SMALL_DENSE = 1200
-
-
-def blas_threads_for(n: int):
-    """One BLAS thread for dense problems of order ``n`` <= SMALL_DENSE (where threads buy
-    little and cost a lot on a busy machine); unchanged above."""
-    if n <= SMALL_DENSE:
-        return single_blas_thread()
-    import contextlib
-
-    return contextlib.nullcontext()
+# Thread limits are shared plumbing; re-exported for the control modules that import them from here.
+from physfact.threads import SMALL_DENSE, blas_threads_for, single_blas_thread  # noqa: E402,F401

@@ -1,0 +1,32 @@
+"""BLAS thread limits for kernels made of many small dense operations.
+
+Loops of small BLAS calls (the Hammarling column sweep, per-frequency solves, Davidson subspace
+problems, per-leaf gradients) gain nothing from threads, and on a busy machine a threaded BLAS
+spends most of its time waking and parking them (10-15x slowdowns measured). threadpoolctl is
+imported on first use.
+"""
+from __future__ import annotations
+
+import contextlib
+
+#: Below this matrix order the dense O(n^3) kernels (Schur, QR, SVD, eig) run on one BLAS thread.
+SMALL_DENSE = 1200
+
+
+def blas_threads(n: int | None):
+    """Context limiting BLAS to ``n`` threads; ``None`` leaves the setting alone."""
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def single_blas_thread():
+    """Context limiting BLAS to one thread."""
+    return blas_threads(1)
+
+
+def blas_threads_for(n: int):
+    """One BLAS thread for dense problems of order ``n <= SMALL_DENSE``; unchanged above."""
+    return single_blas_thread() if n <= SMALL_DENSE else contextlib.nullcontext()
