@@ -289,6 +289,11 @@ def test_singular_E_fails_fast():
     assert time.perf_counter() - t < 2.0
     with pytest.raises(SingularMatrixError):
         lradi(A.toarray(), B, E.toarray())
+    # numerically (not exactly) singular: two rows dependent up to rounding
+    E2 = heat1d(200)[3].toarray()
+    E2[7, :] = E2[8, :] * (1.0 + 1e-17)
+    with pytest.raises(SingularMatrixError, match="singular"):
+        lradi(A, B, sp.csc_matrix(E2))
 
 
 def test_singular_shifted_pencil():
