@@ -145,8 +145,7 @@ class _ShiftedSolver:
         self.factorizations = 0
         self.permc_spec = None  # fill-reducing ordering, chosen at the first factorization
         self.lu_seconds = 0.0
-        self.solve_seconds = 0.0
-        self.solves = 0
+        self.fill_per_row = None  # nnz(L + U) / n of the first shifted LU
 
     def _factor_shifted(self, M, what):
         """LU with the ordering that factors these pencils fastest.
@@ -201,26 +200,26 @@ class _ShiftedSolver:
                 if self.sparse else _Factor(M, f"the shifted pencil A + p E for the shift p = {p:.6g}",
                                             check_pivots=False)
             self.factorizations += 1
+            if self.fill_per_row is None and not f.dense:
+                self.fill_per_row = f.lu.nnz / M.shape[0]
             if keep and self.used + f.nbytes <= self.budget:
                 self.cache[key] = f
                 self.used += f.nbytes
-        t = time.process_time()
-        out = f.solve(rhs, trans=self.trans if trans is None else trans)
-        self.solve_seconds += time.process_time() - t
-        self.solves += 1
-        return out
+        return f.solve(rhs, trans=self.trans if trans is None else trans)
 
-    def auto_repeats(self) -> int:
+    def auto_repeats(self, ncols: int) -> int:
         """How often to reuse a projection shift: more when an LU costs many solves.
 
-        Measured on the rail pencils (LU ~ 8 solves with 7 columns): 2 uses per LU halve the LUs
-        for +3% steps, 3 uses add 45% steps; on a P1 heat problem with m = 1 (LU ~ 40 solves)
-        3-4 uses cut the time by a third. Rule (tuned on these two): 2 below a ratio of 16, 3 below
+        Estimated deterministically (no timings, so runs are reproducible) from the fill of the
+        first LU: an LU costs ~ n (nnz/n)^2 flops, a solve with ``ncols`` columns ~ 2 nnz ncols, so
+        LU / solve ~ (nnz / n) / (2 ncols). Measured on the rail pencils (ratio ~ 5-8): 2 uses per
+        LU halve the LUs for +3% steps, 3 uses add 45% steps; on a P1 heat problem with m = 1
+        (ratio ~ 40) 4 uses cut the time by a third. Rule (tuned on these): 2 below 16, 3 below
         30, else 4.
         """
-        if not self.factorizations or not self.solves or self.solve_seconds <= 0:
+        if not self.fill_per_row:
             return 2
-        ratio = (self.lu_seconds / self.factorizations) / (self.solve_seconds / self.solves)
+        ratio = self.fill_per_row / (2.0 * max(ncols, 1))
         return 2 if ratio < 16 else (3 if ratio < 30 else 4)
 
     def drop_except(self, keys):
@@ -332,8 +331,8 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         ``callback(iteration, residual)`` after each step (progress bars).
     shift_repeats : int, optional
         "projection" only: each projection shift is used for this many consecutive steps, reusing
-        its LU. Default: from the measured cost of an LU relative to a solve (2 when an LU costs
-        < 16 solves, 3 below 30, else 4). On rail_5177, 2 uses keep the step count (59 vs 57)
+        its LU. Default: from the estimated cost of an LU relative to a solve, (nnz(LU)/n) / (2 m)
+        (2 below 16, 3 below 30, else 4; deterministic). On rail_5177, 2 uses keep the step count (59 vs 57)
         with half the LUs; on a P1 heat model (m = 1) 4 uses cut the time by 35%.
     projection_columns : int, optional
         "projection" only: the Ritz values come from the span of the most recent ADI blocks, as many
@@ -439,7 +438,7 @@ def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shift
         Efac = solver._factor_shifted(E, what) if sparse else _factor(E, what)
         if sparse:
             _check_condition(E, Efac, what)
-        solver.lu_seconds = 0.0  # the LU / solve statistics are for shifted pencils only
+        solver.lu_seconds = 0.0  # LU timings are for shifted pencils only
 
     def apply_EinvA(x):
         y = Aop @ x
@@ -553,7 +552,7 @@ def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shift
             p = complex(queue.pop(0))
             if mode == "projection":
                 solver.drop_except([p])
-                uses_left = (shift_repeats or solver.auto_repeats()) - 1
+                uses_left = (shift_repeats or solver.auto_repeats(max(sd.B.shape[1] for sd in sides))) - 1
         for sd in sides:
             if sd.done:
                 continue

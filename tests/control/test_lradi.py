@@ -289,6 +289,11 @@ def test_singular_E_fails_fast():
     assert time.perf_counter() - t < 2.0
     with pytest.raises(SingularMatrixError):
         lradi(A.toarray(), B, E.toarray())
+    # numerically (not exactly) singular: two rows dependent up to rounding
+    E2 = heat1d(200)[3].toarray()
+    E2[7, :] = E2[8, :] * (1.0 + 1e-13)  # SuperLU factors it; the condition estimate rejects it
+    with pytest.raises(SingularMatrixError, match="numerically singular"):
+        lradi(A, B, sp.csc_matrix(E2))
 
 
 def test_singular_shifted_pencil():
@@ -370,3 +375,30 @@ def test_pair_bad_C():
     A, B, C, E = heat1d(20)
     with pytest.raises(InputError, match="columns"):
         lradi_pair(A, B, C[:, :5], E)
+
+
+def _slycot_hsv(A, B, C, E):
+    slycot = pytest.importorskip("slycot")
+    Ad = np.linalg.solve(E.toarray(), A.toarray())
+    Bd = np.linalg.solve(E.toarray(), B)
+    n, m, p = Ad.shape[0], Bd.shape[1], C.shape[0]
+    return slycot.ab09ad("C", "B", "N", n, m, p, Ad, Bd, C, nr=1)[4]
+
+
+@pytest.mark.parametrize("name", ["rail_371", "rail_1357"])
+def test_hsv_from_factors_match_slycot(shared_data, name):
+    """Square-root HSVs sigma = svd(Lo^T E Lc) from LR-ADI factors vs SLICOT AB09AD (dense)."""
+    import scipy.io
+
+    d = scipy.io.loadmat(shared_data / "control" / f"{name}.mat")
+    A, B, E = d["A"], d["B"], d["E"]
+    C = d["C"].astype(float)
+    fc, fo = lradi(A, B, E, tol=1e-12), lradi(A, C.T, E, trans=True, tol=1e-12)
+    s = np.linalg.svd(fo.Z.T @ (E @ fc.Z), compute_uv=False)
+    ref = _slycot_hsv(A, B, C, E)
+    k = 30
+    assert np.max(np.abs(s[:k] - ref[:k])) <= 1e-8 * ref[0]
+    # and the shared-LU variant
+    pc, po = lradi_pair(A, B, C, E, tol=1e-12)
+    s2 = np.linalg.svd(po.Z.T @ (E @ pc.Z), compute_uv=False)
+    assert np.max(np.abs(s2[:k] - ref[:k])) <= 1e-8 * ref[0]
