@@ -49,7 +49,7 @@ import scipy.sparse.linalg as spla
 from physfact.control.lyapunov_result import LyapunovFactor
 from physfact.control import shifts as shiftlib
 from physfact.errors import ConvergenceError, InputError, SingularMatrixError, UnstableSystemError
-from physfact.lowrank import Truncation, as_truncation
+from physfact.lowrank import Truncation, as_truncation, compress_factor
 from physfact.validation import as_array, as_matrix, check_int, check_positive
 
 __all__ = ["lradi", "lradi_pair", "lyapunov_residual"]
@@ -322,7 +322,7 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         Column compression of the final factor: the algorithm of
         :func:`physfact.lowrank.compress_factor` (QR, SVD of R, rank by the shared
         :class:`~physfact.lowrank.Truncation` rule) with a row-blocked QR that never copies Z
-        (:func:`compress_factor_tsqr`). None: automatic -- drop the columns whose removal provably raises the relative residual by
+        (:func:`physfact.lowrank.compress_factor` on the column chunks). None: automatic -- drop the columns whose removal provably raises the relative residual by
         at most max(tol - residual, tol/20) (see ``_compress``). False: no compression. Otherwise
         the rule as given. ``info["residual_after_compression"]`` is the exact residual of the
         returned factor when that is cheap (n (2k+m)^2 <= 3e8), else None and
@@ -654,7 +654,7 @@ class _FactorStore:
     """The growing ADI factor, kept as column chunks (no repeated concatenation of Z).
 
     Blocks are gathered into chunks of >= 64 columns; the final compression works on row blocks
-    and chunks (:func:`compress_factor_tsqr`), so Z is never copied whole.
+    and chunks (:func:`physfact.lowrank.compress_factor` on the column chunks), so Z is never copied whole.
     """
 
     def __init__(self, n: int, chunk_cols: int = 64):
@@ -674,54 +674,17 @@ class _FactorStore:
             self.chunks.append(np.hstack(self.pending))
             self.pending = []
 
-    def combine(self, Y, rows: int = 4096) -> np.ndarray:
-        """Z @ Y by row blocks (temporaries of rows x k only); the chunks are released after."""
+    def take_chunks(self) -> list:
+        """The column chunks (their hstack is Z); the store lets go of them."""
         self._flush()
-        out = np.empty((self.n, Y.shape[1]))
-        for r0 in range(0, self.n, rows):
-            out[r0:r0 + rows] = np.hstack([c[r0:r0 + rows] for c in self.chunks]) @ Y
-        self.chunks = []
-        return out
+        chunks, self.chunks = self.chunks, []
+        return chunks
 
     def to_array(self) -> np.ndarray:
         self._flush()
         Z = self.chunks[0] if len(self.chunks) == 1 else np.hstack(self.chunks)
         self.chunks = []
         return Z
-
-
-def compress_factor_tsqr(store: _FactorStore, rule) -> tuple[np.ndarray, np.ndarray]:
-    """Column compression of Z Z^T without copying Z: :func:`physfact.lowrank.compress_factor`'s
-    algorithm (Z = Q R, R = W diag(s) Y^T, Zc = Z Y_r) with R from a tall-skinny QR over row blocks.
-
-    TSQR (Demmel, Grigori, Hoemmen & Langou, SIAM J. Sci. Comput. 34 (2012) A206): R of Z is the R
-    of the stacked R factors of the row blocks, as accurate as Householder QR of Z, while only
-    one row block (4096 x k) is copied at a time. Then Zc = Z Y_r chunk by chunk.
-    Candidate for ``physfact.lowrank`` (a memory-lean ``compress_factor``).
-
-    Returns
-    -------
-    Zc : ndarray, shape (n, r)
-    s : ndarray
-        All singular values of Z (descending).
-    """
-    store._flush()
-    n, k = store.n, store.ncols
-    rows = 4096
-    Rs = []
-    for r0 in range(0, n, rows):
-        block = np.hstack([c[r0:r0 + rows] for c in store.chunks])
-        # copy: mode="r" returns the full (rows x k) array, the slice would keep it alive
-        Rs.append(sla.qr(block, mode="r", overwrite_a=True, check_finite=False)[0][: min(block.shape)].copy())
-        del block
-    R = Rs[0] if len(Rs) == 1 else sla.qr(np.vstack(Rs), mode="r", overwrite_a=True,
-                                            check_finite=False)[0][: min(n, k)]
-    _, s, Yt = np.linalg.svd(R, full_matrices=False)
-    if rule is None:  # as compress_factor: drop only what is numerically zero
-        r = int(np.count_nonzero(s > s[0] * max(n, k) * np.finfo(float).eps))
-    else:
-        r = as_truncation(rule).choose(s, shape=(n, k))
-    return store.combine(Yt[:r].T), s
 
 
 def _compress(store, truncation, tol, A, B, E, trans, info):
@@ -745,7 +708,8 @@ def _compress(store, truncation, tol, A, B, E, trans, info):
     else:
         rule = truncation
     k0 = store.ncols
-    Zc, s = compress_factor_tsqr(store, rule)
+    # shared kernel: TSQR over row blocks of the chunks, so Z is never concatenated or copied whole
+    Zc, s = compress_factor(store.take_chunks(), rule)
     info["factor_singular_values"] = s
     k = Zc.shape[1]
     if k == k0:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 
 from physfact.errors import InputError
 from physfact.lowrank.svd import truncate
 from physfact.lowrank.truncation import Truncation, as_truncation
+from physfact.lowrank.tsqr import tsqr_r
 from physfact.validation import as_array, check_int
 
 
@@ -111,12 +111,20 @@ class LowRankMatrix:
         return f"LowRankMatrix(shape={self.shape}, rank={self.rank}, nbytes={self.nbytes})"
 
 
-def compress_factor(Z, rule: Truncation | int | float | None = None):
+def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows: int = 4096):
     """Column compression of a symmetric factor: Z Z^T ~= Zc Zc^T with few columns.
 
-    Uses Z = Q R (economy QR), then the SVD R = W diag(s) Y^T, so Z Z^T = (Q W s)(Q W s)^T; the
-    rule acts on s (the singular values of Z, square roots of the eigenvalues of Z Z^T). The
-    Frobenius error of Z Z^T is sqrt(sum_{i>r} s_i^4), the 2-norm error s_{r+1}^2.
+    Uses Z = Q R (TSQR over row blocks of ``block_rows``, so Z is never copied whole), then the
+    SVD R = W diag(s) Y^T, so Z Z^T = (Q W s)(Q W s)^T = (Z Y)(Z Y)^T; the rule acts on s (the
+    singular values of Z, square roots of the eigenvalues of Z Z^T). The Frobenius error of Z Z^T
+    is sqrt(sum_{i>r} s_i^4), the 2-norm error s_{r+1}^2.
+
+    Parameters
+    ----------
+    Z : ndarray (n, k), or a sequence of column chunks (n, k_i) standing for their hstack
+        Chunks let a growing factor (low-rank ADI) be compressed without concatenating it.
+    rule : Truncation, int or float, optional
+        None drops only numerically zero columns (s_i <= max(n, k) eps s_1).
 
     Returns
     -------
@@ -124,14 +132,26 @@ def compress_factor(Z, rule: Truncation | int | float | None = None):
     s : ndarray
         All singular values of Z.
     """
-    Z = as_array(Z, "Z", ndim=2, allow_complex=True)
-    if Z.shape[1] == 0:
-        return Z, np.zeros(0)
-    R = sla.qr(Z, mode="r", check_finite=False)[0][: min(Z.shape)]
+    chunks = [Z] if isinstance(Z, np.ndarray) or not isinstance(Z, (list, tuple)) else list(Z)
+    chunks = [as_array(c, "Z", ndim=2, allow_complex=True, allow_empty=True) for c in chunks]
+    n = chunks[0].shape[0]
+    if any(c.shape[0] != n for c in chunks):
+        raise InputError("all column chunks of Z must have the same number of rows")
+    k = sum(c.shape[1] for c in chunks)
+    dtype = np.result_type(*chunks)
+    if k == 0 or n == 0:
+        return np.zeros((n, 0), dtype=dtype), np.zeros(0)
+    R = tsqr_r(np.hstack([c[r0:r0 + block_rows] for c in chunks]) for r0 in range(0, n, block_rows))
     _, s, Yt = np.linalg.svd(R, full_matrices=False)
     if rule is None:  # drop only what is numerically zero
-        r = int(np.count_nonzero(s > s[0] * max(Z.shape) * np.finfo(float).eps))
+        r = int(np.count_nonzero(s > s[0] * max(n, k) * np.finfo(float).eps))
     else:
-        r = as_truncation(rule).choose(s, shape=Z.shape)
-    # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q
-    return Z @ Yt[:r].conj().T, s
+        r = as_truncation(rule).choose(s, shape=(n, k))
+    # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q, chunk by chunk
+    Y = Yt[:r].conj().T
+    Zc = np.zeros((n, r), dtype=dtype)
+    offset = 0
+    for c in chunks:
+        Zc += c @ Y[offset:offset + c.shape[1]]
+        offset += c.shape[1]
+    return Zc, s

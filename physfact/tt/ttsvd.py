@@ -23,7 +23,7 @@ U_r^H C_k is then a column-chunked GEMM written into one work buffer, in place f
 step on. Peak extra memory is one remainder (<= the input) plus a few chunk temporaries; rank
 decisions come from the SVD of R, never from Gram-matrix eigenvalues.
 
-The kernel :func:`tsqr_r` is general (it belongs in :mod:`physfact.lowrank`).
+The TSQR kernel itself is :func:`physfact.lowrank.tsqr_r`.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ import scipy.linalg as sla
 
 from physfact.errors import InputError
 from physfact.lowrank import Truncation, truncate
+from physfact.lowrank import tsqr_r as lowrank_tsqr_r
 from physfact.validation import check_int, check_positive
 
 # chunk size (elements) for the TSQR / projection passes: large enough for BLAS, small next to N
@@ -78,34 +79,12 @@ class TTSVDInfo:
 def tsqr_r(C: np.ndarray, chunk_elements: int = _CHUNK_ELEMENTS) -> np.ndarray:
     """Triangular factor R (m x m) of the QR of C^T for a wide C (m x n, m <= n): C^T = Q R.
 
-    Computed by a flat TSQR over column chunks of C, so only one chunk is copied at a time;
-    C is not modified. The singular values of R are those of C.
+    :func:`physfact.lowrank.tsqr_r` over column chunks of C (row blocks of C^T), so only one
+    chunk is copied at a time; C is not modified. The singular values of R are those of C.
     """
     m, n = C.shape
     b = max(4 * m, chunk_elements // max(m, 1))
-    if b >= n:
-        return _r_factor(C.T, m)
-    Rs = []
-    for j0 in range(0, n, b):
-        block = C[:, j0:j0 + b]
-        if block.shape[1] < m:  # short last block: keep as is (stacked rows still give R of C^T)
-            Rs.append(np.array(block.T))
-        else:
-            Rs.append(_r_factor(block.T, m))
-        if len(Rs) >= 16:  # reduce as we go: the stack of R's stays small next to C
-            Rs = [_r_factor(np.concatenate(Rs, axis=0), m)]
-    return _r_factor(np.concatenate(Rs, axis=0), m)
-
-
-def _r_factor(M, m):
-    """Upper-triangular m x m R of the QR of the tall M (k x m, k >= m) by LAPACK geqrf on an
-    F-ordered copy (only the top m rows of the result are kept)."""
-    geqrf, = sla.get_lapack_funcs(("geqrf",), (M,))
-    # always a private F-ordered copy: M may be a view of the caller's tensor
-    qr, _, _, info = geqrf(np.array(M, order="F", copy=True), overwrite_a=True)
-    if info != 0:
-        raise InputError(f"QR of an unfolding failed (LAPACK geqrf info={info}); check the input for NaN/inf")
-    return np.triu(qr[:m])
+    return lowrank_tsqr_r(C[:, j0:j0 + b].T for j0 in range(0, n, b))
 
 
 def _project_rows(Uh: np.ndarray, C: np.ndarray, out: np.ndarray | None, chunk_elements=_CHUNK_ELEMENTS):

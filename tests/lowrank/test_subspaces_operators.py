@@ -76,3 +76,29 @@ def test_compress_factor_keeps_gramian():
     Zr, _ = compress_factor(Z, Truncation(rank=2))
     # 2-norm error of Z Z^T is s_3^2 (Eckart--Young on the Gramian)
     assert np.linalg.norm(Z @ Z.T - Zr @ Zr.T, 2) == pytest.approx(s[2] ** 2, rel=1e-8)
+
+
+def test_tsqr_matches_householder_qr():
+    from physfact.lowrank import tsqr_r
+
+    rng = np.random.default_rng(8)
+    M = rng.standard_normal((1000, 7)) * np.logspace(0, -12, 7)  # graded columns: accuracy matters
+    blocks = (M[i:i + 37] for i in range(0, 1000, 37))  # 27 blocks: exercises the running reduction
+    R = tsqr_r(blocks)
+    assert R.shape == (7, 7) and np.allclose(np.tril(R, -1), 0)
+    s_ref = np.linalg.svd(M, compute_uv=False)
+    assert np.allclose(np.linalg.svd(R, compute_uv=False), s_ref, rtol=1e-10, atol=0)
+    assert np.allclose(R.T @ R, M.T @ M, atol=1e-13)
+    with pytest.raises(InputError):
+        tsqr_r([])
+
+
+def test_compress_factor_from_column_chunks():
+    rng = np.random.default_rng(9)
+    chunks = [rng.standard_normal((300, 4)) @ rng.standard_normal((4, 6)) for _ in range(3)]  # rank <= 12
+    Z = np.hstack(chunks)
+    Zc, s = compress_factor(chunks, block_rows=64)
+    Zd, sd = compress_factor(Z)
+    assert Zc.shape[1] == Zd.shape[1] == 12
+    assert np.allclose(s, sd, rtol=1e-10, atol=1e-12 * sd[0])
+    assert np.allclose(Zc @ Zc.T, Z @ Z.T, atol=1e-10 * np.linalg.norm(Z) ** 2)
