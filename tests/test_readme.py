@@ -20,7 +20,11 @@ def test_readme_snippet_runs(code, shared_data_dir_or_none):
         if shared_data_dir_or_none is None:
             pytest.skip("snippet reads a reference model from ../shared/data, absent here")
         code = code.replace("path/to/", str(shared_data_dir_or_none / "control") + "/")
-    exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+    ns = {"__name__": "readme"}
+    exec(compile(code, str(README), "exec"), ns)
+    # the snippet really computed something with physfact (a result object, not just imports)
+    made = [k for k, v in ns.items() if not k.startswith("__") and type(v).__module__.startswith("physfact")]
+    assert made, "the snippet produced no physfact result"
 
 
 @pytest.fixture

@@ -99,6 +99,24 @@ class BTResult:
                 f"seconds={self.seconds:.3g})")
 
 
+
+def projection_bases(Lc, Lo, U, s, Vt, r, method, E=None):
+    """Projection bases V, W (n x r) with W^T E V = I from Gramian factors P = Lc Lc^T, Q = Lo Lo^T
+    and the SVD Lo^T E Lc = U diag(s) Vt.
+
+    ``"sr"``: square root (Tombs & Postlethwaite 1987; Laub et al. 1987), V = Lc V_r s_r^{-1/2},
+    W = Lo U_r s_r^{-1/2} (a balanced realization). ``"bfsr"``: balancing-free square root
+    (Varga 1991): orthonormal bases of the same subspaces, W rescaled so that W^T E V = I --
+    better conditioned when the system is far from balanced.
+    """
+    if method == "sr":
+        scale = 1.0 / np.sqrt(s[:r])
+        return (Lc @ Vt[:r].T) * scale, (Lo @ U[:, :r]) * scale
+    V = np.linalg.qr(Lc @ Vt[:r].T)[0]
+    W = np.linalg.qr(Lo @ U[:, :r])[0]
+    EV = V if E is None else E @ V
+    return V, W @ np.linalg.inv(EV.T @ W)
+
 def choose_order(hsv, rank=None, tol=None) -> int:
     """Order r for Hankel singular values ``hsv``: the smallest r with 2 sum(hsv[r:]) <= tol, capped
     by ``rank`` (exactly ``rank`` when only it is given)."""
@@ -131,15 +149,7 @@ def _square_root(So, Sc, r, method, svd=None):
     r = min(r, int(np.count_nonzero(s > 0)))
     if r == 0:
         return s, np.zeros((Sc.shape[0], 0)), np.zeros((So.shape[0], 0))
-    if method == "sr":
-        scale = 1.0 / np.sqrt(s[:r])
-        Vb = (Sc @ Vt[:r].T) * scale
-        Wb = (So @ U[:, :r]) * scale
-    else:
-        Vb = np.linalg.qr(Sc @ Vt[:r].T)[0]
-        Wb = np.linalg.qr(So @ U[:, :r])[0]
-        # scale W so that Wb^T V = I
-        Wb = Wb @ np.linalg.inv(Vb.T @ Wb)
+    Vb, Wb = projection_bases(Sc, So, U, s, Vt, r, method)
     return s, Vb, Wb
 
 
@@ -227,14 +237,7 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
     floor = _floor(s, D)
     _warn_floor(tol, floor)
     r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
-    if method == "sr":
-        scale = 1.0 / np.sqrt(s[:r])
-        V = (Lc @ Vt[:r].T) * scale
-        W = (Lo @ U[:, :r]) * scale
-    else:
-        V = np.linalg.qr(Lc @ Vt[:r].T)[0]
-        W = np.linalg.qr(Lo @ U[:, :r])[0]
-        W = W @ np.linalg.inv(V.T @ (E.T @ W))
+    V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
     rom = LTISystem(W.T @ A @ V, W.T @ B, C @ V, D.copy(), None, sys.dt)
     return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
@@ -346,15 +349,7 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     floor = _floor(s, sys.D)
     _warn_floor(tol, floor)
     r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
-    if method == "sr":
-        scale = 1.0 / np.sqrt(s[:r])
-        V = (Lc @ Vt[:r].T) * scale
-        W = (Lo @ U[:, :r]) * scale
-    else:
-        V = np.linalg.qr(Lc @ Vt[:r].T)[0]
-        W = np.linalg.qr(Lo @ U[:, :r])[0]
-        EV = V if sys.E is None else sys.E @ V
-        W = W @ np.linalg.inv(EV.T @ W)
+    V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, sys.E)
     Ar = W.T @ (sys.A @ V)
     Br = W.T @ sys.B
     Cr = sys.C @ V
