@@ -43,7 +43,11 @@ def as_array(x, name: str, ndim=None, dtype=float, allow_empty: bool = False, al
             raise InputError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise InputError(f"{name} is empty (shape {arr.shape}); give at least one entry")
-    if not np.all(np.isfinite(arr)):
+    # one pass without a boolean temporary: a NaN/inf anywhere makes the sum non-finite; the
+    # elementwise test runs only then (it also clears a sum that merely overflowed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        suspicious = arr.size and not np.isfinite(arr.sum())
+    if suspicious and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise InputError(f"{name} has {bad} non-finite entries (NaN or inf); clean the input first")
     return arr
