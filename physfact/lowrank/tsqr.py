@@ -25,7 +25,10 @@ def r_factor(M: np.ndarray) -> np.ndarray:
     if rows == 0:
         return np.zeros((0, k), dtype=M.dtype)
     geqrf, = sla.get_lapack_funcs(("geqrf",), (M,))
-    qr, _, _, info = geqrf(np.array(M, order="F", copy=True), overwrite_a=True)
+    lwork = k
+    if k >= 128:  # LAPACK blocks only from ~128 columns on; then the minimal lwork would force BLAS-2 (3x slower)
+        lwork = max(k, int(geqrf(np.empty((rows, k), dtype=M.dtype, order="F"), lwork=-1)[2][0].real))
+    qr, _, _, info = geqrf(np.array(M, order="F", copy=True), lwork=lwork, overwrite_a=True)
     if info != 0:
         raise InputError(f"QR failed (LAPACK geqrf info={info}); check the input for NaN/inf")
     return np.triu(qr[: min(rows, k)])

@@ -22,20 +22,10 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
+from physfact.lowrank import r_factor
 from physfact.tt.entropy import _log_base, schmidt_entropy
 from physfact.tt.tensor_train import TensorTrain
 from physfact.validation import check_int
-
-
-def _geqrf_r(M):
-    """R factor (min(k, m) x m) of the QR of M (k x m) via LAPACK geqrf (no Q formed)."""
-    geqrf, = sla.get_lapack_funcs(("geqrf",), (M,))
-    # a private copy: M may be a view of a (read-only) core, which LAPACK would overwrite
-    qr, _, _, info = geqrf(np.array(M, order="F", copy=True), overwrite_a=True)
-    if info != 0:
-        raise InputError(f"QR failed in a Schmidt sweep (LAPACK info={info}); check the cores for NaN/inf")
-    k = min(M.shape)
-    return np.triu(qr[:k])
 
 
 def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
@@ -58,7 +48,7 @@ def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
         c = cores[k]
         r = c.shape[0]
         M = c.reshape(r, -1) if L is None else np.tensordot(c, L, axes=(2, 0)).reshape(r, -1)
-        L = _geqrf_r(M.T).T  # M = L Q with L (r x min(r, n m))
+        L = r_factor(M.T).T  # M = L Q with L (r x min(r, n m))
         Ls[k - 1] = L
     Rs = [None] * (d - 1)
     R = None
@@ -66,7 +56,7 @@ def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
     for k in range(start, d - 1):
         c = cores[k]
         M = c if R is None else np.tensordot(R, c, axes=(1, 0))
-        R = _geqrf_r(M.reshape(-1, c.shape[2]))
+        R = r_factor(M.reshape(-1, c.shape[2]))
         Rs[k] = R
     out = []
     for k in range(d - 1):
