@@ -265,19 +265,10 @@ def lyapunov_residual(A, B, Z, E=None, trans: bool = False) -> float:
 # the solver
 
 
-def _validate(A, B, E):
-    A = as_matrix(A, "A", square=True)
-    n = A.shape[0]
-    B = as_array(B.toarray() if sp.issparse(B) else B, "B", ndim=(1, 2))
-    if B.ndim == 1:
-        B = B[:, None]
-    if B.shape[0] != n:
-        raise InputError(f"B must have n = {n} rows (A is {n} x {n}), got shape {B.shape}; "
-                         "for the observability Gramian pass C^T with trans=True")
-    if E is not None:
-        E = as_matrix(E, "E", square=True)
-        if E.shape != A.shape:
-            raise InputError(f"E must have the shape of A {A.shape}, got {E.shape}")
+def _validate(A, B, E, trans=False):
+    from physfact.control.lyapunov import check_lyapunov_operands
+
+    A, B, E = check_lyapunov_operands(A, B, E, trans)
     sparse = sp.issparse(A) or (E is not None and sp.issparse(E))
     if sparse:
         A = sp.csc_matrix(A)
@@ -405,7 +396,7 @@ def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shift
            projection_columns, lu_cache_mib, C2=None):
     """The LR-ADI loop for one equation, or (``C2`` given) for both Gramians with shared LUs."""
     t0 = time.perf_counter()
-    A, B, E, sparse = _validate(A, B, E)
+    A, B, E, sparse = _validate(A, B, E, trans)
     n, m = B.shape
     tol = check_positive(tol, "tol", allow_none=False)
     maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)

@@ -16,6 +16,25 @@ AUTO_DENSE_LIMIT = 2000
 METHODS = ("auto", "hammarling", "adi")
 
 
+def check_lyapunov_operands(A, B, E=None, trans: bool = False):
+    """Validated (A, B, E) of a Lyapunov equation: A (and E) square n x n, finite, dense or sparse;
+    B a dense n x m array (a vector becomes one column). For ``trans=True`` B stands for C^T."""
+    A = as_matrix(A, "A", square=True)
+    n = A.shape[0]
+    what = "C^T" if trans else "B"
+    B = as_array(B.toarray() if sp.issparse(B) else B, what, ndim=(1, 2))
+    if B.ndim == 1:
+        B = B[:, None]
+    if B.shape[0] != n:
+        raise InputError(f"{what} must have n = {n} rows (A is {n} x {n}), got shape {B.shape}; "
+                         "for the observability Gramian pass C^T with trans=True")
+    if E is not None:
+        E = as_matrix(E, "E", square=True)
+        if E.shape != A.shape:
+            raise InputError(f"E must have the shape of A {A.shape}, got {E.shape}")
+    return A, B, E
+
+
 def lyapunov_factor(A, B, E=None, trans: bool = False, method: str = "auto", tol: float = 1e-10,
                     maxiter: int = 300, discrete: bool = False, residual: bool = True,
                     **adi_options) -> LyapunovFactor:
@@ -41,18 +60,8 @@ def lyapunov_factor(A, B, E=None, trans: bool = False, method: str = "auto", tol
     """
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {method!r}")
-    A = as_matrix(A, "A", square=True)
+    A, B, E = check_lyapunov_operands(A, B, E, trans)
     n = A.shape[0]
-    B = as_array(B.toarray() if sp.issparse(B) else B, "B", ndim=(1, 2))
-    if B.ndim == 1:
-        B = B[:, None]
-    if B.shape[0] != n:
-        what = "C^T" if trans else "B"
-        raise InputError(f"{what} must have n = {n} rows, got shape {B.shape}")
-    if E is not None:
-        E = as_matrix(E, "E", square=True)
-        if E.shape[0] != n:
-            raise InputError(f"E must be {n}x{n}, got shape {E.shape}")
     if method == "auto":
         sparse = sp.issparse(A) or sp.issparse(E)
         method = "adi" if (sparse and n > AUTO_DENSE_LIMIT and not discrete) else "hammarling"

@@ -28,11 +28,9 @@ from physfact.errors import InputError
 # sqrt(2) weights off the diagonal -- an isometry, so its non-zero spectrum is that of (pq|rs).
 # ------------------------------------------------------------------------------------------------
 def reference_df(eri, thresh):
-    try:  # one BLAS thread: on a busy shared machine threaded eigh is several times slower
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return _reference_df(eri, thresh)
-    with threadpool_limits(limits=1, user_api="blas"):
+    from physfact.threads import single_blas_thread
+
+    with single_blas_thread():  # on a busy shared machine threaded eigh is several times slower
         return _reference_df(eri, thresh)
 
 
@@ -311,13 +309,9 @@ def test_reiher_femoco_through_double_factorize():
 
     with h5py.File(femoco_path(), "r") as f:
         eri, h, ecore = f["eri"][()], f["h0"][()], float(f["ecore"][()])
-    try:
-        from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:
-        import contextlib
-        limit = contextlib.nullcontext()
-    with limit:  # threaded BLAS on a busy shared machine: 100 s instead of 12 s
+    from physfact.threads import single_blas_thread
+
+    with single_blas_thread():  # threaded BLAS on a busy shared machine: 100 s instead of 12 s
         dfac = double_factorize(_hamiltonian(h, eri, 54, ecore), method="eigh", leaf_tol=0.00125)
     assert (dfac.n_leaves, dfac.n_eigenvectors) == (360, 13031)
     c = dfac.qubitization_cost(dE=0.001, aleph=10, beth=16)

@@ -13,19 +13,6 @@ from physfact.errors import ConvergenceError, InputError, SingularMatrixError, U
 from physfact.lowrank import Truncation
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Small dense kernels: threaded BLAS only adds contention (and 10x slowdowns on busy hosts)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 # ---------------------------------------------------------------------------------------------
 # small test systems
 

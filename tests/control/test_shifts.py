@@ -10,19 +10,6 @@ from physfact.control import shifts as S
 from physfact.errors import InputError
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Small dense kernels: threaded BLAS only adds contention (and 10x slowdowns on busy hosts)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def test_wachspress_single_shift_is_geometric_mean():
     a, b = 2.0, 800.0
     p = S.wachspress_shifts(a, b, 1)
