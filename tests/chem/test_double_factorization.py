@@ -213,3 +213,21 @@ def test_open_shell_energies_and_ccsd_refusal():
     assert double_factorize(H, rank=2).energies()["error_B_mha"] != 0.0
     with pytest.raises(InputError, match="closed-shell"):
         energy_errors(df, method="ccsd(t)")
+
+
+def test_symmetry_threshold_is_relative_to_the_largest_element():
+    # the check first compares against max (pq|pq) (the largest element of a valid ERI); a tensor whose
+    # largest element is off the diagonal must still be judged against that element, not the diagonal
+    from physfact.chem import check_symmetry
+    from physfact.chem.integrals import symmetrize_two_body
+
+    rng = np.random.default_rng(5)
+    eri = symmetrize_two_body(rng.standard_normal((4, 4, 4, 4)))
+    eri[0, 1, 2, 3] = eri[1, 0, 2, 3] = eri[0, 1, 3, 2] = eri[1, 0, 3, 2] = 1e3
+    eri[2, 3, 0, 1] = eri[3, 2, 0, 1] = eri[2, 3, 1, 0] = eri[3, 2, 1, 0] = 1e3
+    assert np.max(np.abs(np.diagonal(eri.reshape(16, 16)))) < 10.0
+    eri[2, 3, 0, 1] += 1e-7  # 1e-10 of the largest element, 1e-8 of the largest diagonal
+    assert check_symmetry(eri) == pytest.approx(1e-7, rel=1e-3)
+    eri[2, 3, 0, 1] += 1e-3  # 1e-6 of the largest element: rejected
+    with pytest.raises(InputError, match=r"8-fold symmetry .* by 1\.000e-03 \(max \|\(pq\|rs\)\| = 1\.000e\+03\)"):
+        check_symmetry(eri)
