@@ -11,9 +11,9 @@ Conventions
   the *normalized* state: lambda_i >= 0 with sum_i lambda_i^2 = 1, p_i = lambda_i^2.
 * Entropies are in nats unless ``base=2`` (bits).
 
-Schmidt values of all bonds come from one pair of QR sweeps over the cores, without changing
-them (see :func:`schmidt_spectrum_of_cores`), and are cached, so all-bond entropies cost
-O(L chi^3) once and O(L chi) afterwards. An MPS fresh from a TT-SVD sweep whose total
+Schmidt values of all bonds come from one pair of QR sweeps over the cores that form only
+triangular factors, without changing the cores (:mod:`physfact.tt.schmidt`), and are cached,
+so all-bond entropies cost O(L chi^3) once and O(L chi) afterwards. An MPS fresh from a TT-SVD sweep whose total
 discarded weight is below 1e-13 ||psi|| takes the sweep's singular values directly.
 """
 from __future__ import annotations
@@ -22,59 +22,10 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import r_factor
 from physfact.tt.entropy import _log_base, schmidt_entropy
+from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: F401 (public here too)
 from physfact.tt.tensor_train import TensorTrain
 from physfact.validation import check_int
-
-
-def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
-    """Singular values of every bond unfolding of the tensor a TT represents (unnormalized).
-
-    Right sweep: the part right of bond k is factored as L_k Q_k (Q_k orthonormal rows) by QR of
-    the transposed unfoldings; left sweep: the part left of bond k is Q'_k R_k. The bond-k
-    unfolding is then Q'_k (R_k L_k) Q_k, so its singular values are those of the small matrix
-    R_k L_k. Only triangular factors are formed; the cores are not modified. With a known
-    orthogonality ``center`` c, R_k = I for k < c and L_k = I for k >= c, so each core is visited
-    once.
-    """
-    d = len(cores)
-    if d == 1:
-        return ()
-    Ls = [None] * (d - 1)
-    L = None
-    start = d - 1 if center is None else center
-    for k in range(start, 0, -1):
-        c = cores[k]
-        r = c.shape[0]
-        M = c.reshape(r, -1) if L is None else np.tensordot(c, L, axes=(2, 0)).reshape(r, -1)
-        L = r_factor(M.T).T  # M = L Q with L (r x min(r, n m))
-        Ls[k - 1] = L
-    Rs = [None] * (d - 1)
-    R = None
-    start = 0 if center is None else center
-    for k in range(start, d - 1):
-        c = cores[k]
-        M = c if R is None else np.tensordot(R, c, axes=(1, 0))
-        R = r_factor(M.reshape(-1, c.shape[2]))
-        Rs[k] = R
-    out = []
-    for k in range(d - 1):
-        R, L = Rs[k], Ls[k]
-        if R is None:
-            out.append(_svdvals(L))
-        elif L is None:
-            out.append(_svdvals(R))
-        else:
-            out.append(_svdvals(R @ L))
-    return tuple(out)
-
-
-def _svdvals(M):
-    try:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesdd")
-    except np.linalg.LinAlgError:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesvd")
 
 
 class MPS(TensorTrain):
