@@ -144,20 +144,10 @@ class MPS(TensorTrain):
         -------
         ndarray of int, shape (len(tols), L-1)
         """
-        from physfact.lowrank import Truncation, choose_rank
-
         if self.singular_values is None:
             raise InputError("this MPS was not built by a sweep (from_statevector / round); "
                              "call .round(tol=0) first to record the bond spectra")
-        tols = np.atleast_1d(np.asarray(tols, dtype=float))
-        if np.any(tols < 0) or np.any(tols >= 1):
-            raise InputError("tolerances are relative errors in [0, 1)")
-        nrm = float(np.linalg.norm(self.singular_values[0])) if self.ndim > 1 else 0.0
-        out = np.zeros((tols.size, self.ndim - 1), dtype=int)
-        for i, t in enumerate(tols):
-            rule = Truncation(atol=t * nrm / np.sqrt(max(self.ndim - 1, 1)))
-            out[i] = [max(choose_rank(s, rule), 1) for s in self.singular_values]
-        return out
+        return rank_profile_of_spectra(self.singular_values, tols)
 
     # ---------------------------------------------------------------- canonical forms and observables
     def normalized(self):
@@ -221,6 +211,39 @@ class MPS(TensorTrain):
                 cores[k + 1] = np.tensordot(R, cores[k + 1], axes=(1, 0))
         vals = np.array(vals)
         return vals.real if np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1, np.abs(vals.real))) else vals
+
+
+def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
+    """Bond dimensions versus tolerance from the singular values of every bond.
+
+    For each tol, bond k keeps the smallest rank whose discarded tail of ``spectra[k]`` is
+    <= tol ||psi|| / sqrt(L-1) (the TT-SVD per-bond rule), at least 1; ||psi|| is the norm of
+    ``spectra[0]``.
+
+    Parameters
+    ----------
+    spectra : sequence of 1-D arrays
+        All singular values of each of the L-1 bonds (any order; unnormalized is fine).
+    tols : float or sequence of float
+        Relative tolerances in [0, 1).
+
+    Returns
+    -------
+    ndarray of int, shape (len(tols), L-1)
+    """
+    from physfact.lowrank import Truncation, choose_rank
+
+    tols = np.atleast_1d(np.asarray(tols, dtype=float))
+    if np.any(tols < 0) or np.any(tols >= 1):
+        raise InputError("tolerances are relative errors in [0, 1)")
+    spectra = [np.sort(np.asarray(s, dtype=float))[::-1] for s in spectra]
+    nb = len(spectra)
+    nrm = float(np.linalg.norm(spectra[0])) if nb else 0.0
+    out = np.zeros((tols.size, nb), dtype=int)
+    for i, t in enumerate(tols):
+        rule = Truncation(atol=t * nrm / np.sqrt(max(nb, 1)))
+        out[i] = [max(choose_rank(s, rule), 1) for s in spectra]
+    return out
 
 
 def sweep_schmidt_values(singular_values, ranks, error_bound):
