@@ -92,7 +92,7 @@ def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
         c = cores[k]
         R = r_factor(c.reshape(-1, c.shape[2])) if R is None else r_factor(_left_product(R, c), overwrite=True)
         Rs[k] = R
-    return _bond_singular_values(Rs, Ls)
+    return _bond_singular_values(Rs, Ls, dtype)
 
 
 def _left_product(R, c):
@@ -113,7 +113,7 @@ def _left_product(R, c):
     return buf.T
 
 
-def _bond_singular_values(Rs, Ls):
+def _bond_singular_values(Rs, Ls, dtype):
     """Singular values of R_k L_{k+1} for every bond, one batched SVD per distinct shape."""
     nb = len(Rs)
     shapes = []
@@ -121,7 +121,6 @@ def _bond_singular_values(Rs, Ls):
         if R is None and L is None:
             raise InputError("internal: a bond has neither factor")
         shapes.append(L.shape if R is None else (R.shape if L is None else (R.shape[0], L.shape[1])))
-    dtype = np.result_type(*[x for pair in zip(Rs, Ls) for x in pair if x is not None])
     out = [None] * nb
     groups = {}
     for k, shp in enumerate(shapes):
@@ -137,10 +136,10 @@ def _bond_singular_values(Rs, Ls):
             else:
                 np.matmul(R, L, out=stack[i])
         s = _svdvals_batched(stack)
+        if not np.all(np.isfinite(s)):
+            raise InputError("the cores contain NaN or inf: no Schmidt values")
         for i, k in enumerate(ks):
             out[k] = s[i]
-    if not all(np.all(np.isfinite(s)) for s in out):
-        raise InputError("the cores contain NaN or inf: no Schmidt values")
     return tuple(out)
 
 
