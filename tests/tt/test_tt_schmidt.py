@@ -102,3 +102,8 @@ def test_bad_cores_raise():
         schmidt_spectrum_of_cores([np.ones((1, 2, 2)), np.ones((3, 2, 1))])
     with pytest.raises(InputError, match="center"):
         schmidt_spectrum_of_cores(random_mps_cores(4, 2), center=4)
+
+
+def test_large_local_dimension_uses_the_one_gemm_path():
+    dims = (10, 9, 3, 12)  # n > 8: the left sweep forms R G_k with one GEMM and a copy
+    _check_against_dense(_cores_with_ranks(dims, (4, 6, 5), seed=6, complex_=True), dims)
