@@ -8,6 +8,7 @@ imported on first use.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 #: Below this matrix order the dense O(n^3) kernels (Schur, QR, SVD, eig) run on one BLAS thread.
 SMALL_DENSE = 1200
@@ -30,3 +31,15 @@ def single_blas_thread():
 def blas_threads_for(n: int):
     """One BLAS thread for dense problems of order ``n <= SMALL_DENSE``; unchanged above."""
     return single_blas_thread() if n <= SMALL_DENSE else contextlib.nullcontext()
+
+
+def with_single_blas_thread(func):
+    """Decorator: run ``func`` with BLAS limited to one thread (a kernel of many small or
+    medium dense operations, see the module docstring)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with single_blas_thread():
+            return func(*args, **kwargs)
+
+    return wrapper

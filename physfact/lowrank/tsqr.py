@@ -7,6 +7,8 @@ ADI factors held as column chunks).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -14,24 +16,80 @@ from physfact.errors import InputError
 
 #: reduce the stack of block R factors after this many blocks (keeps it small next to the input)
 REDUCE_EVERY = 16
+#: triangle masks are cached for R factors up to this many entries (1 MiB of bools)
+_MASK_CACHE_ELEMENTS = 1 << 20
 
 
-def r_factor(M: np.ndarray) -> np.ndarray:
+def r_factor(M: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """Upper-triangular R (min(rows, k) x k) of the QR of ``M`` (rows x k) by LAPACK geqrf.
 
-    ``M`` is never modified (geqrf works on a private Fortran-ordered copy).
+    Only R is formed (no Q). A wide ``M`` (rows < k) gives the upper-trapezoidal factor.
+
+    Parameters
+    ----------
+    M : ndarray, shape (rows, k)
+    overwrite : bool
+        Let geqrf work in ``M``'s own memory when ``M`` is a writeable Fortran-contiguous array of
+        the LAPACK type (``M`` is then destroyed); saves a copy when factoring temporaries. With
+        the default ``False`` (or any other layout) ``M`` is never modified.
+
+    Returns
+    -------
+    R : ndarray, shape (min(rows, k), k)
+        Fortran-ordered. A new array, except that with ``overwrite`` and rows <= k it may be
+        ``M``'s own memory; it never keeps a tall ``M``'s Householder vectors alive.
     """
     rows, k = M.shape
     if rows == 0:
         return np.zeros((0, k), dtype=M.dtype)
     geqrf, = sla.get_lapack_funcs(("geqrf",), (M,))
-    lwork = k
-    if k >= 128:  # LAPACK blocks only from ~128 columns on; then the minimal lwork would force BLAS-2 (3x slower)
-        lwork = max(k, int(geqrf(np.empty((rows, k), dtype=M.dtype, order="F"), lwork=-1)[2][0].real))
-    qr, _, _, info = geqrf(np.array(M, order="F", copy=True), lwork=lwork, overwrite_a=True)
+    a = M if (overwrite and M.flags.f_contiguous and M.flags.writeable and M.dtype == geqrf.dtype) \
+        else np.array(M, dtype=geqrf.dtype, order="F", copy=True)
+    qr, _, _, info = geqrf(a, lwork=_geqrf_lwork(geqrf.dtype, rows, k), overwrite_a=True)
     if info != 0:
         raise InputError(f"QR failed (LAPACK geqrf info={info}); check the input for NaN/inf")
-    return np.triu(qr[: min(rows, k)])
+    m = min(rows, k)
+    R = qr[:m].copy(order="F") if rows > m else qr
+    _zero_strict_lower(R)
+    return R
+
+
+def _zero_strict_lower(R: np.ndarray) -> None:
+    """Set the entries below the diagonal of R to zero, in place.
+
+    np.triu builds its mask and a new array on every call (4x the cost of this at 64 x 64, where
+    TT sweeps call it hundreds of times); assignment rather than a product with a 0/1 mask keeps
+    inf/NaN visible.
+    """
+    m, k = R.shape
+    if m <= 1:
+        return
+    if m * k <= _MASK_CACHE_ELEMENTS:
+        np.copyto(R, 0, where=_strict_lower(m, k))
+    else:  # large: a column loop costs nothing next to the QR and caches no big masks
+        for j in range(min(m - 1, k)):
+            R[j + 1:, j] = 0
+
+
+@functools.lru_cache(maxsize=64)
+def _geqrf_lwork(dtype: np.dtype, rows: int, k: int) -> int:
+    """Workspace for geqrf on a rows x k matrix, queried once per shape.
+
+    Below ~128 columns geqrf is unblocked whatever the workspace, so the minimal k is enough; from
+    there on the minimal k would force its BLAS-2 path (3x slower) and the optimal size is used.
+    """
+    if k < 128:
+        return max(k, 1)
+    geqrf, = sla.get_lapack_funcs(("geqrf",), dtype=dtype)
+    return max(k, int(geqrf(np.empty((rows, k), dtype=geqrf.dtype, order="F"), lwork=-1)[2][0].real))
+
+
+@functools.lru_cache(maxsize=32)
+def _strict_lower(m: int, k: int) -> np.ndarray:
+    """Read-only boolean mask of the strictly lower triangle of an m x k matrix."""
+    mask = np.tri(m, k, -1, dtype=bool)
+    mask.setflags(write=False)
+    return mask
 
 
 def tsqr_r(blocks) -> np.ndarray:

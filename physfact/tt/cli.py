@@ -172,7 +172,8 @@ def run_molecule(args, console) -> dict:
     oe = res.orbitals
     n = f.n_orbitals
     console.print(f"{f.name}/{f.basis}: {n} spatial orbitals, electrons {f.n_electrons}, "
-                  f"{f.ci.size} determinants; E_HF = {f.hf_energy:.8f}, E_FCI = {f.energy:.8f} Ha")
+                  f"{f.ci.size} determinants (point group {f.point_group}); "
+                  f"E_HF = {f.hf_energy:.8f}, E_FCI = {f.energy:.8f} Ha")
     console.print(f"  MPS (local states |0>,|up>,|dn>,|updn>; order {res.order.tolist()}): "
                   f"bond dimensions {list(res.mps.bond_dimensions)}, error {res.mps.error_bound:.1e}")
     console.print(f"  bond entropies (nats): {np.array2string(res.bond_entropies, precision=4)}")
@@ -184,7 +185,8 @@ def run_molecule(args, console) -> dict:
                   + ", ".join(f"({p},{q}) {v:.4f}" for p, q, v in pairs))
     console.print(f"  largest bond dimension at tol {res.rank_tol:g}: canonical order {res.canonical_max_bond}, "
                   f"Fiedler order {res.fiedler_max_bond}")
-    out = {"molecule": f.name, "basis": f.basis, "n_orbitals": n, "n_electrons": list(f.n_electrons),
+    out = {"molecule": f.name, "basis": f.basis, "point_group": f.point_group, "n_orbitals": n,
+           "n_electrons": list(f.n_electrons),
            "hf_energy": f.hf_energy, "fci_energy": f.energy, "order": res.order,
            "bond_dimensions": list(res.mps.bond_dimensions), "bond_entropies_nats": res.bond_entropies,
            "single_orbital_entropies_nats": oe.single, "mutual_information_nats": oe.mutual_information,

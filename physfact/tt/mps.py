@@ -11,9 +11,9 @@ Conventions
   the *normalized* state: lambda_i >= 0 with sum_i lambda_i^2 = 1, p_i = lambda_i^2.
 * Entropies are in nats unless ``base=2`` (bits).
 
-Schmidt values of all bonds come from one pair of QR sweeps over the cores, without changing
-them (see :func:`schmidt_spectrum_of_cores`), and are cached, so all-bond entropies cost
-O(L chi^3) once and O(L chi) afterwards. An MPS fresh from a TT-SVD sweep whose total
+Schmidt values of all bonds come from one pair of QR sweeps over the cores that form only
+triangular factors, without changing the cores (:mod:`physfact.tt.schmidt`), and are cached,
+so all-bond entropies cost O(L chi^3) once and O(L chi) afterwards. An MPS fresh from a TT-SVD sweep whose total
 discarded weight is below 1e-13 ||psi|| takes the sweep's singular values directly.
 """
 from __future__ import annotations
@@ -22,59 +22,10 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import r_factor
 from physfact.tt.entropy import _log_base, schmidt_entropy
+from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: F401 (public here too)
 from physfact.tt.tensor_train import TensorTrain
 from physfact.validation import check_int
-
-
-def schmidt_spectrum_of_cores(cores, center=None) -> tuple:
-    """Singular values of every bond unfolding of the tensor a TT represents (unnormalized).
-
-    Right sweep: the part right of bond k is factored as L_k Q_k (Q_k orthonormal rows) by QR of
-    the transposed unfoldings; left sweep: the part left of bond k is Q'_k R_k. The bond-k
-    unfolding is then Q'_k (R_k L_k) Q_k, so its singular values are those of the small matrix
-    R_k L_k. Only triangular factors are formed; the cores are not modified. With a known
-    orthogonality ``center`` c, R_k = I for k < c and L_k = I for k >= c, so each core is visited
-    once.
-    """
-    d = len(cores)
-    if d == 1:
-        return ()
-    Ls = [None] * (d - 1)
-    L = None
-    start = d - 1 if center is None else center
-    for k in range(start, 0, -1):
-        c = cores[k]
-        r = c.shape[0]
-        M = c.reshape(r, -1) if L is None else np.tensordot(c, L, axes=(2, 0)).reshape(r, -1)
-        L = r_factor(M.T).T  # M = L Q with L (r x min(r, n m))
-        Ls[k - 1] = L
-    Rs = [None] * (d - 1)
-    R = None
-    start = 0 if center is None else center
-    for k in range(start, d - 1):
-        c = cores[k]
-        M = c if R is None else np.tensordot(R, c, axes=(1, 0))
-        R = r_factor(M.reshape(-1, c.shape[2]))
-        Rs[k] = R
-    out = []
-    for k in range(d - 1):
-        R, L = Rs[k], Ls[k]
-        if R is None:
-            out.append(_svdvals(L))
-        elif L is None:
-            out.append(_svdvals(R))
-        else:
-            out.append(_svdvals(R @ L))
-    return tuple(out)
-
-
-def _svdvals(M):
-    try:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesdd")
-    except np.linalg.LinAlgError:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesvd")
 
 
 class MPS(TensorTrain):
@@ -193,20 +144,10 @@ class MPS(TensorTrain):
         -------
         ndarray of int, shape (len(tols), L-1)
         """
-        from physfact.lowrank import Truncation, choose_rank
-
         if self.singular_values is None:
             raise InputError("this MPS was not built by a sweep (from_statevector / round); "
                              "call .round(tol=0) first to record the bond spectra")
-        tols = np.atleast_1d(np.asarray(tols, dtype=float))
-        if np.any(tols < 0) or np.any(tols >= 1):
-            raise InputError("tolerances are relative errors in [0, 1)")
-        nrm = float(np.linalg.norm(self.singular_values[0])) if self.ndim > 1 else 0.0
-        out = np.zeros((tols.size, self.ndim - 1), dtype=int)
-        for i, t in enumerate(tols):
-            rule = Truncation(atol=t * nrm / np.sqrt(max(self.ndim - 1, 1)))
-            out[i] = [max(choose_rank(s, rule), 1) for s in self.singular_values]
-        return out
+        return rank_profile_of_spectra(self.singular_values, tols)
 
     # ---------------------------------------------------------------- canonical forms and observables
     def normalized(self):
@@ -270,6 +211,39 @@ class MPS(TensorTrain):
                 cores[k + 1] = np.tensordot(R, cores[k + 1], axes=(1, 0))
         vals = np.array(vals)
         return vals.real if np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1, np.abs(vals.real))) else vals
+
+
+def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
+    """Bond dimensions versus tolerance from the singular values of every bond.
+
+    For each tol, bond k keeps the smallest rank whose discarded tail of ``spectra[k]`` is
+    <= tol ||psi|| / sqrt(L-1) (the TT-SVD per-bond rule), at least 1; ||psi|| is the norm of
+    ``spectra[0]``.
+
+    Parameters
+    ----------
+    spectra : sequence of 1-D arrays
+        All singular values of each of the L-1 bonds (any order; unnormalized is fine).
+    tols : float or sequence of float
+        Relative tolerances in [0, 1).
+
+    Returns
+    -------
+    ndarray of int, shape (len(tols), L-1)
+    """
+    from physfact.lowrank import Truncation, choose_rank
+
+    tols = np.atleast_1d(np.asarray(tols, dtype=float))
+    if np.any(tols < 0) or np.any(tols >= 1):
+        raise InputError("tolerances are relative errors in [0, 1)")
+    spectra = [np.sort(np.asarray(s, dtype=float))[::-1] for s in spectra]
+    nb = len(spectra)
+    nrm = float(np.linalg.norm(spectra[0])) if nb else 0.0
+    out = np.zeros((tols.size, nb), dtype=int)
+    for i, t in enumerate(tols):
+        rule = Truncation(atol=t * nrm / np.sqrt(max(nb, 1)))
+        out[i] = [max(choose_rank(s, rule), 1) for s in spectra]
+    return out
 
 
 def sweep_schmidt_values(singular_values, ranks, error_bound):

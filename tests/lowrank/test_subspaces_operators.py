@@ -102,3 +102,33 @@ def test_compress_factor_from_column_chunks():
     assert Zc.shape[1] == Zd.shape[1] == 12
     assert np.allclose(s, sd, rtol=1e-10, atol=1e-12 * sd[0])
     assert np.allclose(Zc @ Zc.T, Z @ Z.T, atol=1e-10 * np.linalg.norm(Z) ** 2)
+
+
+@pytest.mark.parametrize("shape", [(50, 7), (7, 7), (4, 9), (300, 140)])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_r_factor_shapes_dtypes_and_overwrite(shape, dtype):
+    from physfact.lowrank import r_factor
+
+    rng = np.random.default_rng(3)
+    M = rng.standard_normal(shape)
+    if dtype is np.complex128:
+        M = M + 1j * rng.standard_normal(shape)
+    m = min(shape)
+    for layout in ("C", "F"):
+        A = np.array(M, order=layout)
+        A.setflags(write=False)  # the default never writes, whatever the layout
+        R = r_factor(A)
+        assert R.shape == (m, shape[1]) and R.dtype == dtype
+        assert np.all(np.tril(R, -1) == 0)  # exact zeros below the diagonal (trapezoidal if wide)
+        np.testing.assert_allclose(R.conj().T @ R, M.conj().T @ M, atol=1e-11 * np.linalg.norm(M) ** 2)
+        np.testing.assert_array_equal(A, M)
+    # overwrite: a writeable Fortran array is factored in place; the result stays correct
+    F = np.array(M, order="F")
+    R = r_factor(F, overwrite=True)
+    np.testing.assert_allclose(np.linalg.svd(R, compute_uv=False), np.linalg.svd(M, compute_uv=False),
+                               rtol=1e-12, atol=1e-12 * np.linalg.norm(M))
+    if shape[0] > shape[1]:
+        assert not np.shares_memory(R, F)  # a tall input's Householder block is not kept alive
+    C = np.array(M, order="C")
+    r_factor(C, overwrite=True)  # not Fortran: copied, untouched
+    np.testing.assert_array_equal(C, M)

@@ -42,7 +42,7 @@ def test_molecule_command(tmp_path, capsys):
     png = tmp_path / "mi.png"
     assert main(["tt", "molecule", "h2", "--plot", str(png), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["n_orbitals"] == 2
+    assert out["n_orbitals"] == 2 and out["point_group"] == "D2h"  # Dooh runs in its D2h subgroup
     assert out["fci_energy"] < out["hf_energy"] - 0.02  # correlation energy of H2/STO-3G ~ -20 mHa
     assert out["bond_dimensions"] == [2]  # c1 |g g> + c2 |u u> (gerade symmetry): Schmidt rank 2
     assert png.stat().st_size > 1000

@@ -4,11 +4,14 @@ import pytest
 import scipy.sparse as sp
 
 from physfact.errors import InputError, UnknownNameError
+from physfact.tt.mps import rank_profile_of_spectra
 from physfact.tt.molecule import (
+    bond_spectra_from_ci,
     fci_state,
     fci_to_mps,
     fiedler_order,
     molecule_geometry,
+    molecule_mps,
     orbital_entanglement,
     orbital_entanglement_from_ci,
     single_orbital_rdms,
@@ -151,3 +154,69 @@ def test_names_and_errors(water):
         fci_to_mps(water.ci, water.n_orbitals, water.n_electrons, order=[0, 0, 1, 2, 3, 4, 5])
     with pytest.raises(InputError, match="shape"):
         fci_to_mps(water.ci[:5], water.n_orbitals, water.n_electrons)
+
+
+def _plain_fci(molecule, basis):
+    """The reference: PySCF without point-group symmetry, singlet solver (the previous path)."""
+    from pyscf import fci, gto, scf
+
+    mol = gto.M(atom=molecule_geometry(molecule), basis=basis, verbose=0)
+    mf = scf.RHF(mol)
+    mf.conv_tol = 1e-11
+    mf.kernel()
+    solver = fci.FCI(mf, singlet=True)
+    solver.conv_tol = 1e-12
+    e, ci = solver.kernel()
+    return e, mf.e_tot, np.asarray(ci)
+
+
+@pytest.mark.parametrize("name,group", [("h2o", "C2v"), ("lih", "C2v"), ("beh2", "D2h")])
+def test_point_group_fci_matches_plain_fci(name, group):
+    state = fci_state(name, "sto-3g")
+    assert state.point_group == group  # linear molecules in the C2v / D2h subgroup
+    e, e_hf, ci = _plain_fci(name, "sto-3g")
+    assert state.energy == pytest.approx(e, abs=1e-9)
+    assert state.hf_energy == pytest.approx(e_hf, abs=1e-9)
+    # the full (alpha x beta) array in PySCF's string order, zero off the ground state's irrep
+    assert state.ci.shape == ci.shape and np.linalg.norm(state.ci) == pytest.approx(1.0, abs=1e-12)
+    if name == "h2o":
+        assert np.count_nonzero(state.ci) < 0.5 * state.ci.size
+        # no degenerate orbitals: the same orbitals up to sign, so the entanglement agrees
+        # (to the FCI convergence, residual < 1e-6)
+        n, ne = state.n_orbitals, state.n_electrons
+        a = orbital_entanglement_from_ci(state.ci, n, ne)
+        b = orbital_entanglement_from_ci(ci, n, ne)
+        np.testing.assert_allclose(a.single, b.single, atol=1e-7)
+        np.testing.assert_allclose(a.mutual_information, b.mutual_information, atol=1e-7)
+
+
+def test_bond_spectra_from_ci_match_dense_unfoldings_and_the_sweep(water):
+    n, ne = water.n_orbitals, water.n_electrons
+    for order in (None, [3, 0, 6, 1, 5, 2, 4]):
+        spec = bond_spectra_from_ci(water.ci, n, ne, order=order)
+        ref = _jw_dense_state(water, np.arange(n) if order is None else order)
+        for k, s in enumerate(spec):
+            s_ref = np.linalg.svd(ref.reshape(4 ** (k + 1), -1), compute_uv=False)
+            m = min(s.size, s_ref.size)
+            np.testing.assert_allclose(s[:m], s_ref[:m], atol=1e-12)
+            assert np.all(s[m:] < 1e-12) and np.all(s_ref[m:] < 1e-12)
+        sweep = fci_to_mps(water.ci, n, ne, order=order)
+        np.testing.assert_array_equal(rank_profile_of_spectra(spec, [1e-3, 1e-6]), sweep.rank_profile([1e-3, 1e-6]))
+
+
+def test_molecule_mps_orders_and_bond_dimensions():
+    res = molecule_mps(GEOMETRY, "sto-3g", rank_tol=1e-4)
+    f = res.fci
+    n, ne = f.n_orbitals, f.n_electrons
+    # the definitions: the largest bond at rank_tol of the full TT-SVD in each order
+    canon = int(fci_to_mps(f.ci, n, ne).rank_profile([1e-4])[0].max())
+    forder = fiedler_order(res.orbitals.mutual_information)
+    fied = int(fci_to_mps(f.ci, n, ne, order=forder).rank_profile([1e-4])[0].max())
+    assert (res.canonical_max_bond, res.fiedler_max_bond) == (canon, fied)
+    want = forder if fied < canon else np.arange(n)
+    np.testing.assert_array_equal(res.order, want)
+    np.testing.assert_allclose(res.mps.to_vector(), fci_to_mps(f.ci, n, ne, order=want).to_vector(), atol=1e-13)
+    # with a truncating tol the comparison still uses the exact spectra
+    loose = molecule_mps(GEOMETRY, "sto-3g", rank_tol=1e-4, tol=1e-2)
+    assert (loose.canonical_max_bond, loose.fiedler_max_bond) == (canon, fied)
+    assert loose.mps.error_bound <= 1e-2 * np.linalg.norm(f.ci) * (1 + 1e-9)
