@@ -299,18 +299,24 @@ class _ShiftedSolver:
         return f.solve(rhs, trans=self.trans if trans is None else trans)
 
     def auto_repeats(self, ncols: int) -> int:
-        """How often to reuse a projection shift: more when an LU costs many solves.
+        """How often to reuse a projection shift: more when a factorization costs many solves.
 
-        Estimated deterministically (no timings, so runs are reproducible) from the fill of the
-        first LU: an LU costs ~ n (nnz/n)^2 flops, a solve with ``ncols`` columns ~ 2 nnz ncols, so
-        LU / solve ~ (nnz / n) / (2 ncols). Measured on the rail pencils (ratio ~ 5-8): 2 uses per
-        LU halve the LUs for +3% steps, 3 uses add 45% steps; on a P1 heat problem with m = 1
-        (ratio ~ 40) 4 uses cut the time by a third. Rule (tuned on these): 2 below 16, 3 below
-        30, else 4.
+        Estimated deterministically (no timings, so runs are reproducible). LU: from the fill of
+        the first LU, an LU costs ~ n (nnz/n)^2 flops, a solve with ``ncols`` columns ~ 2 nnz ncols,
+        so LU / solve ~ (nnz / n) / (2 ncols). LDL^T (the backend does not report its fill): for
+        2-D FE meshes (separators ~ sqrt(n)) the measured factorization / one-column-solve ratio is
+        ~ 0.09 sqrt(n) (rail n = 20209: 14; P1 heat n = 65025: 19), so ratio = 0.09 sqrt(n) / ncols;
+        3-D meshes have larger ratios, so this errs towards fewer reuses. Measured: on the rail
+        pencils (ratio ~ 2-8) 2 uses per factorization halve them for +3% steps, 3 uses add 45%
+        steps; on a P1 heat problem with m = 1 (ratio ~ 20-40) 3-4 uses cut the time by a third.
+        Rule (tuned on these): 2 below 16, 3 below 30, else 4.
         """
-        if not self.fill_per_row:
+        if self.fill_per_row:
+            ratio = self.fill_per_row / (2.0 * max(ncols, 1))
+        elif self.spd is not None:
+            ratio = 0.09 * np.sqrt(self.A.shape[0]) / max(ncols, 1)
+        else:
             return 2
-        ratio = self.fill_per_row / (2.0 * max(ncols, 1))
         return 2 if ratio < 16 else (3 if ratio < 30 else 4)
 
     def release(self):
