@@ -265,10 +265,11 @@ class _ShiftedSolver:
         return f
 
     def matrix(self, p):
-        n = self.A.shape[0]
         if self.E is None:
-            I = sp.identity(n, format="csc") if self.sparse else np.eye(n)
-            return self.A + p * I
+            if getattr(self, "_identity", None) is None:  # built once, not per shift
+                n = self.A.shape[0]
+                self._identity = sp.identity(n, format="csc") if self.sparse else np.eye(n)
+            return self.A + p * self._identity
         return self.A + p * self.E
 
     def solve(self, p: complex, rhs, keep: bool, trans: bool | None = None):
@@ -742,7 +743,8 @@ class _Side:
             self.used.extend([p, p.conjugate()])
         while len(self.recent) > 1 and sum(b.shape[1] for b in self.recent[1:]) >= min_cols:
             self.recent.pop(0)
-        res = float(np.linalg.norm(self.W.T @ self.W, 2)) / self.bnorm2
+        G = self.W.T @ self.W  # symmetric PSD: its 2-norm is its largest eigenvalue
+        res = float(G[0, 0] if G.shape == (1, 1) else np.linalg.eigvalsh(G)[-1]) / self.bnorm2
         self.history.append(res)
         return res
 
