@@ -43,3 +43,7 @@ class DataFileError(InputError):
 
 class UnknownNameError(InputError):
     """A model, molecule, example or option name is not known; the message lists the known ones."""
+
+
+class NotPositiveDefiniteError(InputError):
+    """A matrix that must be symmetric positive definite is not (a non-positive Cholesky/LDL^T pivot)."""

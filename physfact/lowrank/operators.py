@@ -147,11 +147,10 @@ def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows:
         r = int(np.count_nonzero(s > s[0] * max(n, k) * np.finfo(float).eps))
     else:
         r = as_truncation(rule).choose(s, shape=(n, k))
-    # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q, chunk by chunk
+    # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q, row block by row
+    # block (a chunk-by-chunk sum would need an n x r temporary per chunk)
     Y = Yt[:r].conj().T
-    Zc = np.zeros((n, r), dtype=dtype)
-    offset = 0
-    for c in chunks:
-        Zc += c @ Y[offset:offset + c.shape[1]]
-        offset += c.shape[1]
+    Zc = np.empty((n, r), dtype=dtype)
+    for r0 in range(0, n, block_rows):
+        Zc[r0:r0 + block_rows] = np.hstack([c[r0:r0 + block_rows] for c in chunks]) @ Y
     return Zc, s

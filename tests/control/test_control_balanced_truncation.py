@@ -188,3 +188,16 @@ def test_lowrank_matches_dense_rail_1357(load_benchmark):
     e1 = (sys - dense.rom).hinf_norm(method="sampling", omega=w)
     e2 = (sys - low.rom).hinf_norm(method="sampling", omega=w)
     assert e2 == pytest.approx(float(e1), rel=5e-3)
+
+
+def test_shared_and_separate_factorizations_agree(load_benchmark):
+    pytest.importorskip("physfact.control.lradi")
+    from physfact.control.balanced_truncation import share_factorizations
+
+    sys = load_benchmark("rail_371")
+    assert not share_factorizations(sys.B.shape[1], sys.C.shape[0])  # rail: m = 7, p = 6
+    auto = balanced_truncation(sys, rank=20, solver="adi", adi_tol=1e-12)
+    assert auto.info["shared_factorizations"] is False
+    shared = balanced_truncation(sys, rank=20, solver="adi", adi_tol=1e-12, separate=False)
+    assert shared.info["shared_factorizations"] is True
+    assert np.abs(auto.hsv[:20] - shared.hsv[:20]).max() <= 1e-6 * auto.hsv[0]

@@ -389,3 +389,55 @@ def test_hsv_from_factors_match_slycot(shared_data, name):
     pc, po = lradi_pair(A, B, C, E, tol=1e-12)
     s2 = np.linalg.svd(po.Z.T @ (E @ pc.Z), compute_uv=False)
     assert np.max(np.abs(s2[:k] - ref[:k])) <= 1e-8 * ref[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# sparse LDL^T for symmetric pencils vs SuperLU
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_ldl_path_matches_lu_path(pair):
+    pytest.importorskip("qdldl")
+    A, B, C, E = heat1d(150)
+    if pair:
+        ldl = lradi_pair(A, B, C, E, tol=1e-10)
+        lu = lradi_pair(A, B, C, E, tol=1e-10, factorization="lu")
+    else:
+        ldl = (lradi(A, B, E, tol=1e-10),)
+        lu = (lradi(A, B, E, tol=1e-10, factorization="lu"),)
+    for r_ldl, r_lu in zip(ldl, lu):
+        assert r_ldl.info["factorization"] == "LDL^T" and r_lu.info["factorization"] == "LU"
+        # same shifts and steps: the solves agree to rounding
+        assert r_ldl.iterations == r_lu.iterations
+        assert np.allclose(r_ldl.shifts, r_lu.shifts, rtol=1e-8)
+        assert np.allclose(r_ldl.residuals, r_lu.residuals, rtol=1e-6, atol=1e-14)
+        X1, X2 = r_ldl.Z @ r_ldl.Z.T, r_lu.Z @ r_lu.Z.T
+        assert np.abs(X1 - X2).max() <= 1e-9 * np.abs(X2).max()
+    assert dense_residual(A, B, ldl[0].Z, E) <= 1.05e-10
+
+
+def test_ldl_option_needs_a_symmetric_pencil():
+    A, B, C = convection_diffusion(6)
+    with pytest.raises(InputError, match="symmetric"):
+        lradi(A, B, factorization="ldl")
+    with pytest.raises(InputError, match="factorization"):
+        lradi(A, B, factorization="cholesky")
+    assert lradi(A, B, tol=1e-8).info["factorization"] == "LU"  # auto: non-symmetric -> SuperLU
+
+
+def test_inaccurate_ldl_falls_back_to_lu():
+    # a symmetric but indefinite E with tiny-pivot 2 x 2 blocks: the LDL^T of E without pivoting
+    # is unstable; its first (checked) solve must hand over to SuperLU, which solves exactly
+    pytest.importorskip("qdldl")
+    from physfact.control.lradi import _ShiftedSolver
+
+    d, nb = 1e-13, 20
+    E = sp.csc_matrix(sp.block_diag([np.array([[d, 1.0], [1.0, d]])] * nb))
+    A = sp.csc_matrix(-sp.identity(2 * nb))
+    solver = _ShiftedSolver(A, E, False, 2**30)
+    assert solver.spd is not None
+    fac = solver.factor_E(E, "E")
+    b = np.random.default_rng(0).standard_normal(2 * nb)
+    x = fac.solve(b)
+    assert np.linalg.norm(E @ x - b) <= 1e-12 * np.linalg.norm(b)
+    assert solver.ldl_failed and solver.spd is None  # every later shift uses SuperLU
