@@ -356,13 +356,17 @@ def lyapunov_residual(A, B, Z, E=None, trans: bool = False, block_rows: int = 40
     Eop = Eop.tocsr() if Eop is not None and sp.issparse(Eop) else Eop
     n, k, m = Z.shape[0], Z.shape[1], B.shape[1]
 
-    def blocks():
+    def blocks():  # [A Z, E Z, B] row block by row block, Fortran-ordered for an in-place QR
         for r0 in range(0, n, block_rows):
             rows = slice(r0, r0 + block_rows)
-            EZ = Z[rows] if Eop is None else np.asarray(Eop[rows] @ Z)
-            yield np.hstack([np.asarray(Aop[rows] @ Z), EZ, B[rows]])
+            F = np.empty((min(n, r0 + block_rows) - r0, 2 * k + m), order="F")
+            F[:, :k] = Aop[rows] @ Z
+            F[:, k:2 * k] = Z[rows] if Eop is None else Eop[rows] @ Z
+            F[:, 2 * k:] = B[rows]
+            yield F
+            del F
 
-    R = tsqr_r(blocks())
+    R = tsqr_r(blocks(), overwrite=True)
     M = np.zeros((2 * k + m, 2 * k + m))
     M[:k, k:2 * k] = np.eye(k)
     M[k:2 * k, :k] = np.eye(k)
@@ -650,7 +654,8 @@ def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shift
                 # shifts from the lagging equation's latest blocks, with its own pencil (the
                 # union of both equations' Ritz values gave more, not better, shifts on rail)
                 lag = max((sd for sd in sides if not sd.done), key=lambda sd: sd.history[-1])
-                ritz = shiftlib.projection_shifts(A.T if lag.trans else A, lag.Eop, np.hstack(lag.recent))
+                ritz = shiftlib.projection_shifts(A.T if lag.trans else A, lag.Eop, lag.recent_blocks(),
+                                                  overwrite_u=True)
                 check_unstable(ritz)
                 new = list(shiftlib.clean_shifts(ritz))
                 # no usable Ritz value (rare): reuse the last shift set
@@ -715,7 +720,9 @@ class _Side:
         self.store = _FactorStore(B.shape[0])
         self.history: list[float] = []
         self.used: list[complex] = []
-        self.recent: list[np.ndarray] = []  # latest blocks V, newest last (projection shifts)
+        # latest blocks V (projection shifts), newest last, as (first column in the store, scales):
+        # the store holds them scaled, so no second copy of them is kept (peak memory)
+        self.recent: list[tuple[int, np.ndarray]] = []
         self.iterations = 0
         self.done = False
 
@@ -727,8 +734,9 @@ class _Side:
             V = np.real(V) if np.iscomplexobj(V) else V
             EV = V if self.Eop is None else self.Eop @ V
             self.W = self.W - 2.0 * pr * EV
-            self.store.append(np.sqrt(-2.0 * pr) * V)
-            self.recent.append(V)
+            g = np.sqrt(-2.0 * pr)
+            self.recent.append((self.store.ncols, np.full(V.shape[1], g)))
+            self.store.append(g * V)
             self.used.append(p)
         else:
             delta = p.real / p.imag
@@ -737,16 +745,25 @@ class _Side:
             Vi = V.imag
             EVr = Vr if self.Eop is None else self.Eop @ Vr
             self.W = self.W + g * g * EVr
+            gi = g * np.sqrt(delta * delta + 1.0)
+            self.recent.append((self.store.ncols, np.repeat([g, gi], Vr.shape[1])))
             self.store.append(g * Vr)
-            self.store.append(g * np.sqrt(delta * delta + 1.0) * Vi)
-            self.recent.append(np.hstack([Vr, Vi]))
+            self.store.append(gi * Vi)
             self.used.extend([p, p.conjugate()])
-        while len(self.recent) > 1 and sum(b.shape[1] for b in self.recent[1:]) >= min_cols:
+        while len(self.recent) > 1 and sum(sc.size for _, sc in self.recent[1:]) >= min_cols:
             self.recent.pop(0)
         G = self.W.T @ self.W  # symmetric PSD: its 2-norm is its largest eigenvalue
         res = float(G[0, 0] if G.shape == (1, 1) else np.linalg.eigvalsh(G)[-1]) / self.bnorm2
         self.history.append(res)
         return res
+
+    def recent_blocks(self) -> np.ndarray:
+        """[V_i, ..., V_j] of the recent blocks (n x cols, Fortran order): the store's columns
+        divided by their scales (a span-preserving rescaling, kept so the rank test in
+        projection_shifts sees the blocks as computed)."""
+        U = self.store.columns(self.recent[0][0])
+        U /= np.concatenate([sc for _, sc in self.recent])
+        return U
 
     def finish(self):
         self.done = True
@@ -775,7 +792,7 @@ class _FactorStore:
     block). At most ``chunk_cols - 1`` allocated columns are unused.
     """
 
-    def __init__(self, n: int, chunk_cols: int = 8):
+    def __init__(self, n: int, chunk_cols: int = 4):
         self.n, self.chunk_cols = n, chunk_cols
         self.chunks: list[np.ndarray] = []
         self.ncols = 0
@@ -791,6 +808,16 @@ class _FactorStore:
             self.chunks[-1][:, used:used + take] = block[:, j:j + take]
             j += take
             self.ncols += take
+
+    def columns(self, j0: int) -> np.ndarray:
+        """Copy of the columns j0, j0 + 1, ... of Z (n x (ncols - j0), Fortran order)."""
+        out = np.empty((self.n, self.ncols - j0), order="F")
+        c = self.chunk_cols
+        for i, chunk in enumerate(self.chunks):
+            lo, hi = max(j0, i * c), min(self.ncols, (i + 1) * c)
+            if lo < hi:
+                out[:, lo - j0:hi - j0] = chunk[:, lo - i * c:hi - i * c]
+        return out
 
     def take_chunks(self) -> list:
         """The column chunks (their hstack is Z), the last one trimmed; the store lets go of them."""

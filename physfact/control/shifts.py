@@ -218,19 +218,23 @@ def penzl_shifts(apply_EinvA, apply_AinvE, n: int, num: int = 16, kplus: int = 4
     return select_shifts(ritz, num), ritz
 
 
-def projection_shifts(A, E, U) -> np.ndarray:
+def projection_shifts(A, E, U, overwrite_u: bool = False) -> np.ndarray:
     """Ritz values of the pencil (A, E) on span(U): eig(Q^T A Q, Q^T E Q), Q = orth(U).
 
     ``U`` is real (the caller passes real and imaginary parts of a complex block). ``E`` None
-    means the identity. Returns all Ritz values (unfiltered).
+    means the identity. Returns all Ritz values (unfiltered). ``overwrite_u``: a Fortran-ordered
+    float ``U`` may be overwritten by Q (no n x k copies besides Q and one product at a time:
+    the LR-ADI peak memory at n = 66049 was here).
     """
     U = np.asarray(U, dtype=float)
     if U.ndim == 1:
         U = U[:, None]
-    Q, R = np.linalg.qr(U)
+    Q, R = sla.qr(U, mode="economic", overwrite_a=overwrite_u, check_finite=False)
+    del U
     d = np.abs(np.diag(R))
     keep = d > 1e-12 * max(d.max(initial=0.0), np.finfo(float).tiny)
-    Q = Q[:, keep]
+    if not keep.all():
+        Q = Q[:, keep]
     if Q.shape[1] == 0:
         return np.zeros(0, dtype=complex)
     Ap = Q.T @ (A @ Q)

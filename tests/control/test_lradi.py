@@ -441,3 +441,44 @@ def test_inaccurate_ldl_falls_back_to_lu():
     x = fac.solve(b)
     assert np.linalg.norm(E @ x - b) <= 1e-12 * np.linalg.norm(b)
     assert solver.ldl_failed and solver.spd is None  # every later shift uses SuperLU
+
+
+def test_recent_blocks_are_the_unscaled_steps_read_from_the_store():
+    """The projection-shift blocks are read back from the factor store (no second copy kept):
+    real and complex steps give V and [Re V + delta Im V, Im V] as computed, across chunks."""
+    from physfact.control.lradi import _Side
+
+    rng = np.random.default_rng(3)
+    n, m = 30, 3
+    B = rng.standard_normal((n, m))
+    sd = _Side(B, False, None)
+    sd.store.chunk_cols = 4  # blocks straddle chunks
+    Vs = []
+    for p in (-2.0 + 0j, -1.0 + 3.0j, -0.5 + 0j):
+        V = rng.standard_normal((n, m)) + (1j * rng.standard_normal((n, m)) if p.imag else 0)
+        sd.step(p, V, min_cols=100)  # keep every block
+        if p.imag:
+            d = p.real / p.imag
+            Vs.append(np.hstack([V.real + d * V.imag, V.imag]))
+        else:
+            Vs.append(V)
+    U = sd.recent_blocks()
+    assert U.flags.f_contiguous
+    np.testing.assert_allclose(U, np.hstack(Vs), rtol=1e-14, atol=1e-14)
+    # only the latest blocks with >= min_cols columns after the first are kept
+    sd.step(-1.0 + 0j, rng.standard_normal((n, m)), min_cols=m)
+    assert sd.recent_blocks().shape == (n, m)
+    Z = sd.store.to_array()
+    assert Z.shape == (n, 5 * m)
+
+
+def test_projection_shifts_overwrite_gives_same_ritz_values():
+    from physfact.control import shifts as S
+
+    rng = np.random.default_rng(4)
+    n = 40
+    A = sp.diags(-np.arange(1.0, n + 1)).tocsc()
+    U = np.asfortranarray(rng.standard_normal((n, 5)))
+    ref = np.sort_complex(S.projection_shifts(A, None, U.copy()))
+    got = np.sort_complex(S.projection_shifts(A, None, U, overwrite_u=True))
+    np.testing.assert_allclose(got, ref, rtol=1e-13)
