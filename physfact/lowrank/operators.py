@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as sla
 
 from physfact.errors import InputError
 from physfact.lowrank.svd import truncate
@@ -141,8 +142,15 @@ def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows:
     dtype = np.result_type(*chunks)
     if k == 0 or n == 0:
         return np.zeros((n, 0), dtype=dtype), np.zeros(0)
-    R = tsqr_r(np.hstack([c[r0:r0 + block_rows] for c in chunks]) for r0 in range(0, n, block_rows))
-    _, s, Yt = np.linalg.svd(R, full_matrices=False)
+    R = tsqr_r(_row_blocks(chunks, block_rows, dtype), overwrite=True)
+    if 7 * R.shape[0] > n:
+        # gesdd's workspace is ~7 k^2 doubles, more than Z itself here (rail n = 1357, k = 413:
+        # 9.5 MiB, the peak of low-rank balanced truncation); gesvd's is O(k), at 1.6x the time
+        W, s, Yt = sla.svd(R, full_matrices=False, lapack_driver="gesvd", check_finite=False,
+                           overwrite_a=True)
+    else:
+        W, s, Yt = np.linalg.svd(R, full_matrices=False)
+    del R, W  # k x k each: freed before the product (peak memory at large k)
     if rule is None:  # drop only what is numerically zero
         r = int(np.count_nonzero(s > s[0] * max(n, k) * np.finfo(float).eps))
     else:
@@ -150,7 +158,25 @@ def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows:
     # Z Y_r = Q R Y_r = Q W_r diag(s_r): the compressed factor without forming Q, row block by row
     # block (a chunk-by-chunk sum would need an n x r temporary per chunk)
     Y = Yt[:r].conj().T
+    del Yt
     Zc = np.empty((n, r), dtype=dtype)
-    for r0 in range(0, n, block_rows):
-        Zc[r0:r0 + block_rows] = np.hstack([c[r0:r0 + block_rows] for c in chunks]) @ Y
+    # rows are independent here, so smaller blocks give the same product with a smaller temporary
+    rows = min(block_rows, 256)
+    for r0, M in zip(range(0, n, rows), _row_blocks(chunks, rows, dtype)):
+        Zc[r0:r0 + rows] = M @ Y
     return Zc, s
+
+
+def _row_blocks(chunks, block_rows, dtype):
+    """Row blocks of the hstack of ``chunks``, each a new Fortran-ordered array (geqrf can work in
+    it: no further copy), the previous one released before the next is built."""
+    n, k = chunks[0].shape[0], sum(c.shape[1] for c in chunks)
+    for r0 in range(0, n, block_rows):
+        r1 = min(n, r0 + block_rows)
+        M = np.empty((r1 - r0, k), dtype=dtype, order="F")
+        j = 0
+        for c in chunks:
+            M[:, j:j + c.shape[1]] = c[r0:r1]
+            j += c.shape[1]
+        yield M
+        del M

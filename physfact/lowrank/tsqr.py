@@ -80,8 +80,10 @@ def _geqrf_lwork(dtype: np.dtype, rows: int, k: int) -> int:
     """
     if k < 128:
         return max(k, 1)
-    geqrf, = sla.get_lapack_funcs(("geqrf",), dtype=dtype)
-    return max(k, int(geqrf(np.empty((rows, k), dtype=geqrf.dtype, order="F"), lwork=-1)[2][0].real))
+    # the *_lwork query takes the shape only (a query through geqrf itself copies a rows x k array)
+    query, = sla.get_lapack_funcs(("geqrf_lwork",), dtype=dtype)
+    lwork, info = query(rows, k)
+    return max(k, int(np.real(lwork))) if info == 0 else max(k, 1)
 
 
 @functools.lru_cache(maxsize=32)
@@ -92,7 +94,7 @@ def _strict_lower(m: int, k: int) -> np.ndarray:
     return mask
 
 
-def tsqr_r(blocks) -> np.ndarray:
+def tsqr_r(blocks, overwrite: bool = False) -> np.ndarray:
     """R factor of the tall matrix whose consecutive row blocks are ``blocks``.
 
     Parameters
@@ -100,6 +102,9 @@ def tsqr_r(blocks) -> np.ndarray:
     blocks : iterable of ndarray, each (b_i x k)
         Row blocks (views are fine: each is copied once, then released). A generator keeps only
         one block alive at a time.
+    overwrite : bool
+        The blocks are temporaries: QR in their own memory when they are Fortran-ordered float
+        arrays (no copy of each block; see :func:`r_factor`).
 
     Returns
     -------
@@ -109,7 +114,8 @@ def tsqr_r(blocks) -> np.ndarray:
     Rs = []
     for block in blocks:
         # a block with fewer rows than columns is its own "R" (stacking rows keeps M^H M)
-        Rs.append(r_factor(block) if block.shape[0] >= block.shape[1] else np.array(block))
+        Rs.append(r_factor(block, overwrite) if block.shape[0] >= block.shape[1] else np.array(block))
+        del block  # a generator's next block is built before this one would go otherwise
         if len(Rs) >= REDUCE_EVERY:
             Rs = [r_factor(np.concatenate(Rs, axis=0))]
     if not Rs:

@@ -132,3 +132,25 @@ def test_r_factor_shapes_dtypes_and_overwrite(shape, dtype):
     C = np.array(M, order="C")
     r_factor(C, overwrite=True)  # not Fortran: copied, untouched
     np.testing.assert_array_equal(C, M)
+
+
+@pytest.mark.parametrize("n, k", [(400, 30), (60, 40)])  # gesdd path, and gesvd (7 k > n) path
+def test_compress_factor_chunks_both_svd_paths(n, k):
+    from physfact.lowrank import compress_factor
+
+    rng = np.random.default_rng(7)
+    Z = rng.standard_normal((n, k)) * np.logspace(0, -12, k)
+    chunks = [np.asfortranarray(Z[:, j:j + 7]) for j in range(0, k, 7)]
+    Zc, s = compress_factor(chunks, block_rows=32)
+    np.testing.assert_allclose(s, np.linalg.svd(Z, compute_uv=False), rtol=1e-8, atol=1e-14 * s[0])
+    np.testing.assert_allclose(Zc @ Zc.T, Z @ Z.T, atol=1e-13 * s[0] ** 2)
+
+
+def test_r_factor_blocked_workspace_matches_numpy():
+    from physfact.lowrank.tsqr import r_factor
+
+    M = np.random.default_rng(8).standard_normal((300, 150))  # k >= 128: queried optimal lwork
+    R = r_factor(M)
+    Rn = np.linalg.qr(M, mode="r")
+    np.testing.assert_allclose(np.abs(R), np.abs(Rn), atol=1e-10)
+    assert np.allclose(np.tril(R, -1), 0)
