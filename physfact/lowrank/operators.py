@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 
 from physfact.errors import InputError
 from physfact.lowrank.svd import truncate
@@ -143,13 +142,7 @@ def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows:
     if k == 0 or n == 0:
         return np.zeros((n, 0), dtype=dtype), np.zeros(0)
     R = tsqr_r(_row_blocks(chunks, block_rows, dtype), overwrite=True)
-    if 7 * R.shape[0] > n:
-        # gesdd's workspace is ~7 k^2 doubles, more than Z itself here (rail n = 1357, k = 413:
-        # 9.5 MiB, the peak of low-rank balanced truncation); gesvd's is O(k), at 1.6x the time
-        W, s, Yt = sla.svd(R, full_matrices=False, lapack_driver="gesvd", check_finite=False,
-                           overwrite_a=True)
-    else:
-        W, s, Yt = np.linalg.svd(R, full_matrices=False)
+    W, s, Yt = np.linalg.svd(R, full_matrices=False)
     del R, W  # k x k each: freed before the product (peak memory at large k)
     if rule is None:  # drop only what is numerically zero
         r = int(np.count_nonzero(s > s[0] * max(n, k) * np.finfo(float).eps))
