@@ -3,6 +3,7 @@ low-rank operators. Every truncation elsewhere in physfact goes through :class:`
 """
 from physfact.lowrank.operators import LowRankMatrix, compress_factor
 from physfact.lowrank.randomized import randomized_svd
+from physfact.lowrank.spd_pencil import LDLFactor, SPDPencil, is_symmetric
 from physfact.lowrank.subspaces import principal_angles, subspace_distance
 from physfact.lowrank.svd import SVD, truncate, truncated_svd
 from physfact.lowrank.tsqr import r_factor, tsqr_r
@@ -19,4 +20,5 @@ __all__ = [
     "SVD", "truncate", "truncated_svd", "randomized_svd",
     "principal_angles", "subspace_distance",
     "LowRankMatrix", "compress_factor", "tsqr_r", "r_factor",
+    "SPDPencil", "LDLFactor", "is_symmetric",
 ]
