@@ -46,7 +46,9 @@ def _check_against_dense(cores, dims, atol=1e-12):
 @pytest.mark.parametrize("complex_", [False, True])
 def test_random_mps_real_and_complex(complex_):
     cores = random_mps_cores(14, 16, d=2, seed=21, complex_=complex_)
-    _check_against_dense(cores, (2,) * 14)
+    got = _check_against_dense(cores, (2,) * 14)
+    # generic random cores: every bond has full rank min(chi, 2^(k+1), 2^(L-k-1))
+    assert [s.size for s in got] == [min(16, 2 ** (k + 1), 2 ** (13 - k)) for k in range(13)]
 
 
 @pytest.mark.parametrize("complex_", [False, True])
@@ -106,4 +108,5 @@ def test_bad_cores_raise():
 
 def test_large_local_dimension_uses_the_one_gemm_path():
     dims = (10, 9, 3, 12)  # n > 8: the left sweep forms R G_k with one GEMM and a copy
-    _check_against_dense(_cores_with_ranks(dims, (4, 6, 5), seed=6, complex_=True), dims)
+    got = _check_against_dense(_cores_with_ranks(dims, (4, 6, 5), seed=6, complex_=True), dims)
+    assert [s.size for s in got] == [4, 6, 5]  # bond ranks, none limited by an unfolding here
