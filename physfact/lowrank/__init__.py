@@ -5,7 +5,7 @@ from physfact.lowrank.operators import LowRankMatrix, compress_factor
 from physfact.lowrank.randomized import randomized_svd
 from physfact.lowrank.spd_pencil import LDLFactor, SPDPencil, is_symmetric
 from physfact.lowrank.subspaces import principal_angles, subspace_distance
-from physfact.lowrank.svd import SVD, truncate, truncated_svd
+from physfact.lowrank.svd import SVD, robust_svd, truncate, truncated_svd
 from physfact.lowrank.tsqr import r_factor, tsqr_r
 from physfact.lowrank.truncation import (
     Truncation,
@@ -17,7 +17,7 @@ from physfact.lowrank.truncation import (
 
 __all__ = [
     "Truncation", "as_truncation", "choose_rank", "estimate_noise_sigma", "marchenko_pastur_median",
-    "SVD", "truncate", "truncated_svd", "randomized_svd",
+    "SVD", "robust_svd", "truncate", "truncated_svd", "randomized_svd",
     "principal_angles", "subspace_distance",
     "LowRankMatrix", "compress_factor", "tsqr_r", "r_factor",
     "SPDPencil", "LDLFactor", "is_symmetric",

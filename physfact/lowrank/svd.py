@@ -67,6 +67,19 @@ def truncate(U, s, Vt, rule=None, shape=None, all_s=None) -> SVD:
     return SVD(U[:, :r], np.asarray(s[:r]), Vt[:r], discarded, all_s)
 
 
+def robust_svd(A: np.ndarray, compute_uv: bool = True):
+    """Economy SVD of a dense matrix: LAPACK gesdd, and gesvd where gesdd does not converge.
+
+    gesdd (divide and conquer) is the fast driver but occasionally fails to converge; gesvd is
+    slower and robust. Returns ``(U, s, Vt)``, or ``s`` alone with ``compute_uv=False``. The input
+    is not checked for NaN/inf (callers validate once, not per call).
+    """
+    try:
+        return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesdd", check_finite=False)
+    except np.linalg.LinAlgError:
+        return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesvd", check_finite=False)
+
+
 def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:
     """SVD of ``A`` truncated by ``rule``.
 
@@ -86,8 +99,5 @@ def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:
     A = as_matrix(A, "A", allow_complex=True)
     if sp.issparse(A):
         A = A.toarray()
-    try:
-        U, s, Vt = sla.svd(A, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    except np.linalg.LinAlgError:  # gesdd occasionally fails to converge; gesvd is slower but robust
-        U, s, Vt = sla.svd(A, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+    U, s, Vt = robust_svd(A)
     return truncate(U, s, Vt, rule, shape=A.shape)

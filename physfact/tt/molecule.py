@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError, UnknownNameError
-from physfact.lowrank import Truncation, choose_rank
+from physfact.lowrank import Truncation, choose_rank, robust_svd
 from physfact.tt.entropy import entropy_from_probabilities
 from physfact.tt.mps import MPS, rank_profile_of_spectra, sweep_schmidt_values
 from physfact.threads import with_single_blas_thread
@@ -278,7 +278,7 @@ def bond_spectra_from_ci(ci, n_orbitals: int, n_electrons, order=None) -> tuple:
             for tb in tab_b.values():
                 blk = np.take(rows, tb.ravel(), axis=1).reshape(ta.shape + tb.shape)
                 M = blk.transpose(0, 2, 1, 3).reshape(ta.shape[0] * tb.shape[0], ta.shape[1] * tb.shape[1])
-                vals.append(_svdvals(M))
+                vals.append(robust_svd(M, compute_uv=False))
         out.append(np.sort(np.concatenate(vals))[::-1])
     return tuple(out)
 
@@ -298,13 +298,6 @@ def _bond_tables(site_strings, ne, n, n_left):
         t[il, ir] = rows  # every (left, right) pair with a and ne - a electrons is a string
         tables[a] = t
     return tables
-
-
-def _svdvals(M):
-    try:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesdd")
-    except np.linalg.LinAlgError:
-        return sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesvd")
 
 
 @with_single_blas_thread
@@ -380,10 +373,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
         all_s = []
         for sec, items in blocks.items():
             stacked = np.concatenate([it[2] for it in items], axis=0)
-            try:
-                U, s_, Vt = sla.svd(stacked, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-            except np.linalg.LinAlgError:
-                U, s_, Vt = sla.svd(stacked, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+            U, s_, Vt = robust_svd(stacked)
             pieces[sec] = (items, U, s_, Vt)
             all_s.append(s_)
         pooled = np.sort(np.concatenate(all_s))[::-1]

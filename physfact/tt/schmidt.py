@@ -26,10 +26,9 @@ site, and one (chi x chi) singular-value problem per bond.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import r_factor
+from physfact.lowrank import r_factor, robust_svd
 
 #: above this local dimension the left sweep forms R G_k with one GEMM and a copy instead of one
 #: GEMM per local state
@@ -145,7 +144,7 @@ def _bond_singular_values(Rs, Ls, dtype):
 
 def _svdvals_batched(stack):
     """Singular values of each matrix of a (b, m, n) stack (numpy's gufunc: gesdd per matrix);
-    gesvd for a matrix where gesdd does not converge (rare, and then the slower driver does)."""
+    if gesdd does not converge on one of them (rare), per matrix with :func:`robust_svd`."""
     if 0 in stack.shape[1:]:
         return np.zeros(stack.shape[:1] + (0,))
     try:
@@ -153,4 +152,4 @@ def _svdvals_batched(stack):
     except np.linalg.LinAlgError:
         if not np.all(np.isfinite(stack)):
             raise InputError("the cores contain NaN or inf: no Schmidt values") from None
-        return np.array([sla.svd(M, compute_uv=False, check_finite=False, lapack_driver="gesvd") for M in stack])
+        return np.array([robust_svd(M, compute_uv=False) for M in stack])

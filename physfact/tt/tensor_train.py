@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, truncate
+from physfact.lowrank import Truncation, robust_svd, truncate
 from physfact.validation import check_int, check_positive
 
 
@@ -35,13 +35,6 @@ def _readonly(a):
 def _qr(M):
     """Economic QR with a non-negative real diagonal convention not required (values only matter)."""
     return sla.qr(M, mode="economic", check_finite=False)
-
-
-def _svd(M):
-    try:
-        return sla.svd(M, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    except np.linalg.LinAlgError:
-        return sla.svd(M, full_matrices=False, lapack_driver="gesvd", check_finite=False)
 
 
 class TensorTrain:
@@ -389,7 +382,7 @@ class TensorTrain:
         discarded, svals = [], []
         for k in range(d - 1):
             r, n, s = cores[k].shape
-            U, sv, Vt = _svd(cores[k].reshape(r * n, s))
+            U, sv, Vt = robust_svd(cores[k].reshape(r * n, s))
             svd = truncate(U, sv, Vt, rule, shape=(r * n, s))
             q = max(svd.rank, 1)
             discarded.append(float(np.sqrt(np.sum(sv[q:] ** 2))))

@@ -30,10 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, truncate
+from physfact.lowrank import Truncation, robust_svd, truncate
 from physfact.lowrank import tsqr_r as lowrank_tsqr_r
 from physfact.validation import check_int, check_positive
 
@@ -107,13 +106,6 @@ def _project_rows(Uh: np.ndarray, C: np.ndarray, out: np.ndarray | None, chunk_e
         tmp = Uh @ C[:, j0:j0 + b]
         res[:, j0:j0 + b] = tmp
     return res
-
-
-def _svd_small(M):
-    try:
-        return sla.svd(M, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    except np.linalg.LinAlgError:  # gesdd occasionally fails to converge; gesvd is robust
-        return sla.svd(M, full_matrices=False, lapack_driver="gesvd", check_finite=False)
 
 
 def _as_tensor(x, dims, order):
@@ -205,11 +197,11 @@ def _tt_svd_c(a, dims, tol, max_rank):
             R = tsqr_r(C, chunk)
             if not np.all(np.isfinite(R)):
                 raise InputError("the tensor has non-finite entries (NaN or inf); clean the input first")
-            U, s, _ = _svd_small(R.T)
+            U, s, _ = robust_svd(R.T)
         else:
             if not own and not np.all(np.isfinite(C)):
                 raise InputError("the tensor has non-finite entries (NaN or inf); clean the input first")
-            U, s, _ = _svd_small(C)
+            U, s, _ = robust_svd(C)
         if norm is None:
             norm = float(np.linalg.norm(s))
             delta = tol * norm / np.sqrt(d - 1)

@@ -78,3 +78,28 @@ def test_svd_result_repr_and_fields():
     out = truncated_svd(np.eye(3), 2)
     assert isinstance(out, SVD) and out.rank == 2 and out.discarded == pytest.approx(1.0)
     assert "rank=2" in repr(out)
+
+
+def test_robust_svd_falls_back_to_gesvd(monkeypatch):
+    import scipy.linalg as sla
+
+    import physfact.lowrank.svd as svd_module
+    from physfact.lowrank import robust_svd
+
+    A = np.random.default_rng(7).standard_normal((9, 5))
+    U, s, Vt = robust_svd(A)
+    np.testing.assert_allclose(U * s @ Vt, A, atol=1e-13)
+    np.testing.assert_allclose(robust_svd(A, compute_uv=False), np.linalg.svd(A, compute_uv=False), rtol=1e-13)
+    drivers = []
+    svd = sla.svd
+
+    def gesdd_fails(M, **kw):  # gesdd's rare non-convergence, forced
+        drivers.append(kw["lapack_driver"])
+        if kw["lapack_driver"] == "gesdd":
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return svd(M, **kw)
+
+    monkeypatch.setattr(svd_module.sla, "svd", gesdd_fails)  # scipy.linalg.svd, restored after
+    s2 = robust_svd(A, compute_uv=False)
+    assert drivers == ["gesdd", "gesvd"]
+    np.testing.assert_allclose(s2, s, rtol=1e-13)
