@@ -48,7 +48,13 @@ import scipy.sparse.linalg as spla
 
 from physfact.control.lyapunov_result import LyapunovFactor
 from physfact.control import shifts as shiftlib
-from physfact.errors import ConvergenceError, InputError, SingularMatrixError, UnstableSystemError
+from physfact.errors import (
+    ConvergenceError,
+    InputError,
+    NotPositiveDefiniteError,
+    SingularMatrixError,
+    UnstableSystemError,
+)
 from physfact.lowrank import Truncation, as_truncation, compress_factor, tsqr_r
 from physfact.validation import as_array, as_matrix, check_int, check_positive
 
@@ -146,8 +152,6 @@ class _SPDFactor:
         self.checked = False
 
     def solve(self, b, trans: bool = False):
-        from physfact.errors import NotPositiveDefiniteError
-
         if self.lu is not None:
             return self.lu.solve(b, trans)
         try:
@@ -206,6 +210,7 @@ class _ShiftedSolver:
             raise InputError("factorization='ldl' needs a sparse pencil with exactly symmetric A and E "
                              "(and the qdldl package); use 'auto' or 'lu'")
         self.ldl_failed = False
+        self._identity = None  # A + p I when E is None: the identity built once, not per shift
 
     def _ldl_bytes(self) -> int:
         # estimate for the cache budget (the backend does not report its fill): 16 bytes per entry
@@ -217,8 +222,6 @@ class _ShiftedSolver:
         def fallback():  # the LDL^T was inaccurate: SuperLU for this matrix and every later one
             self.spd, self.ldl_failed = None, True
             return self._factor_shifted(sp.csc_matrix(matrix()), what)
-
-        from physfact.errors import NotPositiveDefiniteError
 
         try:
             return _SPDFactor(self.spd.factor(a, b), sign, fallback, self._ldl_bytes())
@@ -266,7 +269,7 @@ class _ShiftedSolver:
 
     def matrix(self, p):
         if self.E is None:
-            if getattr(self, "_identity", None) is None:  # built once, not per shift
+            if self._identity is None:
                 n = self.A.shape[0]
                 self._identity = sp.identity(n, format="csc") if self.sparse else np.eye(n)
             return self.A + p * self._identity
