@@ -51,16 +51,10 @@ def _peak_mib():
 
 
 def random_mps_cores(L, chi, d=2, seed=0, complex_=True):
-    rng = np.random.default_rng(seed)
-    cores, r = [], 1
-    for k in range(L):
-        r2 = min(chi, d ** (k + 1), d ** (L - k - 1))
-        c = rng.standard_normal((r, d, r2))
-        if complex_:
-            c = c + 1j * rng.standard_normal((r, d, r2))
-        cores.append(c / np.sqrt(d * r))
-        r = r2
-    return cores
+    """physfact's random MPS (complex by default here: the TT-SVD cases are complex states)."""
+    from physfact.tt.mps import random_mps_cores as cores
+
+    return cores(L, chi, d=d, seed=seed, complex_=complex_)
 
 
 def _load(path):

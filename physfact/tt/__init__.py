@@ -11,11 +11,11 @@ from physfact.tt.tensor_train import TensorTrain
 from physfact.tt.ttsvd import TTSVDInfo, tsqr_r, tt_svd
 
 __all__ = ["TensorTrain", "TTSVDInfo", "tt_svd", "tsqr_r"]
-from physfact.tt.mps import MPS  # noqa: E402
+from physfact.tt.mps import MPS, random_mps_cores  # noqa: E402
 from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: E402
 from physfact.tt.entropy import entropy_from_probabilities, schmidt_entropy  # noqa: E402
 
-__all__ += ["MPS", "schmidt_spectrum_of_cores", "entropy_from_probabilities", "schmidt_entropy"]
+__all__ += ["MPS", "random_mps_cores", "schmidt_spectrum_of_cores", "entropy_from_probabilities", "schmidt_entropy"]
 from physfact.tt.cross import CrossResult, maxvol, sample_error, tt_cross  # noqa: E402
 from physfact.tt.qtt import qtt_cross, qtt_from_vector, qtt_values, quantics_grid, quantics_index  # noqa: E402
 

@@ -213,6 +213,32 @@ class MPS(TensorTrain):
         return vals.real if np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1, np.abs(vals.real))) else vals
 
 
+def random_mps_cores(L: int, chi: int, d: int = 2, seed=0, complex_: bool = False) -> list:
+    """Cores of a random MPS: L sites of dimension d, bond dimensions min(chi, d^(k+1), d^(L-k-1)).
+
+    Entries are independent standard normal (real and imaginary parts with ``complex_``), scaled
+    by 1/sqrt(d r_left) so the state's norm stays O(1) for any L. Generic draws have exactly those
+    bond ranks (a test input whose ranks are known). ``seed`` as for numpy.random.default_rng
+    (0 by default: reproducible).
+
+    Returns
+    -------
+    list of ndarray
+        Core k of shape (r_{k-1}, d, r_k), new writeable arrays; ``MPS(cores)`` builds the state.
+    """
+    L, chi, d = check_int(L, "L", minimum=1), check_int(chi, "chi", minimum=1), check_int(d, "d", minimum=1)
+    rng = np.random.default_rng(seed)
+    cores, r = [], 1
+    for k in range(L):
+        r2 = min(chi, d ** (k + 1), d ** (L - k - 1))
+        c = rng.standard_normal((r, d, r2))
+        if complex_:
+            c = c + 1j * rng.standard_normal((r, d, r2))
+        cores.append(c / np.sqrt(d * r))
+        r = r2
+    return cores
+
+
 def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
     """Bond dimensions versus tolerance from the singular values of every bond.
 

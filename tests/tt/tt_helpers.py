@@ -1,19 +1,7 @@
 """Shared helpers of the tt tests (imported as ``tt_helpers``)."""
 import numpy as np
 
-
-def random_mps_cores(L, chi, d=2, seed=0, complex_=False):
-    """Cores of a random MPS with bond dimension min(chi, d^k, d^(L-k)) (generically exact ranks)."""
-    rng = np.random.default_rng(seed)
-    cores, r = [], 1
-    for k in range(L):
-        r2 = min(chi, d ** (k + 1), d ** (L - k - 1))
-        c = rng.standard_normal((r, d, r2))
-        if complex_:
-            c = c + 1j * rng.standard_normal((r, d, r2))
-        cores.append(c / np.sqrt(d * r))
-        r = r2
-    return cores
+from physfact.tt.mps import random_mps_cores  # noqa: F401 (the tests' random MPS inputs)
 
 
 def unfolding_singular_values(x, dims):
