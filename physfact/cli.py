@@ -38,6 +38,9 @@ def _common_flags(defaults: bool) -> argparse.ArgumentParser:
     g.add_argument("--plot", metavar="FILE", default=d(None), help="save a figure to FILE (.png, .pdf, .svg)")
     g.add_argument("--quiet", "-q", action="store_true", default=d(False), help="no progress or status output")
     g.add_argument("--seed", type=int, default=d(0), help="random seed (default 0)")
+    g.add_argument("--max-memory", metavar="SIZE", default=d(None),
+                   help="memory a request may use (e.g. 64G; default: what is available now); larger "
+                        "requests are refused before allocating")
     return p
 
 
@@ -122,6 +125,10 @@ def main(argv=None) -> int:
         return 2
     console = Console(quiet=args.quiet, json=args.json)
     try:
+        if getattr(args, "max_memory", None):
+            from physfact.validation import parse_bytes
+
+            os.environ["PHYSFACT_MAX_MEMORY"] = str(parse_bytes(args.max_memory))
         result = args.handler(args, console)
         if args.json:
             import json

@@ -47,3 +47,10 @@ class UnknownNameError(InputError):
 
 class NotPositiveDefiniteError(InputError):
     """A matrix that must be symmetric positive definite is not (a non-positive Cholesky/LDL^T pivot)."""
+
+
+class ResourceError(InputError):
+    """A request needs more memory (or another resource) than this machine has; refused before allocating.
+
+    The message gives the estimate and how to go on anyway (``PHYSFACT_MAX_MEMORY`` or ``--max-memory``).
+    """

@@ -112,3 +112,71 @@ def check_int(value, name: str, minimum: int = 0, allow_none: bool = True):
     if value < minimum:
         raise InputError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
+          "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
+
+
+def parse_bytes(text) -> int:
+    """Parse a memory size such as ``"64G"``, ``"512MiB"`` or ``"1e9"`` (bytes) into bytes."""
+    import re
+
+    m = re.fullmatch(r"\s*([0-9.eE+]+)\s*([A-Za-z]*)\s*", str(text))
+    unit = m.group(2).upper() if m else None
+    try:
+        value = float(m.group(1)) if m else float("nan")
+    except ValueError:
+        value = float("nan")
+    if m is None or unit not in _UNITS or not np.isfinite(value) or value <= 0:
+        raise InputError(f"memory size {text!r} not understood; write e.g. 64G, 512M or 1e9")
+    return int(value * _UNITS[unit])
+
+
+def format_bytes(nbytes: float) -> str:
+    """``1.5e9`` -> ``'1.4 GiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(nbytes) < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1024
+    return f"{nbytes:.3g} EiB"
+
+
+def memory_limit() -> int:
+    """Bytes a single request may use: ``PHYSFACT_MAX_MEMORY`` if set, else the memory available now
+    (``MemAvailable`` on Linux, physical memory elsewhere)."""
+    import os
+
+    env = os.environ.get("PHYSFACT_MAX_MEMORY")
+    if env:
+        return parse_bytes(env)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2**63 - 1
+
+
+def check_memory(nbytes: float, what: str, hint: str = "") -> None:
+    """Refuse a request whose estimated memory ``nbytes`` exceeds :func:`memory_limit`, before allocating.
+
+    Raises
+    ------
+    ResourceError
+        With the estimate, the limit, ``hint`` (what to change) and how to override the limit.
+    """
+    from physfact.errors import ResourceError
+
+    limit = memory_limit()
+    if not np.isfinite(nbytes) or nbytes > limit:
+        est = format_bytes(nbytes) if np.isfinite(nbytes) else "an unbounded amount"
+        raise ResourceError(
+            f"{what} needs about {est} of memory but {format_bytes(limit)} is available"
+            + (f"; {hint}" if hint else "")
+            + " (on a bigger machine set PHYSFACT_MAX_MEMORY=SIZE or pass --max-memory SIZE to go on)")

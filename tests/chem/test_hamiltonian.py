@@ -118,12 +118,12 @@ def test_fcidump_round_trip(tmp_path, mol):
 
 
 def test_import_is_light():
-    code = ("import sys, time; t = time.perf_counter(); import physfact.chem; "
-            "print(time.perf_counter() - t, 'pyscf' in sys.modules, 'openfermion' in sys.modules)")
+    # import time itself is measured in benchmarks, not asserted here (no wall-clock asserts in tests)
+    code = ("import sys; import physfact.chem; "
+            "print('pyscf' in sys.modules, 'openfermion' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__)))).stdout.split()
-    assert out[1:] == ["False", "False"]
-    assert float(out[0]) < 2.0  # 1 s on an idle machine; slack for a loaded CI box
+    assert out == ["False", "False"]
 
 
 def test_bad_basis_charge_and_active_space_are_input_errors():
