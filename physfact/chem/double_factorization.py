@@ -56,6 +56,7 @@ from physfact.errors import InputError
 from physfact.validation import check_int, check_positive
 
 from physfact.chem.hamiltonian import MolecularHamiltonian
+from physfact.chem.degenerate import canonical_eigenvectors, canonical_eigenvectors_batched
 from physfact.chem.integrals import coulomb_contraction, exchange_contraction, restore_two_body
 
 FIRST_LEVEL_RULES = ("max_residual", "trace", "frobenius", "weight")
@@ -305,17 +306,18 @@ def _first_level_eigh(V, n, rule, tol, cap):
     Vs = V[np.ix_(flat, flat)] * scale[:, None] * scale[None, :]
     w, vs = np.linalg.eigh(Vs)
     del Vs
-    w, vs = w[::-1], vs[:, ::-1] / scale[:, None]
-    vecs = np.zeros((n * n, w.size))
-    vecs[flat] = vs
-    vecs[flat_t] = vs
+    w, vs = w[::-1], vs[:, ::-1]
     wmax = max(float(w[0]), 1e-300)
     if w[-1] < -1e-8 * wmax:
         raise InputError(f"two_body is not positive semidefinite as a (pq),(rs) supermatrix (eigenvalue {w[-1]:.3e}"
                          f" vs largest {wmax:.3e}); electron repulsion integrals always are -- check their origin")
     # numerical rank: eigenvalues below n^2 eps w_max are rounding noise
     keep = int(np.count_nonzero(w > (n * n) * np.finfo(float).eps * wmax))
-    w, vecs = w[:keep], vecs[:, :keep]
+    # equal eigenvalues (symmetry): a basis of their eigenspace that rounding does not decide
+    w, vs = w[:keep], canonical_eigenvectors(w[:keep], vs[:, :keep]) / scale[:, None]
+    vecs = np.zeros((n * n, keep))
+    vecs[flat] = vs
+    vecs[flat_t] = vs
     if rule == "weight":
         weights = w * np.sum(np.abs(vecs), axis=0) ** 2
         order = np.argsort(-weights, kind="stable")
@@ -443,7 +445,10 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
                 leaves, values = leaves[:stop], values[:stop]
                 break
     lam, U = np.linalg.eigh(leaves) if len(leaves) else (np.zeros((0, n)), np.zeros((0, n, n)))
-    order = np.argsort(-np.abs(lam), axis=1, kind="stable")
+    U = canonical_eigenvectors_batched(lam, U)  # signs and degenerate groups independent of rounding
+    # decreasing |lambda|; equal magnitudes (to rounding) by value, so +x and -x keep a fixed order
+    mag = np.abs(lam) / np.maximum(np.max(np.abs(lam), axis=1, keepdims=True), 1e-300) if len(lam) else lam
+    order = np.lexsort((lam, -np.round(mag, 12)), axis=1)
     lam = np.take_along_axis(lam, order, axis=1)
     U = np.take_along_axis(U, order[:, None, :], axis=2)
     if leaf_tol is not None:

@@ -272,6 +272,11 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         if not mf.converged:
             raise ConvergenceError(f"SCF for {label}/{basis} did not converge (also with second-order SCF)",
                                    history=[float(mf.e_tot)])
+    # the SCF fixes orbitals only up to sign and, in degenerate shells, up to rotation (decided by
+    # rounding): fix both, so that counts and errors do not change with the BLAS thread count
+    from physfact.chem.degenerate import canonical_eigenvectors
+
+    mf.mo_coeff = canonical_eigenvectors(mf.mo_energy, mf.mo_coeff, split=mf.mo_occ)
     n = mf.mo_coeff.shape[1]
     name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
     if active_space is None:
