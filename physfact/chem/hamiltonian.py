@@ -220,8 +220,70 @@ def from_fcidump(path) -> MolecularHamiltonian:
     except Exception as exc:
         raise DataFileError(f"{path}: not a readable FCIDUMP file ({type(exc).__name__}: {exc})") from None
     norb = int(data["NORB"])
+    if norb < 1 or "NELEC" not in data:
+        raise DataFileError(f"{path}: the FCIDUMP header needs NORB >= 1 and NELEC (got NORB={norb})")
+    check_fcidump_body(path, norb)
     return MolecularHamiltonian(float(data.get("ECORE", 0.0)), data["H1"], data["H2"], int(data["NELEC"]),
                                 norb, int(data.get("MS2", 0)), name=path.stem, source="fcidump")
+
+
+def check_fcidump_body(path, norb: int) -> dict:
+    """Refuse an FCIDUMP whose integral lines are cut short, malformed or out of range.
+
+    Every FCIDUMP writer (Knowles & Handy 1989; Molpro, PySCF) ends the integral list with the core
+    energy line ``E_core 0 0 0 0``; a file cut short lacks it (PySCF's reader would silently take
+    the missing integrals as zero). Also refused: no two-electron integrals (a header-only file),
+    a line without value + 4 indices, an index outside 0..NORB, a non-finite value, more unique
+    integrals than the 8-fold symmetry allows, and a blank line inside the list (PySCF's reader stops
+    there). Returns the counts read (``two_body``, ``one_body``, ``core``) and the maxima the header
+    allows (``two_body_max``, ``one_body_max``).
+    """
+    import re
+
+    text = Path(path).read_text(errors="replace")
+    m = re.search(r"(&END|/)[^\n]*\n?", text, flags=re.IGNORECASE)
+    body = text[m.end():].strip() if m else ""
+    npair = norb * (norb + 1) // 2
+    counts = {"two_body_max": npair * (npair + 1) // 2, "one_body_max": npair}
+    if not body:
+        raise DataFileError(f"{path}: the FCIDUMP has a header but no integrals (NORB={norb} needs up to "
+                            f"{counts['two_body_max']} two-electron integrals and the core energy line)")
+    blank = re.search(r"\n[ \t\r]*\n", body)
+    if blank:
+        line = text[:m.end()].count("\n") + body[:blank.start()].count("\n") + 2
+        raise DataFileError(f"{path}: blank line {line} inside the integral list (readers stop there); remove it")
+    tokens = body.split()
+    if len(tokens) % 5:
+        raise DataFileError(f"{path}: the integral list is cut short (a line without 'value i j k l'; "
+                            f"{len(tokens)} numbers is not a multiple of 5)")
+    table = np.array(tokens, dtype=object).reshape(-1, 5)
+    try:
+        values = np.array([float(v.replace("D", "E").replace("d", "e")) for v in table[:, 0]])
+        idx = table[:, 1:].astype(np.int64)
+    except ValueError as exc:
+        raise DataFileError(f"{path}: malformed integral line ({exc}); expected 'value i j k l'") from None
+    if not np.all(np.isfinite(values)):
+        raise DataFileError(f"{path}: {int(np.sum(~np.isfinite(values)))} integrals are NaN or inf")
+    if idx.min() < 0 or idx.max() > norb:
+        raise DataFileError(f"{path}: orbital index {int(idx.max()) if idx.max() > norb else int(idx.min())} "
+                            f"outside 0..NORB={norb}")
+    core = np.all(idx == 0, axis=1)
+    two = idx[:, 2] != 0
+    counts.update(two_body=int(two.sum()), one_body=int(np.sum(~two & (idx[:, 1] != 0))), core=int(core.sum()))
+    if not core[-1]:
+        raise DataFileError(f"{path}: the FCIDUMP is cut short: it does not end with the core-energy line "
+                            f"'E_core 0 0 0 0' (read {counts['two_body']} of up to {counts['two_body_max']} "
+                            "two-electron integrals)")
+    if counts["two_body"] == 0:
+        raise DataFileError(f"{path}: the FCIDUMP holds no two-electron integrals")
+    i, j, k, l = idx[two].T
+    ij = np.maximum(i, j) * (np.maximum(i, j) - 1) // 2 + np.minimum(i, j)
+    kl = np.maximum(k, l) * (np.maximum(k, l) - 1) // 2 + np.minimum(k, l)
+    unique = np.unique(np.maximum(ij, kl) * (npair + 1) + np.minimum(ij, kl)).size
+    if counts["two_body"] > counts["two_body_max"] and unique < counts["two_body"]:
+        raise DataFileError(f"{path}: {counts['two_body']} two-electron integral lines but the 8-fold symmetry "
+                            f"allows {counts['two_body_max']} unique ones for NORB={norb}; is NORB right?")
+    return counts
 
 
 def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin: int = 0,
