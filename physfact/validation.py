@@ -180,3 +180,19 @@ def check_memory(nbytes: float, what: str, hint: str = "") -> None:
             f"{what} needs about {est} of memory but {format_bytes(limit)} is available"
             + (f"; {hint}" if hint else "")
             + " (on a bigger machine set PHYSFACT_MAX_MEMORY=SIZE or pass --max-memory SIZE to go on)")
+
+
+def check_output_path(path, suffixes, what: str = "--out") -> None:
+    """Refuse an output file name before any computation: a suffix not in ``suffixes`` or a
+    directory that does not exist (InputError saying which suffixes are written)."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{what} {path}: this command writes {', '.join(suffixes)} files; "
+                         "give a file name ending in one of them")
+    directory = p.parent if str(p.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"{what} {path}: directory {directory} does not exist; create it first")

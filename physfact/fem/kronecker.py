@@ -144,6 +144,10 @@ class KroneckerOperator:
         ``rule`` ignored). Otherwise (P1 triangles, non-separable material) this falls back to the
         black-box :meth:`from_matrix` on the assembled K with ``rule`` (default rtol 1e-10).
         """
+        from physfact.fem.problem import require_problem
+
+        require_problem(problem, "KroneckerOperator.from_problem")
+        rule = as_truncation(rule) if rule is not None else None
         if which == "M":
             if problem.mass_terms is not None:
                 return cls(problem.mass_terms, index=problem.kron_index, method="1-D assembly")
@@ -186,6 +190,9 @@ class KroneckerOperator:
         K = sp.csr_matrix(K)
         n = K.shape[0]
         if problem is not None:
+            from physfact.fem.problem import require_problem
+
+            require_problem(problem, "KroneckerOperator.from_matrix")
             if problem.n != n:
                 raise InputError(f"K has {n} rows but the problem has {problem.n} DOFs")
             station, section, na, nb = problem.station, problem.section, problem.n_stations, problem.n_section

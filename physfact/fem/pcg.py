@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from physfact.errors import ConvergenceError, InputError, SingularMatrixError
 from physfact.fem.fdm import FDMFactor, _bandwidth
 from physfact.fem.kronecker import KroneckerOperator
-from physfact.fem.problem import SolveResult
+from physfact.fem.problem import SolveResult, require_problem
 from physfact.validation import as_array, check_int, check_positive
 
 
@@ -328,12 +328,8 @@ def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bo
     ConvergenceError
         Not converged in ``maxiter`` iterations (``.history`` holds the residuals).
     """
-    from physfact.fem.problem import FEProblem
-
     t0 = time.perf_counter()
-    if not isinstance(problem, FEProblem):
-        raise InputError(f"pcg_solve needs an FEProblem (from cantilever(), prismatic_beam(), poisson_*()), got "
-                         f"{type(problem).__name__}; for a bare matrix use scipy.sparse.linalg.cg")
+    require_problem(problem, "pcg_solve")
     tol = check_positive(tol, "tol", allow_none=False)
     if tol >= 1:
         raise InputError(f"tol is a relative residual and must be < 1, got {tol:g}")
@@ -345,6 +341,11 @@ def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bo
     b = as_array(b, "b", ndim=(1, 2))
     if b.shape[0] != problem.n:
         raise InputError(f"b has {b.shape[0]} rows but the problem has {problem.n} DOFs")
+    from physfact.validation import check_memory
+
+    # CG's five blocks, the preconditioner's Kronecker-order copies and the true-residual check
+    check_memory(16 * 8 * b.size, f"PCG on {problem.n} DOFs x {b.size // problem.n} right-hand sides",
+                 "solve fewer right-hand sides at once or use a coarser mesh")
     if operator is None:
         operator = problem.K if problem.K is not None else KroneckerOperator.from_problem(problem)
     if operator.shape != (problem.n, problem.n):
