@@ -22,7 +22,7 @@ import numpy as np
 from physfact.errors import ConvergenceError, DataFileError, InputError
 from physfact.io import atomic_path
 from physfact.threads import blas_threads
-from physfact.validation import as_array, check_int
+from physfact.validation import as_array, check_int, check_memory
 
 from physfact.chem.integrals import restore_two_body
 
@@ -50,6 +50,8 @@ class MolecularHamiltonian:
         Labels (molecule, basis set, how the integrals were made).
     hf_energy : float, optional
         The mean-field energy, when known (Hartree).
+    geometry : str
+        The PySCF atom string the integrals were computed for (Angstrom), when known.
     """
 
     constant: float
@@ -62,6 +64,7 @@ class MolecularHamiltonian:
     basis: str = ""
     source: str = "arrays"
     hf_energy: float | None = None
+    geometry: str = ""
 
     def __post_init__(self):
         try:
@@ -138,7 +141,7 @@ class MolecularHamiltonian:
             self.one_body if one_body is None else one_body,
             self.two_body if two_body is None else two_body,
             self.n_electrons, self.n_orbitals, self.spin, self.name, self.basis,
-            self.source if source is None else source, None)
+            self.source if source is None else source, None, self.geometry)
 
     def to_fcidump(self, path) -> Path:
         """Write an FCIDUMP file (Knowles & Handy 1989 format, via pyscf.tools.fcidump), atomically."""
@@ -164,7 +167,7 @@ class MolecularHamiltonian:
 
         return save_arrays(path, "molecular_hamiltonian",
                            attrs={"constant": self.constant, "n_electrons": self.n_electrons, "spin": self.spin,
-                                  "name": self.name, "basis": self.basis},
+                                  "name": self.name, "basis": self.basis, "geometry": self.geometry},
                            one_body=self.one_body, two_body=self.two_body)
 
 
@@ -198,6 +201,9 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     solver.max_cycle = 400
     solver.verbose = 0
     ndet = comb(n_orbitals, nelec[0]) * comb(n_orbitals, nelec[1])
+    # Davidson keeps ~12 vectors of the determinant space (pyscf direct_spin1: subspace + work arrays)
+    check_memory(12 * 8.0 * ndet, f"FCI of {n_orbitals} orbitals / {sum(nelec)} electrons ({ndet:.3g} determinants)",
+                 "use CCSD(T) (energy_method='ccsd(t)' / --energies 'ccsd(t)'), an active space or a smaller basis")
     with few_threads(ndet < 100_000):
         e, ci = solver.kernel(h1, eri, n_orbitals, nelec, ecore=constant, ci0=ci0)
     if not getattr(solver, "converged", True):
@@ -225,6 +231,12 @@ def from_fcidump(path) -> MolecularHamiltonian:
     check_fcidump_body(path, norb)
     return MolecularHamiltonian(float(data.get("ECORE", 0.0)), data["H1"], data["H2"], int(data["NELEC"]),
                                 norb, int(data.get("MS2", 0)), name=path.stem, source="fcidump")
+
+
+def geometry_string(mol) -> str:
+    """The atom string of a PySCF molecule in Angstrom, 'El x y z; ...' (as given, not reoriented)."""
+    xyz = mol.atom_coords(unit="Angstrom")
+    return "; ".join(f"{mol.atom_symbol(i)} {x:.10f} {y:.10f} {z:.10f}" for i, (x, y, z) in enumerate(xyz))
 
 
 def check_fcidump_body(path, norb: int) -> dict:
@@ -314,20 +326,28 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     ConvergenceError
         The SCF did not converge (also after second-order SCF).
     """
-    from physfact.chem.molecules import resolve_geometry
+    from physfact.chem.molecules import check_molecule, resolve_geometry
 
     atoms, label = resolve_geometry(molecule)
+    charge, spin = check_molecule(atoms, label, charge, spin, unit)
     from pyscf import ao2mo, gto, scf
 
     try:
         mol = gto.M(atom=atoms, basis=basis, charge=int(charge), spin=int(spin), unit=unit, verbose=0)
-    except (RuntimeError, KeyError, ValueError) as exc:
+    except (RuntimeError, KeyError, ValueError, AssertionError) as exc:
         detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
                          f"{detail}") from None
+    # the four-index integrals: (pq|rs) in the AO basis, the MO transform and the full array
+    check_memory(3 * 8.0 * mol.nao**4, f"the (pq|rs) integrals of {label}/{basis} ({mol.nao} orbitals)",
+                 "use a smaller basis or molecule")
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
-    mf.kernel()
+    try:
+        mf.kernel()
+    except np.linalg.LinAlgError as exc:
+        raise InputError(f"the SCF of {label}/{basis} failed ({exc}): the basis is numerically linearly "
+                         "dependent (atoms too close?)") from None
     if not mf.converged:
         mf = mf.newton()
         mf.kernel()
@@ -347,7 +367,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         eri = ao2mo.restore(1, ao2mo.kernel(mol, C), n)
         return MolecularHamiltonian(float(mol.energy_nuc()), h1, eri, int(mol.nelectron), n, int(spin),
                                     name=name, basis=str(basis), source="pyscf RHF" if spin == 0 else "pyscf ROHF",
-                                    hf_energy=float(mf.e_tot))
+                                    hf_energy=float(mf.e_tot), geometry=geometry_string(mol))
     try:
         ne, no = (int(v) for v in active_space)
     except (TypeError, ValueError):
@@ -363,4 +383,4 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     eri = ao2mo.restore(1, cas.get_h2eff(), no)
     return MolecularHamiltonian(float(ecore), h1, eri, ne, no, int(spin), name=name, basis=str(basis),
                                 source=f"pyscf {'RHF' if spin == 0 else 'ROHF'} CAS({ne},{no})",
-                                hf_energy=float(mf.e_tot))
+                                hf_energy=float(mf.e_tot), geometry=geometry_string(mol))
