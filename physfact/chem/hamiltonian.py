@@ -254,13 +254,13 @@ def check_fcidump_body(path, norb: int) -> dict:
 
     text = Path(path).read_text(errors="replace")
     m = re.search(r"(&END|/)[^\n]*\n?", text, flags=re.IGNORECASE)
-    body = text[m.end():].strip() if m else ""
+    body = text[m.end():].rstrip() if m else ""
     npair = norb * (norb + 1) // 2
     counts = {"two_body_max": npair * (npair + 1) // 2, "one_body_max": npair}
-    if not body:
+    if not body.strip():
         raise DataFileError(f"{path}: the FCIDUMP has a header but no integrals (NORB={norb} needs up to "
                             f"{counts['two_body_max']} two-electron integrals and the core energy line)")
-    blank = re.search(r"\n[ \t\r]*\n", body)
+    blank = re.search(r"(^|\n)[ \t\r]*\n", body)
     if blank:
         line = text[:m.end()].count("\n") + body[:blank.start()].count("\n") + 2
         raise DataFileError(f"{path}: blank line {line} inside the integral list (readers stop there); remove it")
