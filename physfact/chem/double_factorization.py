@@ -394,7 +394,8 @@ def _first_level_eigh(V, n, rule, tol, cap):
     vecs[flat_t] = vs
     if rule == "weight":
         weights = w * np.sum(np.abs(vecs), axis=0) ** 2
-        order = np.argsort(-weights, kind="stable")
+        # symmetry-equal weights tie exactly up to rounding: round before sorting (stable, by index)
+        order = np.argsort(-np.round(weights / max(float(weights.max(initial=0.0)), 1e-300), 12), kind="stable")
         w, vecs, weights = w[order], vecs[:, order], weights[order]
     diag_v = np.diagonal(V).copy()
     # residual diagonal after k leaves, for every k (k = 0..keep), by a running subtraction

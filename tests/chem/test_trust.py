@@ -146,6 +146,8 @@ def test_downstream_entry_points_refuse_wrong_objects(mol):
         df.truncate(-1)
     with pytest.raises(InputError, match="maxiter"):
         df.compress(maxiter=-1)
+    with pytest.raises(InputError, match="maxiter"):
+        df.compress(maxiter=10**9)
     with pytest.raises(InputError, match="h_chain|n must"):
         h_chain(0)
 
