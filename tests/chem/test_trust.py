@@ -126,6 +126,19 @@ def test_pivoted_cholesky_bad_input(kwargs, fragment):
         pivoted_cholesky(**kwargs)
 
 
+@pytest.mark.parametrize("args,fragment", [
+    ((0.0, np.full((2, 2), np.nan), np.zeros((2,) * 4)), "non-finite"),
+    ((0.0, np.eye(2), np.zeros((3,) * 4)), "orbitals"),
+    ((np.nan, np.eye(2), np.zeros((2,) * 4)), "finite"),
+    (("x", np.eye(2), np.zeros((2,) * 4)), "number"),
+])
+def test_openfermion_export_bad_input(args, fragment):
+    from physfact.chem.export import interaction_operator
+
+    with pytest.raises(InputError, match=fragment):
+        interaction_operator(*args)
+
+
 def test_downstream_entry_points_refuse_wrong_objects(mol):
     df = double_factorize(mol("H2"), tol=1e-6)
     with pytest.raises(InputError, match="DoubleFactorization"):
