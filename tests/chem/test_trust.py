@@ -6,6 +6,8 @@ import shutil
 import h5py
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from physfact.chem import (
     double_factorize, from_fcidump, h_chain, load_double_factorization, molecular_hamiltonian, pivoted_cholesky,
@@ -330,3 +332,19 @@ def test_physfact_errors_are_the_only_exceptions():
     # every class above derives from PhysfactError (the CLI's contract)
     for cls in (InputError, DataFileError, UnknownNameError, ResourceError, ConvergenceError):
         assert issubclass(cls, PhysfactError)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 12), rank=st.integers(0, 6), copies=st.integers(1, 3), block=st.integers(1, 5),
+       seed=st.integers(0, 1000), scale=st.sampled_from([1e-150, 1.0, 1e150]))
+def test_pivoted_cholesky_terminates_and_bounds_the_residual(n, rank, copies, block, seed, scale):
+    """Any PSD matrix (tied diagonals from repeated blocks, any scale): returns, with
+    max |V - L^T L| <= tol (the residual is PSD, so its diagonal bounds every entry)."""
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((rank, n))
+    V = np.kron(np.eye(copies), G.T @ G) * scale     # `copies` equal diagonal blocks: exact ties
+    tol = 1e-10 * max(float(np.max(np.diagonal(V))), 1e-300)
+    res = pivoted_cholesky(V, tol=tol, block=block)
+    assert res.rank <= copies * min(rank, n) + 1
+    err = np.max(np.abs(V - res.vectors.T @ res.vectors)) if V.size else 0.0
+    assert err <= 10 * tol + 1e-12 * max(float(np.max(np.abs(V))), 1e-300)
