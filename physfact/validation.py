@@ -180,3 +180,13 @@ def check_memory(nbytes: float, what: str, hint: str = "") -> None:
             f"{what} needs about {est} of memory but {format_bytes(limit)} is available"
             + (f"; {hint}" if hint else "")
             + " (on a bigger machine set PHYSFACT_MAX_MEMORY=SIZE or pass --max-memory SIZE to go on)")
+
+
+def as_generator(seed, name: str = "seed"):
+    """``numpy.random.Generator`` from ``seed`` (None, a non-negative int, or a Generator), or
+    :class:`InputError` saying what a seed may be (numpy's own TypeError/ValueError otherwise leak)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InputError(f"{name} must be None, a non-negative integer or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(seed)

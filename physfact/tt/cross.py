@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import ConvergenceError, InputError
-from physfact.lowrank import Truncation, truncate
+from physfact.lowrank import Truncation, scaled_norm, truncate
 from physfact.tt.tensor_train import TensorTrain
 from physfact.validation import check_int, check_positive
 
@@ -109,7 +109,7 @@ def _sweep(f, dims, J, tol, max_rank, counter):
             raise InputError("the function returned non-finite values")
         S = vals.reshape(ra * n1, n2 * rb)
         U, s, Vt = sla.svd(S, full_matrices=False, check_finite=False)
-        nrm = np.linalg.norm(s)
+        nrm = scaled_norm(s)
         svd = truncate(U, s, Vt, Truncation(atol=tol * nrm / np.sqrt(max(d - 1, 1)), rank=max_rank), shape=S.shape)
         r = max(svd.rank, 1)
         U = U[:, :r]

@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError, UnknownNameError
-from physfact.lowrank import Truncation, choose_rank, robust_svd
+from physfact.lowrank import Truncation, choose_rank, robust_svd, scaled_norm
 from physfact.tt.entropy import entropy_from_probabilities
 from physfact.tt.mps import MPS, rank_profile_of_spectra, sweep_schmidt_values
 from physfact.threads import with_single_blas_thread
@@ -342,7 +342,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
     ib = np.searchsorted(lists_b[nb], sb)
     M0 = np.zeros((lists_a[na].size, lists_b[nb].size))
     M0[ia[:, None], ib[None, :]] = signed
-    norm = float(np.linalg.norm(M0))
+    norm = scaled_norm(M0)
     if norm == 0:
         raise InputError("the CI vector is zero")
     rule = Truncation(atol=tol * norm / np.sqrt(max(n - 1, 1)), rank=max_bond)
@@ -380,7 +380,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
         if k < n - 1:
             keep = max(choose_rank(pooled, rule), 1)
             thresh = pooled[keep - 1]
-            discarded.append(float(np.sqrt(np.sum(pooled[keep:] ** 2))))
+            discarded.append(scaled_norm(pooled[keep:]))
             svals.append(pooled)
         else:
             keep, thresh = pooled.size, -1.0
@@ -428,7 +428,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
 
     ranks = tuple(c.shape[2] for c in cores[:-1])
     discarded = np.array(discarded)
-    schmidt = sweep_schmidt_values(tuple(svals), ranks, float(np.sqrt(np.sum(discarded**2))))
+    schmidt = sweep_schmidt_values(tuple(svals), ranks, scaled_norm(discarded))
     return MPS(cores, discarded=discarded, singular_values=tuple(svals), center=n - 1, schmidt=schmidt)
 
 

@@ -22,7 +22,8 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.tt.entropy import _log_base, schmidt_entropy
+from physfact.lowrank import scaled_norm
+from physfact.tt.entropy import _log_base, check_alpha, schmidt_entropy
 from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: F401 (public here too)
 from physfact.tt.tensor_train import TensorTrain
 from physfact.validation import check_int
@@ -120,6 +121,7 @@ class MPS(TensorTrain):
         Nats by default; ``base=2`` gives bits.
         """
         _log_base(base)
+        alpha = check_alpha(alpha)
         spectrum = self.schmidt_spectrum()
         if bond is not None:
             return schmidt_entropy(spectrum[self._check_bond(bond)], alpha=alpha, base=base)
@@ -264,7 +266,7 @@ def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
         raise InputError("tolerances are relative errors in [0, 1)")
     spectra = [np.sort(np.asarray(s, dtype=float))[::-1] for s in spectra]
     nb = len(spectra)
-    nrm = float(np.linalg.norm(spectra[0])) if nb else 0.0
+    nrm = scaled_norm(spectra[0]) if nb else 0.0
     out = np.zeros((tols.size, nb), dtype=int)
     for i, t in enumerate(tols):
         rule = Truncation(atol=t * nrm / np.sqrt(max(nb, 1)))
@@ -282,7 +284,7 @@ def sweep_schmidt_values(singular_values, ranks, error_bound):
     """
     if singular_values is None or not singular_values:
         return None
-    norm = float(np.linalg.norm(singular_values[0]))
+    norm = scaled_norm(singular_values[0])
     if norm == 0 or error_bound > 1e-13 * norm:
         return None
     return tuple(_normalize(s[:r]) for s, r in zip(singular_values, ranks))
@@ -305,7 +307,7 @@ def _local_value(center_core, op):
 
 def _normalize(s):
     s = np.asarray(s, dtype=float)
-    n = np.linalg.norm(s)
+    n = scaled_norm(s)
     if n == 0:
         raise InputError("the zero state has no Schmidt values")
     return s / n

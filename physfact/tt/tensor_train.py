@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, robust_svd, truncate
+from physfact.lowrank import Truncation, robust_svd, scaled_norm, truncate
 from physfact.validation import check_int, check_positive
 
 
@@ -187,7 +187,7 @@ class TensorTrain:
     @property
     def error_bound(self) -> float:
         """sqrt(sum discarded^2) -- the Frobenius error of that operation (exact for TT-SVD/rounding)."""
-        return float(np.sqrt(np.sum(self._discarded**2)))
+        return scaled_norm(self._discarded)
 
     @property
     def singular_values(self):
@@ -316,14 +316,14 @@ class TensorTrain:
     def norm(self) -> float:
         """Frobenius norm ||A||_F, from a QR sweep (no squaring of small quantities)."""
         if self._center is not None:
-            return float(np.linalg.norm(self._cores[self._center]))
+            return scaled_norm(self._cores[self._center])
         R = np.ones((1, 1), dtype=self.dtype)
         for c in self._cores[:-1]:
             r, n, s = c.shape
             M = np.tensordot(R, c, axes=(1, 0)).reshape(-1, s)
             R = sla.qr(M, mode="r", check_finite=False)[0][: min(M.shape), :]
         last = np.tensordot(R, self._cores[-1], axes=(1, 0))
-        return float(np.linalg.norm(last))
+        return scaled_norm(last)
 
     # ---------------------------------------------------------------- canonical forms
     def canonicalize(self, center: int):
@@ -377,7 +377,7 @@ class TensorTrain:
             return self._new(self._cores, center=0)
         cores = [np.array(c) for c in self._cores]
         _right_sweep(cores, d - 1, 0)
-        nrm = float(np.linalg.norm(cores[0]))
+        nrm = scaled_norm(cores[0])
         rule = Truncation(atol=tol * nrm / np.sqrt(d - 1), rank=max_rank)
         discarded, svals = [], []
         for k in range(d - 1):
@@ -385,7 +385,7 @@ class TensorTrain:
             U, sv, Vt = robust_svd(cores[k].reshape(r * n, s))
             svd = truncate(U, sv, Vt, rule, shape=(r * n, s))
             q = max(svd.rank, 1)
-            discarded.append(float(np.sqrt(np.sum(sv[q:] ** 2))))
+            discarded.append(scaled_norm(sv[q:]))
             svals.append(sv)
             cores[k] = U[:, :q].reshape(r, n, q)
             SV = sv[:q, None] * Vt[:q]

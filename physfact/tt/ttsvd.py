@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, robust_svd, truncate
+from physfact.lowrank import Truncation, robust_svd, scaled_norm, truncate
 from physfact.lowrank import tsqr_r as lowrank_tsqr_r
 from physfact.validation import check_int, check_positive
 
@@ -69,7 +69,7 @@ class TTSVDInfo:
     @property
     def error(self) -> float:
         """||A - TT||_F = sqrt(sum discarded^2) (exact for TT-SVD up to roundoff)."""
-        return float(np.sqrt(np.sum(self.discarded**2)))
+        return scaled_norm(self.discarded)
 
     def __repr__(self):
         return f"TTSVDInfo(norm={self.norm:.6g}, error={self.error:.3e}, tol={self.tol:g})"
@@ -163,7 +163,7 @@ def tt_svd(x, dims=None, tol=None, max_rank=None, order="C"):
     a, dims = _as_tensor(x, dims, order)
     d = len(dims)
     if d == 1:
-        nrm = float(np.linalg.norm(a))
+        nrm = scaled_norm(a)
         return [np.array(a, copy=True).reshape(1, dims[0], 1)], TTSVDInfo(np.zeros(0), (), nrm, tol, 0)
     # sweep over the contiguous direction: a C-contiguous tensor from the left, an F-contiguous one
     # (e.g. a flat vector read in F order) from the right, by TT-SVD of its transpose (a view).
@@ -203,12 +203,12 @@ def _tt_svd_c(a, dims, tol, max_rank):
                 raise InputError("the tensor has non-finite entries (NaN or inf); clean the input first")
             U, s, _ = robust_svd(C)
         if norm is None:
-            norm = float(np.linalg.norm(s))
+            norm = scaled_norm(s)
             delta = tol * norm / np.sqrt(d - 1)
         svd = truncate(U, s, np.empty((s.size, 0)), Truncation(atol=delta, rank=max_rank), shape=(rows, cols))
         r = max(svd.rank, 1)  # keep a rank-1 zero core rather than an empty train
         Ur = U[:, :r]
-        discarded.append(float(np.sqrt(np.sum(s[r:] ** 2))))
+        discarded.append(scaled_norm(s[r:]))
         svals.append(np.array(s))
         cores.append(np.ascontiguousarray(Ur).reshape(r_prev, dims[k], r))
         cur = _project_rows(Ur.conj().T, C, out=C if own else None, chunk_elements=chunk)
