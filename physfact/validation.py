@@ -190,3 +190,19 @@ def as_generator(seed, name: str = "seed"):
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise InputError(f"{name} must be None, a non-negative integer or a numpy.random.Generator, got {seed!r}")
     return np.random.default_rng(seed)
+
+
+def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
+    """Refuse an output file name before any computation: a suffix not in ``suffixes`` or a
+    directory that does not exist. Returns the path as a ``pathlib.Path``."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{p}: unknown output format {p.suffix or '(no suffix)'!r}; use one of {', '.join(suffixes)}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {p}: directory {parent} does not exist")
+    if p.is_dir():
+        raise InputError(f"cannot write {p}: it is a directory")
+    return p

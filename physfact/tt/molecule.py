@@ -134,19 +134,9 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
     the symmetric (singlet) starting vector's spin; for spin 0 the result is checked to be a
     singlet (<S^2> < 1e-6) and otherwise recomputed with a spin penalty (``fix_spin_``).
     """
-    from pyscf import fci, gto, scf
+    from pyscf import fci, scf
 
-    atom = molecule_geometry(molecule)
-    kw = dict(atom=atom, basis=basis, charge=charge, spin=spin, verbose=0)
-    try:
-        try:
-            mol = gto.M(symmetry=True, **kw)
-            if mol.groupname in ("Dooh", "Coov"):
-                mol = gto.M(symmetry=True, symmetry_subgroup="D2h" if mol.groupname == "Dooh" else "C2v", **kw)
-        except Exception:  # symmetry detection failed: the plain build below reports bad input
-            mol = gto.M(**kw)
-    except Exception as exc:  # PySCF raises plain exceptions for bad atoms/basis names
-        raise InputError(f"PySCF could not build the molecule ({exc}); check the atom string and basis") from None
+    mol = build_molecule(molecule, basis=basis, charge=charge, spin=spin)
     group = mol.groupname if mol.symmetry else "C1"
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
@@ -167,6 +157,88 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
         e, ci = solver.kernel()
     return FCIState(np.asarray(ci), norb, (int(nelec[0]), int(nelec[1])), float(e),
                     float(mf.e_tot), str(molecule), str(basis), str(group))
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def build_molecule(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int = 0):
+    """The PySCF ``Mole`` of :func:`fci_state` (point-group symmetry on where PySCF finds it), with
+    every check made before any SCF: atom string and basis, charge and spin consistent with the
+    electron count, no coincident atoms, and an FCI that fits in memory (:func:`check_fci_size`).
+
+    Raises
+    ------
+    UnknownNameError, InputError, ResourceError
+    """
+    import warnings
+
+    from pyscf import gto
+
+    with warnings.catch_warnings():  # PySCF's "basis may be in basis-set-exchange": our message says it
+        warnings.simplefilter("ignore", UserWarning)
+        return _build_molecule(molecule, basis, charge, spin, gto)
+
+
+def _build_molecule(molecule, basis, charge, spin, gto):
+    atom = molecule_geometry(molecule)
+    charge = check_int(charge, "charge", minimum=-1000)
+    spin = check_int(spin, "spin", minimum=-1000)
+    label = f"{molecule}/{basis}"
+    try:
+        neutral = gto.M(atom=atom, basis=basis, verbose=0)
+    except Exception as exc:  # PySCF raises plain exceptions for bad atoms/basis names
+        raise InputError(f"PySCF could not build {label} ({_one_line(exc)}); check the atom string and basis") from None
+    n_el = neutral.nelectron - charge
+    if n_el < 0:
+        raise InputError(f"charge {charge} removes more than the {neutral.nelectron} electrons of {molecule}")
+    if abs(spin) > n_el or (n_el - spin) % 2:
+        raise InputError(f"spin 2S = {spin} is impossible with {n_el} electrons (charge {charge}): 2S must have "
+                         f"the parity of the electron count and |2S| <= {n_el}")
+    coords = neutral.atom_coords()  # Bohr
+    if len(coords) > 1:
+        dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1) + np.diag(np.full(len(coords), np.inf))
+        i, j = np.unravel_index(np.argmin(dist), dist.shape)
+        if dist[i, j] < 0.1:
+            raise InputError(f"atoms {min(i, j)} and {max(i, j)} of {molecule} are {dist[i, j] * 0.529177:.3g} Angstrom "
+                             "apart; fix the geometry (coordinates in Angstrom)")
+    kw = dict(atom=atom, basis=basis, charge=charge, spin=spin, verbose=0)
+    try:
+        try:
+            mol = gto.M(symmetry=True, **kw)
+            if mol.groupname in ("Dooh", "Coov"):
+                mol = gto.M(symmetry=True, symmetry_subgroup="D2h" if mol.groupname == "Dooh" else "C2v", **kw)
+        except Exception:  # symmetry detection failed: the plain build below reports bad input
+            mol = gto.M(**kw)
+    except Exception as exc:
+        raise InputError(f"PySCF could not build {label} ({_one_line(exc)}); check the atom string and basis") from None
+    check_fci_size(mol, label)
+    return mol
+
+
+#: vectors of the FCI dimension PySCF's Davidson holds at once: max_space (12) trial vectors and
+#: their products with H, the diagonal, the start vector and a few work vectors
+FCI_VECTORS = 30
+
+
+def check_fci_size(mol, label: str) -> None:
+    """Refuse an FCI that cannot fit in memory before Hartree-Fock starts: the number of
+    determinants C(n, N_alpha) C(n, N_beta) (n = basis functions) times :data:`FCI_VECTORS` vectors
+    of 8 bytes (the 2^n orbital MPS built afterwards is far smaller)."""
+    from math import comb
+
+    from physfact.validation import check_memory
+
+    n, (na, nb) = int(mol.nao_nr()), (int(mol.nelec[0]), int(mol.nelec[1]))
+    if na > n or nb > n or na < 0 or nb < 0:
+        raise InputError(f"{label}: {na} alpha and {nb} beta electrons do not fit in {n} orbitals; "
+                         "check charge and spin")
+    ndet = comb(n, na) * comb(n, nb)
+    check_memory(8.0 * FCI_VECTORS * ndet,
+                 f"FCI of {label} ({n} orbitals, {na}+{nb} electrons, {ndet:.3g} determinants)",
+                 "use a smaller basis or molecule")
 
 
 # ------------------------------------------------------------------------------------------ signs

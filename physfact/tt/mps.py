@@ -151,6 +151,44 @@ class MPS(TensorTrain):
                              "call .round(tol=0) first to record the bond spectra")
         return rank_profile_of_spectra(self.singular_values, tols)
 
+    # ---------------------------------------------------------------- files and peers
+    def save(self, path):
+        """Write the MPS to ``path`` (.npz or .h5; atomic, with a format version); see
+        :mod:`physfact.tt.mps_io` for the layout. Returns the path."""
+        from physfact.tt.mps_io import save_mps
+
+        return save_mps(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read an MPS written by :meth:`save` or by ``physfact tt chain/molecule --out``.
+
+        Raises :class:`~physfact.errors.DataFileError` for missing, truncated, inconsistent or
+        newer-format files."""
+        from physfact.tt.mps_io import load_mps
+
+        return load_mps(path, cls)
+
+    @classmethod
+    def from_quimb(cls, qmps):
+        """From a ``quimb.tensor.MatrixProductState`` (open boundaries; site 0 first)."""
+        from physfact.tt.mps_io import from_quimb
+
+        return from_quimb(qmps, cls)
+
+    def to_quimb(self):
+        """As a ``quimb.tensor.MatrixProductState`` (needs quimb)."""
+        from physfact.tt.mps_io import to_quimb
+
+        return to_quimb(self)
+
+    def to_tenpy(self, sites=None):
+        """As a TeNPy finite ``MPS`` (normalized, ``norm`` attribute = this state's norm; needs
+        physics-tenpy)."""
+        from physfact.tt.mps_io import to_tenpy
+
+        return to_tenpy(self, sites)
+
     # ---------------------------------------------------------------- canonical forms and observables
     def normalized(self):
         """The same state with norm 1 (Schmidt values unchanged)."""

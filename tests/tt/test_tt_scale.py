@@ -35,7 +35,7 @@ def test_from_dense_ranks_and_errors_scale(seed, k, tol):
     assert got.error_bound / sc == pytest.approx(ref.error_bound, rel=1e-8, abs=1e-14)
     assert got.norm() / sc == pytest.approx(np.linalg.norm(ref.full()), rel=1e-12)
     true = np.linalg.norm(x - got.full() / sc)
-    assert true == pytest.approx(got.error_bound / sc, rel=1e-6, abs=1e-13)
+    assert true == pytest.approx(got.error_bound / sc, rel=1e-6, abs=1e-13 * np.linalg.norm(x))
 
 
 @given(seeds, exponents, tols)
@@ -47,7 +47,7 @@ def test_round_ranks_and_errors_scale(seed, k, tol):
     got = (big + big).round(tol=tol)
     assert got.ranks == ref.ranks
     assert got.error_bound / sc == pytest.approx(ref.error_bound, rel=1e-8, abs=1e-14)
-    assert np.linalg.norm(2 * x - got.full() / sc) == pytest.approx(got.error_bound / sc, rel=1e-6, abs=1e-13)
+    assert np.linalg.norm(2 * x - got.full() / sc) == pytest.approx(got.error_bound / sc, rel=1e-6, abs=1e-13 * np.linalg.norm(x))
 
 
 @given(seeds, exponents)
