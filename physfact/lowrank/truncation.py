@@ -90,6 +90,9 @@ class Truncation:
 
 def as_truncation(rule=None, **kwargs) -> Truncation:
     """Coerce ``rule`` (a Truncation, an int rank, a float rtol, or None) and keyword overrides."""
+    unknown = set(kwargs) - {"rank", "rtol", "atol", "energy", "criterion", "sigma"}
+    if unknown:
+        raise InputError(f"unknown truncation option(s) {sorted(unknown)}; use rank, rtol, atol, energy, criterion, sigma")
     if rule is None:
         return Truncation(**kwargs)
     if isinstance(rule, Truncation):
@@ -111,6 +114,9 @@ def marchenko_pastur_median(beta: float) -> float:
     from scipy.integrate import quad
     from scipy.optimize import brentq
 
+    beta = float(beta)
+    if not 0 < beta <= 1:  # also NaN
+        raise InputError(f"the Marchenko-Pastur aspect ratio beta = m/n must be in (0, 1], got {beta}")
     a, b = (1 - np.sqrt(beta)) ** 2, (1 + np.sqrt(beta)) ** 2
 
     def density(x):
@@ -130,8 +136,10 @@ def estimate_noise_sigma(s, shape) -> float:
     For Y = X + sigma Z (Z standard Gaussian, m <= n), the bulk singular values of Y satisfy
     s_med^2 ~= n sigma^2 mu_beta with mu_beta the Marchenko--Pastur median for beta = m/n.
     """
-    m, n = sorted(int(d) for d in shape)
-    s = np.asarray(s, dtype=float)
+    m, n = sorted(_matrix_shape(shape))
+    s = as_array(s, "singular values", ndim=1)
+    if np.any(s < 0):
+        raise InputError("singular values must be non-negative")
     full = np.zeros(m)
     full[: min(m, s.size)] = s[:m]  # missing values of a truncated spectrum count as 0
     beta = m / n

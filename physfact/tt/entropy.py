@@ -50,7 +50,10 @@ def entropy_from_probabilities(p, alpha=1, base=None) -> float:
     base : None or float
         None: nats; 2: bits.
     """
-    p = np.asarray(p, dtype=float)
+    try:
+        p = np.asarray(p, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"probabilities must be numbers, got {p!r}") from None
     if p.ndim != 1 or p.size == 0:
         raise InputError(f"probabilities must be a non-empty vector, got shape {p.shape}")
     if np.any(p < 0) or not np.all(np.isfinite(p)):

@@ -297,9 +297,16 @@ def _checked_ci(ci, n_orbitals, n_electrons, order):
     """Validated (ci, n, N_alpha, N_beta, order, pos) with pos[orbital] = site."""
     from math import comb
 
+    from physfact.validation import as_array
+
     n = check_int(n_orbitals, "n_orbitals", minimum=1)
-    na, nb = (int(n_electrons[0]), int(n_electrons[1]))
-    ci = np.asarray(ci, dtype=float)
+    try:
+        na, nb = (check_int(v, "electron count", minimum=0) for v in n_electrons)
+    except (TypeError, ValueError):
+        raise InputError(f"n_electrons must be a pair (N_alpha, N_beta) of ints, got {n_electrons!r}") from None
+    if na > n or nb > n:
+        raise InputError(f"{na} alpha and {nb} beta electrons do not fit in {n} orbitals")
+    ci = as_array(ci, "ci", ndim=2)
     if ci.shape != (comb(n, na), comb(n, nb)):
         raise InputError(f"ci must have shape (C({n},{na}), C({n},{nb})) = {(comb(n, na), comb(n, nb))}, got {ci.shape}")
     order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
@@ -592,8 +599,13 @@ def orbital_entanglement(mps: MPS, order=None) -> OrbitalEntanglement:
     ``order`` is the orbital order of the MPS sites (site j = orbital order[j]); results are
     returned in orbital index order.
     """
+    if not isinstance(mps, MPS) or set(mps.dims) != {4}:
+        raise InputError("orbital_entanglement needs an orbital MPS (local dimension 4 on every site), "
+                         "e.g. from fci_to_mps")
     n = mps.n_sites
     order = np.arange(n) if order is None else np.asarray(order)
+    if sorted(order.tolist()) != list(range(n)):
+        raise InputError(f"order must be a permutation of 0..{n - 1}, got {order.tolist()}")
     diag = single_orbital_rdms(mps)
     s_site = np.array([entropy_from_probabilities(np.clip(d, 0, None)) for d in diag])
     pair_site = np.zeros((n, n))
@@ -718,8 +730,7 @@ def orbital_entanglement_from_ci(ci, n_orbitals, n_electrons) -> OrbitalEntangle
     <n_pa n_pb> = (O_a^T w O_b)_pp with O the string occupation matrices, <n_pa> and <n_pb> from
     the row and column sums of w (the formulas of :func:`single_orbital_rdms_from_pyscf`).
     """
-    n = int(n_orbitals)
-    na, nb = int(n_electrons[0]), int(n_electrons[1])
+    ci, n, na, nb, _, _ = _checked_ci(ci, n_orbitals, n_electrons, None)
     cache = _ci_cache(ci, n, (na, nb))
     psi, sa, sb = cache
     nrm2 = float(np.sum(psi**2))
@@ -748,7 +759,9 @@ def fiedler_order(mutual_information) -> np.ndarray:
     """Orbital order from the Fiedler vector of the Laplacian of the mutual-information graph
     (Barcza et al., PRA 83 (2011) 012508). Deterministic: the vector's sign is fixed so that its
     first nonzero entry is negative."""
-    I = np.asarray(mutual_information, dtype=float)
+    from physfact.validation import as_array
+
+    I = as_array(mutual_information, "mutual information", ndim=2)
     if I.ndim != 2 or I.shape[0] != I.shape[1]:
         raise InputError(f"mutual information must be a square matrix, got shape {I.shape}")
     W = 0.5 * (I + I.T)

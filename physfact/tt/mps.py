@@ -26,7 +26,7 @@ from physfact.lowrank import scaled_norm
 from physfact.tt.entropy import _log_base, check_alpha, schmidt_entropy
 from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: F401 (public here too)
 from physfact.tt.tensor_train import TensorTrain
-from physfact.validation import check_int
+from physfact.validation import as_generator, check_int, check_memory
 
 
 class MPS(TensorTrain):
@@ -59,7 +59,10 @@ class MPS(TensorTrain):
         order : {"C", "F"}
             C: site 0 is the most significant digit of the index; F: the least significant.
         """
-        psi_arr = np.asarray(psi)
+        try:
+            psi_arr = np.asarray(psi)
+        except Exception as exc:
+            raise InputError(f"psi could not be read as an array: {exc}") from None
         if psi_arr.ndim != 1:
             raise InputError(f"psi must be a flat state vector, got shape {psi_arr.shape}; "
                              "use TensorTrain.from_dense for a tensor")
@@ -146,6 +149,10 @@ class MPS(TensorTrain):
         -------
         ndarray of int, shape (len(tols), L-1)
         """
+        try:
+            tols = np.atleast_1d(np.asarray(tols, dtype=float))
+        except (TypeError, ValueError):
+            raise InputError(f"tols must be numbers in [0, 1), got {tols!r}") from None
         if self.singular_values is None:
             raise InputError("this MPS was not built by a sweep (from_statevector / round); "
                              "call .round(tol=0) first to record the bond spectra")
@@ -267,7 +274,10 @@ def random_mps_cores(L: int, chi: int, d: int = 2, seed=0, complex_: bool = Fals
         Core k of shape (r_{k-1}, d, r_k), new writeable arrays; ``MPS(cores)`` builds the state.
     """
     L, chi, d = check_int(L, "L", minimum=1), check_int(chi, "chi", minimum=1), check_int(d, "d", minimum=1)
-    rng = np.random.default_rng(seed)
+    r_max = min(chi, d ** (L // 2))
+    check_memory(8.0 * (2 if complex_ else 1) * L * d * r_max * r_max, f"{L} random cores of bond dimension {r_max}",
+                 "lower L or chi")
+    rng = as_generator(seed)
     cores, r = [], 1
     for k in range(L):
         r2 = min(chi, d ** (k + 1), d ** (L - k - 1))
@@ -300,7 +310,7 @@ def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
     from physfact.lowrank import Truncation, choose_rank
 
     tols = np.atleast_1d(np.asarray(tols, dtype=float))
-    if np.any(tols < 0) or np.any(tols >= 1):
+    if not np.all((tols >= 0) & (tols < 1)):  # also NaN
         raise InputError("tolerances are relative errors in [0, 1)")
     spectra = [np.sort(np.asarray(s, dtype=float))[::-1] for s in spectra]
     nb = len(spectra)
@@ -329,7 +339,9 @@ def sweep_schmidt_values(singular_values, ranks, error_bound):
 
 
 def _check_op(op, n):
-    op = np.asarray(op)
+    from physfact.validation import as_array
+
+    op = as_array(op, "local operator", ndim=2, allow_complex=True)
     if op.shape != (n, n):
         raise InputError(f"a local operator must be {n} x {n} for this site, got shape {op.shape}")
     return op
@@ -352,13 +364,18 @@ def _normalize(s):
 
 
 def _site_dims(dims, size):
+    if size < 2:
+        raise InputError(f"psi needs at least 2 amplitudes, got {size}")
     if np.isscalar(dims):
         dloc = check_int(dims, "dims", minimum=2)
         L = int(round(np.log(size) / np.log(dloc)))
-        if dloc**L != size:
+        if L < 1 or dloc**L != size:
             raise InputError(f"len(psi) = {size} is not a power of the local dimension {dloc}; give dims per site")
         return (dloc,) * L
-    dims = tuple(check_int(int(n), "dims entry", minimum=1) for n in dims)
+    try:
+        dims = tuple(check_int(n, "dims entry", minimum=1) for n in dims)
+    except TypeError:
+        raise InputError(f"dims must be an int or a sequence of ints, got {dims!r}") from None
     if int(np.prod(dims, dtype=object)) != size:
         raise InputError(f"dims {dims} hold {int(np.prod(dims, dtype=object))} amplitudes but psi has {size}")
     return dims

@@ -54,9 +54,12 @@ class SpinChain:
         check_int(self.L, "L", minimum=2)
         if self.boundary not in _BOUNDARIES:
             raise InputError(f"boundary must be 'open' or 'periodic', got {self.boundary!r}")
+        need = ("J", "g") if self.model == "tfim" else ("J", "delta")
+        if not isinstance(self.params, dict) or set(self.params) != set(need):
+            raise InputError(f"{self.model} parameters must be a dict with keys {need}, got {self.params!r}; "
+                             f"use {self.model}(L, ...) to build the chain")
         for name, value in self.params.items():
-            if not np.isfinite(value):
-                raise InputError(f"{self.model} parameter {name} must be a finite number, got {value!r}")
+            _number(value, f"{self.model} parameter {name}")
 
     @property
     def dim(self) -> int:
