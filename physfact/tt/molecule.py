@@ -301,9 +301,10 @@ def _checked_ci(ci, n_orbitals, n_electrons, order):
 
     n = check_int(n_orbitals, "n_orbitals", minimum=1)
     try:
-        na, nb = (check_int(v, "electron count", minimum=0) for v in n_electrons)
+        na, nb = n_electrons
     except (TypeError, ValueError):
         raise InputError(f"n_electrons must be a pair (N_alpha, N_beta) of ints, got {n_electrons!r}") from None
+    na, nb = check_int(na, "electron count", minimum=0), check_int(nb, "electron count", minimum=0)
     if na > n or nb > n:
         raise InputError(f"{na} alpha and {nb} beta electrons do not fit in {n} orbitals")
     ci = as_array(ci, "ci", ndim=2)
