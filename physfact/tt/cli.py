@@ -181,6 +181,7 @@ def _save(path, kind, out, mps):
     if Path(path).suffix.lower() == ".json":
         write_json(path, {**out, "mps": "not stored in .json; write .npz or .h5 to keep the MPS cores"})
         return
+    out = {("orbital_order" if k == "order" else k): v for k, v in out.items()}  # "order" is the MPS's own field
     arrays = {k: np.asarray(v) for k, v in out.items()
               if isinstance(v, (list, np.ndarray)) and np.asarray(v).dtype.kind in "biufc"}
     attrs = {k: v for k, v in out.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}

@@ -40,7 +40,7 @@ def save_mps(mps, path, kind: str = MPS_KIND, extra: dict | None = None, extra_a
 
     path = check_out_path(path, MPS_SUFFIXES)
     arrays, attrs = mps_arrays(mps)
-    clash = set(arrays) & set(extra or {}) | set(attrs) & set(extra_attrs or {})
+    clash = (set(arrays) | set(attrs)) & (set(extra or {}) | set(extra_attrs or {}))
     if clash:
         raise InputError(f"extra fields {sorted(clash)} would overwrite the MPS's own fields")
     attrs.update(extra_attrs or {})
