@@ -206,3 +206,14 @@ def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
     if p.is_dir():
         raise InputError(f"cannot write {p}: it is a directory")
     return p
+
+
+def check_finite(value, name: str) -> float:
+    """A scalar model parameter (a field, a coupling) as a finite float, or :class:`InputError`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a finite number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return v

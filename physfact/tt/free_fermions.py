@@ -34,23 +34,13 @@ import scipy.linalg as sla
 
 from physfact.errors import InputError
 from physfact.tt.entropy import _log_base, check_alpha, renyi_nats
-from physfact.validation import check_int, check_memory
-
-
-def _finite(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a finite number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
-    return v
+from physfact.validation import check_finite, check_int, check_memory
 
 
 def tfim_majorana_matrix(L: int, g: float = 1.0, J: float = 1.0) -> np.ndarray:
     """The real antisymmetric 2L x 2L matrix A of the open chain, H = (i/4) sum A_mn a_m a_n."""
     L = check_int(L, "L", minimum=1)
-    g, J = _finite(g, "g"), _finite(J, "J")
+    g, J = check_finite(g, "g"), check_finite(J, "J")
     check_memory(8.0 * 4 * (2 * L) ** 2, f"the free-fermion solution of L = {L} sites (2L x 2L matrices)",
                  "use L up to a few thousand")
     A = np.zeros((2 * L, 2 * L))
@@ -65,7 +55,7 @@ def tfim_energy_exact(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "o
     """Exact TFIM ground-state energy: open chain from the BdG (Majorana) spectrum, periodic chain
     from the closed formula with antiperiodic momenta (see the module docstring)."""
     L = check_int(L, "L", minimum=1)
-    g, J = _finite(g, "g"), _finite(J, "J")
+    g, J = check_finite(g, "g"), check_finite(J, "J")
     if boundary == "open":
         s = sla.svdvals(tfim_majorana_matrix(L, g, J))
         return float(-0.25 * np.sum(s))

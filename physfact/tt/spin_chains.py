@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from physfact.errors import ConvergenceError, InputError, ResourceError
-from physfact.validation import as_generator, check_int, check_positive
+from physfact.validation import as_generator, check_finite, check_int, check_positive
 
 _BOUNDARIES = ("open", "periodic")
 #: beyond this 2^L amplitudes (8 TiB per vector at 40) fit no machine and overflow int64 indices soon after
@@ -59,7 +59,7 @@ class SpinChain:
             raise InputError(f"{self.model} parameters must be a dict with keys {need}, got {self.params!r}; "
                              f"use {self.model}(L, ...) to build the chain")
         for name, value in self.params.items():
-            _number(value, f"{self.model} parameter {name}")
+            check_finite(value, f"{self.model} parameter {name}")
 
     @property
     def dim(self) -> int:
@@ -165,28 +165,18 @@ class SpinChain:
         return H.real.tocsr()
 
 
-def _number(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a finite number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
-    return v
-
-
 def tfim(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "open") -> SpinChain:
     """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J).
 
     Any L >= 2 (only exact diagonalization is size-limited); g and J finite (units of energy)."""
-    return SpinChain("tfim", L, {"J": _number(J, "J"), "g": _number(g, "g")}, boundary)
+    return SpinChain("tfim", L, {"J": check_finite(J, "J"), "g": check_finite(g, "g")}, boundary)
 
 
 def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open") -> SpinChain:
     """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2.
 
     Any L >= 2 (only exact diagonalization is size-limited); J and delta finite."""
-    return SpinChain("heisenberg", L, {"J": _number(J, "J"), "delta": _number(delta, "delta")}, boundary)
+    return SpinChain("heisenberg", L, {"J": check_finite(J, "J"), "delta": check_finite(delta, "delta")}, boundary)
 
 
 @dataclass(frozen=True, repr=False)

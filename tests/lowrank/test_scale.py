@@ -82,3 +82,23 @@ def test_randomized_svd_scales(seed, k):
     np.testing.assert_allclose(got.s / sc, ref.s, rtol=1e-9)
     assert got.discarded / sc == pytest.approx(ref.discarded, rel=1e-6)
     assert np.linalg.norm(A - got.to_dense() / sc) == pytest.approx(ref.discarded, rel=1e-6)
+
+
+@pytest.mark.parametrize("k", [-200, -170, 170, 200])
+def test_low_rank_operators_scale(k):
+    from physfact.lowrank import LowRankMatrix, compress_factor, principal_angles
+
+    rng = np.random.default_rng(k % 97)
+    U, V = rng.standard_normal((30, 6)), rng.standard_normal((20, 6))
+    V[:, 4:] = V[:, :2]  # rank 4 held in 6 columns
+    sc = 10.0**k
+    ref = LowRankMatrix(U, V).compress(1e-10)
+    got = LowRankMatrix(U * sc, V).compress(1e-10)
+    assert got.rank == ref.rank == 4
+    np.testing.assert_allclose(got.to_dense() / sc, ref.to_dense(), rtol=1e-9, atol=1e-12)
+    Z = rng.standard_normal((40, 3)) @ rng.standard_normal((3, 8))
+    Zc_ref, s_ref = compress_factor(Z, 1e-12)
+    Zc, s = compress_factor(Z * sc, 1e-12)
+    assert Zc.shape == Zc_ref.shape == (40, 3)
+    np.testing.assert_allclose(s / sc, s_ref, rtol=1e-10, atol=1e-13 * s_ref[0])
+    np.testing.assert_allclose(principal_angles(U * sc, U[:, :3] * sc), principal_angles(U, U[:, :3]), atol=1e-12)

@@ -72,3 +72,16 @@ def test_mps_extreme_scales(k):
     assert got.bond_dimensions == ref.bond_dimensions
     np.testing.assert_allclose(got.entanglement_entropy(), ref.entanglement_entropy(), atol=1e-12)
     np.testing.assert_allclose(got.normalized().to_statevector(), ref.normalized().to_statevector(), atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [-200, -150, 150, 200])
+def test_tt_cross_ranks_and_values_scale(k):
+    from physfact.tt import tt_cross
+
+    def hilbert(idx, sc=1.0):  # a smooth 3-way function of low TT rank
+        return sc / (1.0 + idx.sum(axis=1))
+
+    ref = tt_cross(hilbert, (12, 12, 12), tol=1e-8, seed=0)
+    got = tt_cross(lambda idx: hilbert(idx, 10.0**k), (12, 12, 12), tol=1e-8, seed=0)
+    assert got.tt.ranks == ref.tt.ranks
+    np.testing.assert_allclose(got.tt.full() / 10.0**k, ref.tt.full(), rtol=1e-10, atol=1e-14)
