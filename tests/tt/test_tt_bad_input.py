@@ -255,7 +255,6 @@ def test_impossible_sizes_refused_with_the_estimate(name, call, match, monkeypat
 
 
 def test_molecule_checks_before_any_scf(monkeypatch):
-    pytest.importorskip("pyscf")
     from physfact.tt.molecule import build_molecule, molecule_mps
 
     monkeypatch.setenv("PHYSFACT_MAX_MEMORY", "64G")

@@ -57,8 +57,6 @@ BAD = [
 
 @pytest.mark.parametrize("argv, msg", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_is_one_line_exit_2(argv, msg, capsys, tmp_path, monkeypatch):
-    if "molecule" in argv:
-        pytest.importorskip("pyscf")
     monkeypatch.chdir(tmp_path)
     rc, out, err = run(argv, capsys)
     assert rc == 2
@@ -104,9 +102,18 @@ def test_chain_json_out_says_it_holds_no_mps(tmp_path, capsys):
 
 
 def test_molecule_out_carries_the_mps(tmp_path, capsys):
-    pytest.importorskip("pyscf")
     path = tmp_path / "h2.npz"
     rc, out, _ = run(["tt", "molecule", "h2", "--json", "--out", str(path)], capsys)
     assert rc == 0
     mps = MPS.load(path)
     assert mps.dims == (4, 4) and list(mps.bond_dimensions) == json.loads(out)["bond_dimensions"]
+
+
+def test_real_command_refuses_n2_cc_pvdz_in_one_line(tmp_path):
+    """The user's view (a subprocess, warnings and all): one line, exit 2, before any SCF."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "physfact.cli", "--max-memory", "64G", "tt", "molecule", "n2",
+                          "--basis", "cc-pvdz"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "determinants" in out.stderr, out.stderr
