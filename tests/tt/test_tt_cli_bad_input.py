@@ -109,11 +109,11 @@ def test_molecule_out_carries_the_mps(tmp_path, capsys):
     assert mps.dims == (4, 4) and list(mps.bond_dimensions) == json.loads(out)["bond_dimensions"]
 
 
-def test_real_command_refuses_n2_cc_pvdz_in_one_line(tmp_path):
+def test_real_command_refuses_n2_cc_pvdz_in_one_line():
     """The user's view (a subprocess, warnings and all): one line, exit 2, before any SCF."""
     import subprocess
     import sys
 
     out = subprocess.run([sys.executable, "-m", "physfact.cli", "--max-memory", "64G", "tt", "molecule", "n2",
-                          "--basis", "cc-pvdz"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                          "--basis", "cc-pvdz"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "determinants" in out.stderr, out.stderr
