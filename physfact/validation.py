@@ -192,6 +192,10 @@ def as_generator(seed, name: str = "seed"):
     return np.random.default_rng(seed)
 
 
+#: figure formats the CLI's --plot writes
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
 def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
     """Refuse an output file name before any computation: a suffix not in ``suffixes`` or a
     directory that does not exist. Returns the path as a ``pathlib.Path``."""

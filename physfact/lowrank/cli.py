@@ -96,7 +96,7 @@ def synthetic(m, n, r, noise, seed):
 
 def _check_rank_args(args):
     """Every flag, before loading or computing anything."""
-    from physfact.validation import check_out_path
+    from physfact.validation import PLOT_SUFFIXES, check_out_path
 
     if args.matrix is not None and args.synthetic is not None:
         raise InputError("give a matrix file or --synthetic M N R, not both")
@@ -106,6 +106,8 @@ def _check_rank_args(args):
         Truncation(energy=args.energy)
     if args.out:
         check_out_path(args.out)
+    if args.plot:
+        check_out_path(args.plot, PLOT_SUFFIXES)
 
 
 def run_rank(args, console) -> dict:

@@ -62,6 +62,8 @@ BAD = [
     (["--seed", "x"], "invalid int"),
     (["--out", "r.txt"], "unknown output format"),
     (["--out", "no/such/r.npz"], "does not exist"),
+    (["--plot", "r.npz"], "unknown output format"),
+    (["--plot", "no/such/r.png"], "does not exist"),
 ]
 
 
