@@ -12,6 +12,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from physfact.errors import ConvergenceError
 from physfact.lowrank.scaled import scaled_norm
 from physfact.lowrank.truncation import Truncation, as_truncation, choose_rank
 from physfact.validation import as_matrix, check_memory
@@ -86,7 +87,12 @@ def robust_svd(A: np.ndarray, compute_uv: bool = True):
     try:
         return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesdd", check_finite=False)
     except np.linalg.LinAlgError:
+        pass
+    try:
         return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesvd", check_finite=False)
+    except np.linalg.LinAlgError as exc:
+        raise ConvergenceError(f"the SVD of a {A.shape[0]} x {A.shape[1]} matrix did not converge (LAPACK gesdd "
+                               f"and gesvd: {exc}); check the input for NaN/inf or extreme values") from None
 
 
 def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:

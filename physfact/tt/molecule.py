@@ -155,6 +155,10 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
         solver = fci.addons.fix_spin_(fci.FCI(mf, singlet=False), ss=0)  # a triplet was lower: penalize S^2
         solver.conv_tol = 1e-12
         e, ci = solver.kernel()
+    if not getattr(solver, "converged", True):  # Davidson stopped at max_cycle: never a silent energy
+        from physfact.errors import ConvergenceError
+
+        raise ConvergenceError(f"FCI (Davidson) did not converge for {molecule}/{basis}")
     return FCIState(np.asarray(ci), norb, (int(nelec[0]), int(nelec[1])), float(e),
                     float(mf.e_tot), str(molecule), str(basis), str(group))
 

@@ -177,3 +177,29 @@ def test_svd_unpacks_like_scipy_and_sklearn():
     np.testing.assert_allclose(s2, s_ref[:5], rtol=1e-6)
     svd = truncated_svd(A, 5)
     assert len(svd) == 3 and svd[1] is svd.s and svd.discarded == pytest.approx(np.sqrt(np.sum(s_ref[5:] ** 2)))
+
+
+def _svd_never_converges(monkeypatch):
+    import physfact.lowrank.svd as svd_module
+
+    def fails(*a, **k):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(svd_module.sla, "svd", fails)  # scipy.linalg.svd, restored after the test
+
+
+def test_svd_that_never_converges_is_a_convergence_error(monkeypatch):
+    from physfact.errors import ConvergenceError
+
+    _svd_never_converges(monkeypatch)
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        truncated_svd(np.eye(3))
+
+
+def test_rank_cli_failed_computation_is_one_line_exit_1(monkeypatch, capsys):
+    from physfact.cli import main
+
+    _svd_never_converges(monkeypatch)
+    assert main(["rank", "--synthetic", "20", "10", "2"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "did not converge" in err
