@@ -33,7 +33,7 @@ def _matrix_file_bytes(p) -> float:
                     shape, itemsize = _npy_header(fh)
             else:
                 with zipfile.ZipFile(p) as z:
-                    first = sorted(n for n in z.namelist() if n.endswith(".npy"))[:1] or z.namelist()[:1]
+                    first = [n for n in z.namelist() if n.endswith(".npy")][:1] or z.namelist()[:1]  # np.load's order
                     with z.open(first[0]) as fh:
                         shape, itemsize = _npy_header(fh)
         except Exception as exc:
