@@ -62,7 +62,7 @@ OUT_SUFFIXES = (".npz", ".h5", ".hdf5", ".json", ".fcidump")
 
 def _check_args(args):
     """Flags checked before the SCF (one line, exit 2): tolerances, sizes, output names."""
-    from physfact.validation import check_int, check_output_path, check_positive
+    from physfact.validation import PLOT_SUFFIXES, check_int, check_out_path, check_positive
 
     check_positive(args.tol, "--tol", allow_zero=True)
     check_positive(args.target_error, "--target-error (mHa)")
@@ -71,9 +71,10 @@ def _check_args(args):
     if args.active_space is not None:
         check_int(args.active_space[0], "--active-space NELEC", minimum=0)
         check_int(args.active_space[1], "--active-space NORB", minimum=1)
-    check_output_path(args.out, OUT_SUFFIXES)
+    if args.out is not None:
+        check_out_path(args.out, OUT_SUFFIXES)
     if args.plot is not None:
-        check_output_path(args.plot, (".png", ".pdf", ".svg"), what="--plot")
+        check_out_path(args.plot, PLOT_SUFFIXES)
 
 
 def run_df(args, console) -> dict:

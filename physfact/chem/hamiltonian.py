@@ -201,8 +201,9 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     solver.max_cycle = 400
     solver.verbose = 0
     ndet = comb(n_orbitals, nelec[0]) * comb(n_orbitals, nelec[1])
-    # Davidson keeps ~12 vectors of the determinant space (pyscf direct_spin1: subspace + work arrays)
-    check_memory(12 * 8.0 * ndet, f"FCI of {n_orbitals} orbitals / {sum(nelec)} electrons ({ndet:.3g} determinants)",
+    # Davidson holds ~30 vectors of the determinant space (max_space 12 trial vectors, their products
+    # with H, the diagonal and work vectors; the same count as tt.molecule.FCI_VECTORS)
+    check_memory(30 * 8.0 * ndet, f"FCI of {n_orbitals} orbitals / {sum(nelec)} electrons ({ndet:.3g} determinants)",
                  "use CCSD(T) (energy_method='ccsd(t)' / --energies 'ccsd(t)'), an active space or a smaller basis")
     with few_threads(ndet < 100_000):
         e, ci = solver.kernel(h1, eri, n_orbitals, nelec, ecore=constant, ci0=ci0)
