@@ -36,7 +36,7 @@ def register(sub, common):
                    help="how to compute the energy errors (default: FCI when small, else CCSD(T))")
     p.add_argument("--pauli", action="store_true",
                    help=f"count Jordan-Wigner Pauli strings and QWC groups also above {PAULI_MAX_ORBITALS} orbitals")
-    p.set_defaults(handler=run_df)
+    p.set_defaults(handler=run_df, out_suffixes=(".npz", ".h5", ".hdf5", ".json", ".fcidump"), plot_flags=("plot",))
 
 
 def load_hamiltonian(args):

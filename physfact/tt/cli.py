@@ -24,7 +24,7 @@ def register(sub, common):
                    help="relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact)")
     c.add_argument("--max-bond", type=int, default=None, help="cap on the bond dimension")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
-    c.set_defaults(handler=run_chain)
+    c.set_defaults(handler=run_chain, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
     m = tsub.add_parser("molecule", parents=[common],
                         help="FCI (PySCF) -> orbital MPS; bond and orbital entropies, mutual information, ordering")
@@ -37,7 +37,7 @@ def register(sub, common):
     m.add_argument("--rank-tol", type=float, default=1e-5,
                    help="tolerance at which bond dimensions of the orderings are compared (default 1e-5)")
     m.add_argument("--no-reorder", action="store_true", help="skip the Fiedler reordering")
-    m.set_defaults(handler=run_molecule)
+    m.set_defaults(handler=run_molecule, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
 
 # ---------------------------------------------------------------------------------------- chain
