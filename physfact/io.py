@@ -135,8 +135,8 @@ def atomic_path(path):
     DiskFullError
         The device ran out of space (or quota) during the write; the old file is kept.
 
-    Example
-    -------
+    Examples
+    --------
     >>> with atomic_path("rom.npz") as tmp:   # doctest: +SKIP
     ...     np.savez(tmp, A=A)
     """
