@@ -62,15 +62,22 @@ def main(small: bool = False, plot: str | None = None) -> dict:
 
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        axes[0].semilogy(np.arange(1, res.hsv.size + 1), res.hsv / res.hsv[0], ".")
-        axes[0].axvline(rom.n, color="k", lw=0.8)
+        axes[0].semilogy(np.arange(1, res.hsv.size + 1), res.hsv / res.hsv[0], ".", label="Hankel singular values")
+        axes[0].axvline(rom.n + 0.5, color="k", lw=0.8, label=f"order r = {rom.n}")
         axes[0].set_title("Hankel singular values")
         axes[0].set_xlabel("k")
+        axes[0].set_ylabel(r"$\sigma_k / \sigma_1$")
+        axes[0].legend()
         for j in range(sys.p):
-            axes[1].plot(t, y[:, j], "-", color=f"C{j}")
+            axes[1].plot(t, y[:, j], "-", color=f"C{j}", label=f"output {j + 1}")
             axes[1].plot(t, yr[:, j], "--", color=f"C{j}")
-        axes[1].set_title(f"step response: full (n={sys.n}) solid, reduced (r={rom.n}) dashed")
-        axes[1].set_xlabel("t")
+        axes[1].plot([], [], "k-", label=f"full (n = {sys.n})")
+        axes[1].plot([], [], "k--", label=f"reduced (r = {rom.n})")
+        axes[1].set_title("step response on input 1")
+        axes[1].set_xlabel("t (model time units)")
+        axes[1].set_ylabel("output y (model units)")
+        axes[1].legend(fontsize="small", ncol=2, loc="center right")
+        fig.tight_layout()
         save_figure(fig, plot)
     return {"model": name, "stand_in": note, "n": sys.n, "r": rom.n, "error_bound": res.error_bound, "target": float(tol),
             "step_error": step_err, "dc_error": dc_err, "output_max": float(np.abs(y).max()), "seconds": seconds}

@@ -212,7 +212,7 @@ def _plot_molecule(res, path):
     a1.set_title("orbital mutual information I_pq (nats)")
     a1.set_xlabel("orbital q")
     a1.set_ylabel("orbital p")
-    fig.colorbar(im, ax=a1, fraction=0.046)
+    fig.colorbar(im, ax=a1, fraction=0.046, label=r"$I_{pq}$ (nats)")
     a2.bar(np.arange(n), oe.single)
     a2.set_xlabel("orbital p")
     a2.set_ylabel("single-orbital entropy s_p (nats)")
