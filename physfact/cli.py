@@ -51,59 +51,36 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg"
 
 
 # ------------------------------------------------------------------------------ argument types
-def _number(text, kind, name):
-    try:
-        value = kind(text)
-    except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {name}") from None
-    if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not finite; give {name}")
-    return value
+def _argument_type(kind, need: str, accept=lambda v: True):
+    """An argparse type converting with ``kind`` (float: finite only) and refusing values ``accept``
+    rejects, with a message saying what is needed."""
+
+    def convert(text):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {need}") from None
+        if (kind is float and not math.isfinite(value)) or not accept(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: give {need}")
+        return value
+
+    convert.__name__ = convert.__qualname__ = need.replace(" ", "_")
+    convert.__doc__ = f"argparse type: {need}."
+    return convert
 
 
-def finite_float(text) -> float:
-    """argparse type: a finite real number (refuses nan, inf)."""
-    return _number(text, float, "a finite number")
-
-
-def positive_float(text) -> float:
-    """argparse type: a finite number > 0."""
-    value = _number(text, float, "a positive number")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return value
-
-
-def nonnegative_float(text) -> float:
-    """argparse type: a finite number >= 0."""
-    value = _number(text, float, "a non-negative number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value
-
-
-def fraction(text) -> float:
-    """argparse type: a number strictly between 0 and 1 (a relative tolerance, an energy fraction)."""
-    value = _number(text, float, "a number between 0 and 1")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must lie strictly between 0 and 1")
-    return value
-
-
-def positive_int(text) -> int:
-    """argparse type: an integer >= 1."""
-    value = _number(text, int, "an integer")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
-    return value
-
-
-def nonnegative_int(text) -> int:
-    """argparse type: an integer >= 0."""
-    value = _number(text, int, "an integer")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value
+#: argparse type: a finite real number (refuses nan, inf)
+finite_float = _argument_type(float, "a finite number")
+#: argparse type: a finite number > 0
+positive_float = _argument_type(float, "a finite number > 0", lambda v: v > 0)
+#: argparse type: a finite number >= 0
+nonnegative_float = _argument_type(float, "a finite number >= 0", lambda v: v >= 0)
+#: argparse type: a number strictly between 0 and 1 (a relative tolerance, an energy fraction)
+fraction = _argument_type(float, "a number strictly between 0 and 1", lambda v: 0 < v < 1)
+#: argparse type: an integer >= 1
+positive_int = _argument_type(int, "an integer >= 1", lambda v: v >= 1)
+#: argparse type: an integer >= 0
+nonnegative_int = _argument_type(int, "an integer >= 0", lambda v: v >= 0)
 
 
 # ------------------------------------------------------------------------------ parser
