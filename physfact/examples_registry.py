@@ -10,11 +10,26 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import os
 import runpy
 from pathlib import Path
 
 from physfact.errors import InputError, UnknownNameError
+
+
+class _ConsoleText(io.TextIOBase):
+    """stdout for an example's ``print``: through the console, which survives a closed stdout."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.console.print(text, end="")
+        return len(text)
 
 
 def examples_dir() -> Path:
@@ -48,10 +63,12 @@ def run_example(name: str, small: bool = False, console=None, args=None) -> dict
     text = None
     if console is not None and console.json:
         text = console.stderr if not console.quiet else open(os.devnull, "w")  # noqa: SIM115
+    elif console is not None:
+        text = _ConsoleText(console)  # a closed stdout (| head) ends the text, not the example
     with contextlib.ExitStack() as stack:
         if text is not None:
             stack.enter_context(contextlib.redirect_stdout(text))
-            if text is not console.stderr:
+            if text is not console.stderr and not isinstance(text, _ConsoleText):
                 stack.callback(text.close)
         ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
         result = ns["main"](small=small, plot=plot)

@@ -209,15 +209,16 @@ def _plot_molecule(res, path):
     n = oe.single.size
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2))
     im = a1.imshow(oe.mutual_information, cmap="viridis", origin="upper")
-    a1.set_title("orbital mutual information I_pq (nats)")
+    a1.set_title(r"orbital mutual information $I_{pq}$ (nats)")
     a1.set_xlabel("orbital q")
     a1.set_ylabel("orbital p")
     fig.colorbar(im, ax=a1, fraction=0.046, label=r"$I_{pq}$ (nats)")
     a2.bar(np.arange(n), oe.single)
     a2.set_xlabel("orbital p")
-    a2.set_ylabel("single-orbital entropy s_p (nats)")
+    a2.set_ylabel(r"single-orbital entropy $s_p$ (nats)")
     a2.set_title(f"{res.fci.name}/{res.fci.basis}")
     a2.grid(alpha=0.3)
+    fig.tight_layout()  # keeps the colorbar clear of the second panel's label
     save_figure(fig, path)
 
 

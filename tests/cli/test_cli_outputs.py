@@ -132,15 +132,16 @@ def _env():
 
 
 def test_closed_stdout_is_a_quiet_exit_and_files_are_still_written(tmp_path):
-    for extra in ([], ["--json"]):
-        out = tmp_path / f"r{len(extra)}.json"
-        proc = subprocess.Popen([sys.executable, "-m", "physfact.cli", "rank", "--out", str(out), *extra],
+    for k, extra in enumerate(([], ["--json"], ["examples", "run", "lowrank_rank_selection", "--small"])):
+        out = tmp_path / f"r{k}.json"
+        command = extra if "examples" in extra else ["rank", *extra]
+        proc = subprocess.Popen([sys.executable, "-m", "physfact.cli", *command, "--out", str(out)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
         proc.stdout.close()  # the reader is gone before the first line (| head -c0)
         err = proc.stderr.read().decode()
         proc.wait(timeout=120)
         assert proc.returncode == 0 and err == f"wrote {out}\n", err  # no error, no traceback
-        assert json.loads(out.read_text())["ranks"]["gap"] == 5
+        assert json.loads(out.read_text())["ranks"]["gap"] == (5 if k < 2 else 4)  # the planted ranks
 
 
 def _boom(args, console):
