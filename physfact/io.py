@@ -22,6 +22,7 @@ To register a new kind, a subpackage that saves with ``save_arrays(path, "mykind
 line to :data:`LOADERS`::
 
     LOADERS["mykind"] = "physfact.sub.module:load_mykind"   # load_mykind(path) -> object
+    LOADERS["rom"] = "physfact.control.lti:LTISystem.load"   # a classmethod works too
 
 (an entry in the dict literal below, so that the mapping is known without importing the
 subpackage). The loader should call :func:`load_npz` / :func:`load_h5` with ``kind="mykind"``, which
@@ -379,8 +380,12 @@ def load_raw(path) -> RawFile:
 
 
 def _resolve(spec: str):
+    """``"package.module:name"`` or ``"package.module:Class.method"`` -> the callable."""
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def load(path) -> Loaded:

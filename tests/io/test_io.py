@@ -135,12 +135,31 @@ def test_directory_target_and_read_only_directory_refused(tmp_path):
     ro.mkdir()
     os.chmod(ro, 0o500)
     try:
-        if os.access(ro, os.W_OK):  # root ignores directory permissions
-            pytest.skip("running as root: a read-only directory is still writable")
+        if os.access(ro, os.W_OK):  # root ignores directory permissions: a read-only mount below
+            pytest.skip("running as root: a read-only directory is still writable (see the read-only tmpfs test)")
         with pytest.raises(InputError, match="not writable"):
             write_json(ro / "x.json", {})
     finally:
         os.chmod(ro, 0o700)
+
+
+def test_read_only_file_system_refused_before_writing(tmp_path):
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mnt)], capture_output=True,
+                         text=True, timeout=30)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here ({res.stderr.strip()}); needs root")
+    try:
+        with pytest.raises(InputError, match="not writable"):
+            save_arrays(mnt / "x.h5", "test", a=np.ones(2))
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+        out = subprocess.run([sys.executable, "-m", "physfact.cli", "rank", "--out", str(mnt / "r.json")],
+                             capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not writable" in out.stderr
+        assert out.stdout == ""  # refused before the computation printed anything
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
 
 
 def test_attribute_and_array_with_the_same_name_refused(tmp_path):
@@ -228,6 +247,9 @@ def test_full_disk_from_the_command_line_is_one_line_exit_1(tiny_tmpfs):
                              capture_output=True, text=True, env=env, timeout=120)
         assert out.returncode == 1, out.stderr
         assert out.stderr.count("\n") == 1 and "no space left" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "physfact.cli", "rank", "--quiet", "--plot", str(tiny_tmpfs / "f.png")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1 and "no space left" in out.stderr, out.stderr
     assert [p.name for p in tiny_tmpfs.iterdir()] == ["filler"]
 
 
@@ -302,8 +324,15 @@ def test_load_raw_kinds_json_and_refusals(tmp_path):
 
 
 def test_every_registered_loader_resolves():
-    import importlib
+    from physfact.io import _resolve
 
     for kind, spec in LOADERS.items():
-        module, _, name = spec.partition(":")
-        assert callable(getattr(importlib.import_module(module), name)), kind
+        assert callable(_resolve(spec)), kind
+    assert _resolve("physfact.io:RawFile.__getitem__") is RawFile.__getitem__  # Class.method specs
+
+
+def test_a_registered_kind_reaches_its_loader(tmp_path, monkeypatch):
+    save_arrays(tmp_path / "k.h5", "test.kind", attrs={"n": 2}, a=np.arange(2.0))
+    monkeypatch.setitem(LOADERS, "test.kind", "physfact.io:load_raw")
+    res = load(tmp_path / "k.h5")
+    assert res.kind == "test.kind" and res.obj.attrs == {"n": 2} and np.array_equal(res.obj["a"], [0.0, 1.0])
