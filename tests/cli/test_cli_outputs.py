@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from physfact import cli
 from physfact.cli import (build_parser, check_outputs, finite_float, fraction, main, nonnegative_float,
                           nonnegative_int, positive_float, positive_int)
 from physfact.errors import InputError
