@@ -1,60 +1,12 @@
 """Every figure the command line and the examples draw: a title, labelled axes with units where the
 quantity has one, a legend where several curves share an axes, and mathtext instead of raw TeX."""
-import re
 import sys
 
 import pytest
 
 import physfact.plotting
 from physfact.cli import main
-
-# a label naming one of these quantities must give its unit (pattern) in brackets or parentheses
-UNITS = [
-    (re.compile(r"omega|frequenc", re.I), re.compile(r"rad")),
-    (re.compile(r"entrop|mutual information", re.I), re.compile(r"nats|bits")),
-    (re.compile(r"energy|Hartree|error.*mHa|\bE_", re.I), re.compile(r"Ha\b|Hartree|mHa")),
-    (re.compile(r"^\s*(t|time)\b", re.I), re.compile(r"[\[(].+[\])]")),
-    (re.compile(r"deflection|displacement|\|u\||^\s*[xyz]\s*$|^\s*[xyz] \(", re.I), re.compile(r"[\[(].+[\])]")),
-]
-
-
-def _outside_math(text):
-    """The parts of a label outside $...$ (mathtext)."""
-    return "".join(text.split("$")[0::2])
-
-
-def figure_problems(fig):
-    """What a figure lacks, as a list of strings (empty when it is fine)."""
-    problems = []
-    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    for k, ax in enumerate(fig.axes):
-        where = f"axes {k}"
-        labels = [ax.get_xlabel(), ax.get_ylabel()]
-        if hasattr(ax, "_colorbar"):  # a colorbar: its one label names the coloured quantity
-            labels = [lab for lab in labels if lab] or [""]
-            if not labels[0]:
-                problems.append(f"{where}: colorbar without a label")
-        else:
-            if not ax.get_title() and not suptitle:
-                problems.append(f"{where}: no title (and no suptitle)")
-            if not labels[0]:
-                problems.append(f"{where}: no x label")
-            if not labels[1]:
-                problems.append(f"{where}: no y label")
-            curves = [ln for ln in ax.lines if len(ln.get_xdata()) > 2]
-            if len(curves) + len([c for c in ax.collections if c.get_label() and not c.get_label().startswith("_")]) > 1 \
-                    and ax.get_legend() is None:
-                problems.append(f"{where}: {len(curves)} curves but no legend")
-        texts = labels + [ax.get_title(), suptitle]
-        for text in texts:
-            plain = _outside_math(text)
-            if re.search(r"\\[a-zA-Z]+|[_^]\{|\{|\}", plain):
-                problems.append(f"{where}: raw TeX outside $...$ in {text!r}")
-        for text in labels:
-            for quantity, unit in UNITS:
-                if text and quantity.search(_outside_math(text)) and not unit.search(text):
-                    problems.append(f"{where}: label {text!r} names a quantity without its unit")
-    return problems
+from physfact.plotting import figure_problems
 
 
 @pytest.fixture
