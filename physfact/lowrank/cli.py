@@ -18,7 +18,7 @@ def register(sub, common):
     p.add_argument("--noise", type=float, default=0.5, help="noise std for --synthetic (default 0.5)")
     p.add_argument("--rtol", type=float, default=None, help="also report the rank for this relative tolerance")
     p.add_argument("--energy", type=float, default=None, help="also report the rank keeping this energy fraction")
-    p.set_defaults(handler=run_rank)
+    p.set_defaults(handler=run_rank, out_suffixes=(".json", ".npz", ".h5", ".hdf5"), out_by_cli=True, plot_flags=("plot",))
 
 
 def _matrix_file_bytes(p) -> float:
