@@ -54,7 +54,7 @@ def _check_args(args, poisson: bool = False):
     """Every flag checked before anything is built or printed (one line, exit 2, on bad input)."""
     from physfact.fem.materials import MATERIALS
     from physfact.fem.problems import check_build_memory
-    from physfact.validation import PLOT_SUFFIXES, check_int, check_out_path, check_positive
+    from physfact.validation import check_int, check_positive
 
     for name in ("length", "height"):
         check_positive(getattr(args, name), f"--{name}", allow_none=False)
@@ -75,10 +75,7 @@ def _check_args(args, poisson: bool = False):
             raise InputError(f"--load must be a finite force, got {args.load}")
         if not (0 < args.tol < 1):
             raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
-    if args.out is not None:
-        check_out_path(args.out, (".npz", ".h5", ".hdf5", ".json"))
-    if args.plot is not None:
-        check_out_path(args.plot, PLOT_SUFFIXES)
+    # --out / --plot: checked by physfact.cli.check_outputs (out_suffixes, plot_flags) before the handler
     assemble = poisson and args.compare or not poisson and _assembles(args, nx, ny)
     check_build_memory([nx, ny], "poisson" if poisson else "elasticity", getattr(args, "element", "Q1"), assemble)
     return nx, ny, assemble
