@@ -33,17 +33,11 @@ def interaction_operator(constant: float, one_body: np.ndarray, two_body: np.nda
     from openfermion import InteractionOperator
 
     from physfact.chem.integrals import restore_two_body
-    from physfact.errors import InputError
-    from physfact.validation import as_matrix
+    from physfact.validation import as_matrix, check_finite
 
     one_body = as_matrix(one_body, "one_body", square=True, sparse_ok=False)
     two_body = restore_two_body(two_body, n_orbitals=one_body.shape[0])
-    try:
-        constant = float(constant)
-    except (TypeError, ValueError):
-        raise InputError(f"constant must be a number (Hartree), got {constant!r}") from None
-    if not np.isfinite(constant):
-        raise InputError(f"constant must be finite, got {constant!r}")
+    constant = check_finite(constant, "constant (Hartree)")
     h, g = spin_orbital_tensors(one_body, two_body)
     return InteractionOperator(float(constant), h, g)
 

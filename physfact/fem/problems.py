@@ -26,7 +26,7 @@ from physfact.fem import onedim
 from physfact.fem.materials import material_function, separable_factors
 from physfact.fem.problem import FEProblem
 from physfact.fem.tensor_assembly import kronecker_terms
-from physfact.validation import check_int, check_positive
+from physfact.validation import check_finite, check_int, check_positive
 
 ELEMENTS_2D = ("Q1", "P1")
 
@@ -275,7 +275,7 @@ def cantilever(length: float = 20.0, height: float = 1.0, ny: int = 8, nx: int |
     if element not in ELEMENTS_2D:
         raise InputError(f"element must be one of {ELEMENTS_2D}, got {element!r}")
     _check_material_args(E, nu)
-    load = _check_load(load)
+    load = check_finite(load, "load")
     prob = _build("elasticity", [_grid(nx, length), _grid(ny, height)], material, element, E, nu, load,
                   assemble, True, dict(length=length, height=height, nx=nx, ny=ny))
     _check_assembled(prob, assemble)
@@ -298,7 +298,7 @@ def prismatic_beam(length: float = 10.0, width: float = 1.0, height: float = 1.0
     nx = _axial_count(nx, ny, length, width)
     _check_material_args(E, nu)
     prob = _build("elasticity", [_grid(nx, length), _grid(ny, width), _grid(nz, height)], material, "Hex1",
-                  E, nu, _check_load(load), assemble, True,
+                  E, nu, check_finite(load, "load"), assemble, True,
                   dict(length=length, width=width, height=height, nx=nx, ny=ny, nz=nz))
     _check_assembled(prob, assemble)
     return prob
@@ -320,7 +320,7 @@ def poisson_strip(length: float = 20.0, height: float = 1.0, ny: int = 16, nx: i
     if element not in ELEMENTS_2D:
         raise InputError(f"element must be one of {ELEMENTS_2D}, got {element!r}")
     prob = _build("poisson", [_grid(nx, length), _grid(ny, height)], material, element, 1.0, 0.0,
-                  _check_load(source, "source"), assemble, False, dict(length=length, height=height, nx=nx, ny=ny))
+                  check_finite(source, "source"), assemble, False, dict(length=length, height=height, nx=nx, ny=ny))
     _check_assembled(prob, assemble)
     return prob
 
@@ -341,16 +341,6 @@ def poisson_cube(n: int = 8, material="constant", assemble: bool = True) -> FEPr
                   dict(length=1.0, width=1.0, height=1.0, nx=n, ny=n, nz=n))
     _check_assembled(prob, assemble)
     return prob
-
-
-def _check_load(load, name="load"):
-    try:
-        load = float(load)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {load!r}") from None
-    if not np.isfinite(load):
-        raise InputError(f"{name} must be finite, got {load}")
-    return load
 
 
 def _check_material_args(E, nu):

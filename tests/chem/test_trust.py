@@ -131,8 +131,8 @@ def test_pivoted_cholesky_bad_input(kwargs, fragment):
 @pytest.mark.parametrize("args,fragment", [
     ((0.0, np.full((2, 2), np.nan), np.zeros((2,) * 4)), "non-finite"),
     ((0.0, np.eye(2), np.zeros((3,) * 4)), "orbitals"),
-    ((np.nan, np.eye(2), np.zeros((2,) * 4)), "finite"),
-    (("x", np.eye(2), np.zeros((2,) * 4)), "number"),
+    ((np.nan, np.eye(2), np.zeros((2,) * 4)), "finite number"),
+    (("x", np.eye(2), np.zeros((2,) * 4)), "finite number"),
 ])
 def test_openfermion_export_bad_input(args, fragment):
     from physfact.chem.export import interaction_operator
