@@ -348,12 +348,15 @@ def load_double_factorization(path) -> DoubleFactorization:
         if packed.shape != (npair * (npair + 1) // 2,) or not np.all(np.isfinite(packed)):
             raise DataFileError(f"{path}: exact_two_body_s8 has {packed.size} entries (NaN-free expected: "
                                 f"{npair * (npair + 1) // 2} for N = {n})")
-        hf = float(attrs.get("hf_energy", float("nan")))
-        ham = MolecularHamiltonian(float(attrs.get("hamiltonian_constant", constant)), fields["one_body"], packed, ne,
-                                   n, spin, name=str(attrs.get("molecule", "")), basis=str(attrs.get("basis", "")),
-                                   source=str(attrs.get("source", "file")), hf_energy=None if np.isnan(hf) else hf,
-                                   geometry=str(attrs.get("geometry", "")))
-        eri = ham.two_body
+        if ne < 0 or "molecule" not in attrs:  # factors of a bare two-body array: no Hamiltonian to rebuild
+            eri = restore_two_body(packed, n_orbitals=n)
+        else:
+            hf = float(attrs.get("hf_energy", float("nan")))
+            ham = MolecularHamiltonian(float(attrs.get("hamiltonian_constant", constant)), fields["one_body"], packed, ne,
+                                       n, spin, name=str(attrs.get("molecule", "")), basis=str(attrs.get("basis", "")),
+                                       source=str(attrs.get("source", "file")), hf_energy=None if np.isnan(hf) else hf,
+                                       geometry=str(attrs.get("geometry", "")))
+            eri = ham.two_body
     return DoubleFactorization(constant, fields["one_body_correction"], fields["eigenvalues"], U, fields["one_body"],
                                fields["first_level_values"], residual, str(attrs["method"]), str(attrs["rule"]),
                                None if ne < 0 else ne, spin, report, eri, ham)

@@ -348,3 +348,10 @@ def test_pivoted_cholesky_terminates_and_bounds_the_residual(n, rank, copies, bl
     assert res.rank <= copies * min(rank, n) + 1
     err = np.max(np.abs(V - res.vectors.T @ res.vectors)) if V.size else 0.0
     assert err <= 10 * tol + 1e-12 * max(float(np.max(np.abs(V))), 1e-300)
+
+
+def test_bare_two_body_factorization_round_trips_with_its_errors(mol, tmp_path):
+    df = double_factorize(mol("LiH").two_body, tol=1e-3)
+    back = load_double_factorization(df.save(tmp_path / "bare.npz"))
+    assert back.hamiltonian is None and back.n_electrons is None
+    assert back.two_body_error["max_abs"] == pytest.approx(df.two_body_error["max_abs"], rel=1e-12)
