@@ -17,7 +17,7 @@ from physfact import __version__
 from physfact.console import Console
 from physfact.errors import InputError, PhysfactError
 
-SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt")
+SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt", "sweep")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
             from physfact.io import to_jsonable
 
             print(json.dumps(to_jsonable(result), indent=2))
-        return 0
+        return getattr(args, "exit_status", 0)  # a handler may report partial failure (sweep: some points failed)
     except InputError as exc:
         print(f"physfact: error: {exc}", file=sys.stderr)
         return 2
