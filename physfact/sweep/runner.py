@@ -233,6 +233,9 @@ def run_sweep(sweep, store, client=None, workers=None, scheduler=None, force=Fal
     try:
         if pending:
             with _sigterm_as_interrupt(), dask_client(client, workers, scheduler, console) as c:
+                if not c.scheduler_info().get("workers"):  # e.g. dask-jobqueue: workers still in the queue
+                    console.info("waiting for the first Dask worker to connect (Ctrl-C to stop) ...")
+                    c.wait_for_workers(1)
                 _check_store_visible(c, path)
                 last = time.perf_counter()
                 for rec_key, rec in _stream(c, sweep.task, pending, path, retries, blas_threads, console):
@@ -241,7 +244,8 @@ def run_sweep(sweep, store, client=None, workers=None, scheduler=None, force=Fal
                     if time.perf_counter() - last > TABLE_EVERY:
                         st.write_table(path, sweep, points, records)
                         last = time.perf_counter()
-    finally:
+    finally:  # also when interrupted: points that workers finished meanwhile are on disk, list them too
+        records.update(st.read_records(path, [p for p in points if p.key not in records]))
         table = st.write_table(path, sweep, points, records)
     errors = {p.index: records[p.key]["error"] for p in points if p.key in records and records[p.key].get("error")}
     return SweepSummary(len(points), computed, skipped, len(errors), table, path, errors, time.perf_counter() - t0)
@@ -251,8 +255,6 @@ def _check_store_visible(client, path):
     absolute = str(Path(path).resolve())
     seen = client.run(os.path.isdir, absolute)
     blind = [w for w, ok in seen.items() if not ok]
-    if not seen:
-        raise InputError("the Dask cluster has no workers; start some (dask worker ADDRESS) and retry")
     if blind:
         raise InputError(f"{len(blind)} of {len(seen)} Dask workers cannot see the store {absolute}; put it on a "
                          "file system every worker mounts (e.g. the cluster's shared home or scratch)")
