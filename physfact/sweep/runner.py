@@ -94,7 +94,7 @@ def prepare_input(task, kwargs, blas_threads):
         return _Failed(_message(exc))
 
 
-def execute_point(task, point, store, prepared=None, blas_threads=1) -> dict:
+def execute_point(point, task, store, prepared=None, blas_threads=1) -> dict:
     """Compute one point on a worker, write its file, return its small record."""
     from physfact.threads import blas_threads as limit
 
@@ -281,12 +281,16 @@ def _stream(client, task, pending, store, retries, blas_threads, console):
                                            key=f"prepare-{task.name}-{members[0].index}-{run}", pure=False,
                                            retries=retries)
             users[gkey] = len(members)
-    futures = {}
+    batches = {}  # one client.map per shared input: one message to the scheduler, not one per point
     for p in pending:
         gkey = _group_key(task.prepare_kwargs(p.params)) if task.prepare is not None else None
-        fut = client.submit(execute_point, task, p, store, prepared.get(gkey), blas_threads,
-                            key=f"{task.name}-point-{p.index}-{run}", pure=False, retries=retries)
-        futures[fut] = (p, gkey)
+        batches.setdefault(gkey if gkey in prepared else None, []).append(p)
+    futures = {}
+    for gkey, members in batches.items():
+        futs = client.map(execute_point, members, task=task, store=store, prepared=prepared.get(gkey),
+                          blas_threads=blas_threads, key=[f"{task.name}-point-{p.index}-{run}" for p in members],
+                          pure=False, retries=retries)
+        futures.update({f: (p, gkey) for f, p in zip(futs, members)})
     failed = 0
     bar = console.progress(total=len(futures), desc=f"sweep {task.name}")
     try:

@@ -53,6 +53,7 @@ if __name__ == "__main__":  # the worker processes are spawned and import this f
 """
 
 
+@pytest.mark.slow  # two subprocess runs, each starting its own LocalCluster (~15 s)
 def test_killed_run_keeps_finished_points_and_resumes(tmp_path):
     script = tmp_path / "slow.py"
     script.write_text(textwrap.dedent(SLOW_SWEEP))
@@ -78,6 +79,7 @@ def test_killed_run_keeps_finished_points_and_resumes(tmp_path):
     assert [int(r.split(",")[1]) * 2 == int(r.split(",")[2]) for r in rows] == [True] * 12
 
 
+@pytest.mark.slow  # starts a scheduler, a worker and the CLI as processes (~10 s)
 def test_external_scheduler_and_worker(tmp_path):
     dask = Path(sys.executable).with_name("dask")
     if not dask.exists():
