@@ -83,12 +83,24 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+_SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _blas_limit(n):
+    """BLAS limited to ``n`` threads for one point. A worker process started with the single-thread
+    environment (Dask's nanny sets it by default) already runs every BLAS on one thread; probing the
+    loaded libraries again would cost more than a tiny point."""
+    from physfact.threads import blas_threads
+
+    if n == 1 and all(os.environ.get(v) == "1" for v in _SINGLE_THREAD_ENV):
+        return contextlib.nullcontext()
+    return blas_threads(n)
+
+
 def prepare_input(task, kwargs, blas_threads):
     """Build a task's shared heavy input on a worker (errors become a :class:`_Failed`)."""
-    from physfact.threads import blas_threads as limit
-
     try:
-        with limit(blas_threads):
+        with _blas_limit(blas_threads):
             return task.prepare(**kwargs)
     except Exception as exc:  # recorded with every point that needs this input
         return _Failed(_message(exc))
@@ -96,12 +108,10 @@ def prepare_input(task, kwargs, blas_threads):
 
 def execute_point(point, task, store, prepared=None, blas_threads=1) -> dict:
     """Compute one point on a worker, write its file, return its small record."""
-    from physfact.threads import blas_threads as limit
-
     t0 = time.perf_counter()
     results, save, error = None, None, None
     try:
-        with limit(blas_threads):
+        with _blas_limit(blas_threads):
             if isinstance(prepared, _Failed):
                 raise _PreparedError(prepared.message)
             if prepared is None and task.prepare is not None:
@@ -294,12 +304,13 @@ def _stream(client, task, pending, store, retries, blas_threads, console):
     failed = 0
     bar = console.progress(total=len(futures), desc=f"sweep {task.name}")
     try:
-        for fut in as_completed(futures):
+        # results are gathered in the background as tasks finish (no round trip per point here)
+        for fut, rec in as_completed(futures, with_results=True, raise_errors=False):
             p, gkey = futures.pop(fut)
-            try:
-                rec = fut.result()
-            except Exception as exc:  # the task itself was lost (KilledWorker, cancelled, store unwritable)
-                rec = _record(task, p, None, _message(exc), float("nan"))
+            if isinstance(rec, BaseException) or fut.status != "finished":
+                # the task itself was lost (KilledWorker, cancelled, store unwritable)
+                rec = _record(task, p, None, _message(rec) if isinstance(rec, BaseException) else fut.status,
+                              float("nan"))
                 with contextlib.suppress(Exception):
                     st.write_point(store, p.key, rec, None)
             if gkey in users:

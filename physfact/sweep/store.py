@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from physfact.errors import DataFileError, InputError
-from physfact.io import atomic_path, save_npz, to_jsonable, write_json, write_text
+from physfact.io import FORMAT_VERSION, atomic_path, to_jsonable, write_json, write_text
 
 SPEC_FILE = "spec.json"
 TABLE_FILE = "results.csv"
@@ -84,13 +84,15 @@ def write_point(store, key: str, record: dict, save=None) -> Path:
     for a failed point), then the record is added as the ``sweep_record`` member, then the file is
     renamed into place. Runs on the worker."""
     path = point_file(store, key)
+    text = np.array(json.dumps(to_jsonable(record)))
     with atomic_path(path) as tmp:
-        if save is not None:
-            save(tmp)
-        else:
-            save_npz(tmp, "sweep_point")
+        if save is None:  # no result arrays: the record alone, in one write
+            with open(tmp, "wb") as fh:
+                np.savez(fh, format_version=FORMAT_VERSION, kind="sweep_point", **{RECORD: text})
+            return path
+        save(tmp)
         buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.array(json.dumps(to_jsonable(record))), allow_pickle=False)
+        np.lib.format.write_array(buf, text, allow_pickle=False)
         with zipfile.ZipFile(tmp, "a") as zf:
             zf.writestr(f"{RECORD}.npy", buf.getvalue())
     return path

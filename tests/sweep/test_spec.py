@@ -83,3 +83,10 @@ def test_store_that_is_not_a_store_is_refused(tmp_path):
     (tmp_path / "thesis.tex").write_text("precious")
     with pytest.raises(InputError, match="not a sweep store"):
         open_store(tmp_path, Sweep("tt-chain", fixed={"L": 6}, grid={"g": [1.0]}))
+
+
+def test_import_is_light():
+    code = ("import sys, physfact.sweep, physfact.sweep.cli\n"
+            "print(','.join(m for m in ('distributed', 'dask', 'pyscf', 'matplotlib', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
