@@ -171,14 +171,31 @@ def dask_client(client=None, workers=None, scheduler=None, console=None):
     n = default_workers() if workers is None else workers
     if console is not None:
         console.info(f"starting a local Dask cluster of {n} worker processes ...")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    with _children_ignore_sigint():
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
     c = Client(cluster)
     try:
         yield c
     finally:
         c.close()
         cluster.close()
+
+
+@contextlib.contextmanager
+def _children_ignore_sigint():
+    """Processes started inside ignore SIGINT (the disposition is inherited): Ctrl-C on a terminal
+    reaches the whole process group, and only this process should act on it -- by closing the
+    cluster -- instead of every worker dying with a traceback."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @contextlib.contextmanager
@@ -307,9 +324,10 @@ def _stream(client, task, pending, store, retries, blas_threads, console):
         # results are gathered in the background as tasks finish (no round trip per point here)
         for fut, rec in as_completed(futures, with_results=True, raise_errors=False):
             p, gkey = futures.pop(fut)
-            if isinstance(rec, BaseException) or fut.status != "finished":
+            if fut.status != "finished" or not isinstance(rec, dict):
                 # the task itself was lost (KilledWorker, cancelled, store unwritable)
-                rec = _record(task, p, None, _message(rec) if isinstance(rec, BaseException) else fut.status,
+                exc = rec if isinstance(rec, BaseException) else fut.exception() if fut.status == "error" else None
+                rec = _record(task, p, None, _message(exc) if exc is not None else f"task {fut.status}",
                               float("nan"))
                 with contextlib.suppress(Exception):
                     st.write_point(store, p.key, rec, None)

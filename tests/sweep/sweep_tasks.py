@@ -11,8 +11,10 @@ from physfact.sweep.tasks import REQUIRED, Task
 
 
 def _double(kw, prepared=None):
-    """y = 2 x after an optional sleep; kills its own worker process once if ``marker`` is absent."""
+    """y = 2 x after an optional sleep; kills its own worker process once if ``marker`` is absent, or every time with ``kill_always``."""
     t = kw["task"]
+    if t["kill_always"]:
+        os.kill(os.getpid(), signal.SIGKILL)
     if t["marker"] and not Path(t["marker"]).exists():
         Path(t["marker"]).write_text("killed once")
         os.kill(os.getpid(), signal.SIGKILL)
@@ -30,7 +32,8 @@ def _blas(kw, prepared=None):
 
 
 DOUBLE = Task(name="double", summary="y = 2 x", steps=(), compute=_double, columns=("y", "pid"),
-              extra={"x": (REQUIRED, (int, float)), "sleep": (0.0, (int, float)), "marker": ("", (str,))})
+              extra={"x": (REQUIRED, (int, float)), "sleep": (0.0, (int, float)), "marker": ("", (str,)),
+                     "kill_always": (False, (bool,))})
 BLAS = Task(name="blas", summary="BLAS threads seen by a point", steps=(), compute=_blas, columns=("y", "pid"),
             extra={"x": (REQUIRED, (int,))})
 

@@ -54,19 +54,23 @@ if __name__ == "__main__":  # the worker processes are spawned and import this f
 
 
 @pytest.mark.slow  # two subprocess runs, each starting its own LocalCluster (~15 s)
-def test_killed_run_keeps_finished_points_and_resumes(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killed_run_keeps_finished_points_and_resumes(tmp_path, sig):
     script = tmp_path / "slow.py"
     script.write_text(textwrap.dedent(SLOW_SWEEP))
     store = tmp_path / "s"
-    proc = subprocess.Popen([sys.executable, str(script), str(store)], env=_env(), stderr=subprocess.PIPE, text=True)
+    # its own process group, as a terminal's: Ctrl-C (SIGINT) reaches the workers too
+    proc = subprocess.Popen([sys.executable, str(script), str(store)], env=_env(), stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     points = store / "points"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (points.is_dir() and len(list(points.glob("*.npz"))) >= 2):
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0, "the run finished before it could be killed"
+    assert "Dask Worker process" not in err      # the workers ignore the terminal's Ctrl-C; the client closes them
     kept = {p.name: p.stat().st_mtime_ns for p in points.glob("*.npz")}
     assert 2 <= len(kept) < 12 and not list(points.glob(".*.tmp*"))       # no half-written file left
     table = (store / "results.csv").read_text().splitlines()

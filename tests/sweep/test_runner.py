@@ -131,3 +131,34 @@ def test_point_file_records_the_point(client, tmp_path):
     rec = read_record(point_file(summary.store, spec.points()[0].key))
     assert rec["params"] == {"L": 6, "J": 1.0, "g": 0.7} and rec["error"] is None
     assert rec["results"]["max_bond_dimension"] == 8
+
+
+@pytest.mark.slow  # its own one-worker cluster, restarted after the kill (~10 s)
+def test_task_that_keeps_killing_its_worker_is_recorded_as_failed(tmp_path):
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+    from sweep_tasks import DOUBLE
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.CRITICAL) as cluster, Client(cluster) as c:
+            summary = run_sweep(Sweep(DOUBLE, fixed={"kill_always": True}, grid={"x": [5]}), tmp_path / "s", client=c)
+    assert summary.failed == 1 and "KilledWorker" in summary.errors[0]
+
+
+def test_progress_shows_done_failed_and_eta_on_a_terminal(client, tmp_path):
+    import io
+
+    from physfact.console import Console
+    from sweep_tasks import DOUBLE
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Tty()
+    run_sweep(Sweep(DOUBLE, grid={"x": [1, -2, 3]}), tmp_path / "s", client=client, console=Console(stderr=err))
+    text = err.getvalue()
+    assert "3/3" in text and "failed=1" in text and "<" in text      # tqdm: done/total, failed, elapsed<ETA
