@@ -196,8 +196,9 @@ class Sweep:
         used = set()
         for name, value in self.fixed.items():
             used |= _placeholders(value)
-        for name in used - set(self.grid):
-            raise InputError(f"{{{name}}} in [fixed] names no grid key; add {name} = [...] to [grid]")
+        missing = sorted(used - set(self.grid))
+        if missing:
+            raise InputError(f"{{{missing[0]}}} in [fixed] names no grid key; add {missing[0]} = [...] to [grid]")
         if not self.grid:
             raise InputError("the grid is empty; add at least one swept key, e.g. [grid] r = [1.0, 1.1]")
         for name, values in self.grid.items():

@@ -7,19 +7,21 @@ columns, named after the result's own fields) and writes the full result to the 
 the result's own format (a ``df`` point file is a DoubleFactorization ``.npz`` that
 :func:`~physfact.chem.load_double_factorization` reads).
 
-=========== ===================================================== ====================================
-task        calls (keywords from)                                 columns
-=========== ===================================================== ====================================
-df          double_factorize, molecular_hamiltonian, df_cost;     n_orbitals, n_leaves, n_eigenvectors,
-            ``energies`` = auto | fci | ccsd(t) | none             two-body errors, one_norm (lambda),
-                                                                  toffolis, logical_qubits, energy errors
-bt          balanced_truncation; ``model`` (control.models.load),  order, error_bound, hinf_error, ...
-            ``hinf`` = auto | hamiltonian | sampling | none
-tt-chain    tfim / heisenberg (``model``), MPS.from_statevector    energy, half_chain_entropy, max_bond,
-            (``tol``, ``max_bond``), ground_state                   central_charge, ...
-fem-beam    cantilever, pcg_solve (``tol`` also the Kronecker       rank, compression_ratio,
-            fit's rtol); ``solve`` = true | false                  relative_error, tip_deflection, ...
-=========== ===================================================== ====================================
+``df``
+    keywords of ``double_factorize``, ``molecular_hamiltonian``, ``df_cost``, plus ``energies`` =
+    auto | fci | ccsd(t) | none; columns n_orbitals, n_leaves, n_eigenvectors, two-body errors,
+    one_norm (lambda), toffolis, logical_qubits, energy errors (mHa).
+``bt``
+    ``model`` (a :func:`physfact.control.models.load` name or file), keywords of
+    ``balanced_truncation``, ``hinf`` = auto | hamiltonian | sampling | none; columns order,
+    error_bound, hinf_error, ...
+``tt-chain``
+    ``model`` = tfim | heisenberg, keywords of ``tfim`` / ``heisenberg``, ``MPS.from_statevector``
+    (``tol``, ``max_bond``) and ``ground_state``; columns energy, half_chain_entropy (S(L/2)),
+    max_bond_dimension, central_charge, ...
+``fem-beam``
+    keywords of ``cantilever`` and ``pcg_solve`` (its ``tol`` is also the Kronecker fit's rtol),
+    ``solve`` = true | false; columns rank, compression_ratio, relative_error, tip_deflection, ...
 
 The heavy input of a task (the Hamiltonian, the loaded model, the assembled beam) depends only on
 the keywords of its ``prepare`` step; points that share them share one prepared input (built once
