@@ -58,6 +58,9 @@ LOADERS: dict[str, str] = {
     "tt.chain": "physfact.io:load_raw",
     "tt.molecule": "physfact.io:load_raw",
     "lowrank.rank": "physfact.io:load_raw",
+    "tt_chain": "physfact.io:load_raw",      # physfact.sweep point files
+    "fem_beam": "physfact.io:load_raw",
+    "sweep_point": "physfact.io:load_raw",
     "cli.result": "physfact.io:load_raw",
 }
 
