@@ -51,14 +51,43 @@ class SpinChain:
         if self.model not in ("tfim", "heisenberg"):
             raise InputError(f"model must be 'tfim' or 'heisenberg', got {self.model!r}")
         check_int(self.L, "L", minimum=2)
-        if self.L > MAX_SITES:
-            raise InputError(f"exact diagonalization needs 2^L amplitudes; L = {self.L} > {MAX_SITES} is too large")
         if self.boundary not in _BOUNDARIES:
             raise InputError(f"boundary must be 'open' or 'periodic', got {self.boundary!r}")
 
     @property
     def dim(self) -> int:
         return 2**self.L
+
+    def _check_ed_size(self):
+        if self.L > MAX_SITES:
+            raise InputError(f"exact diagonalization needs 2^L amplitudes; L = {self.L} > {MAX_SITES} is too large "
+                             "for it: use the MPO (to_mpo) and DMRG, e.g. ground_state(chain, method='dmrg')")
+
+    def terms(self) -> list:
+        """The Hamiltonian as (coefficient, [(site, 2x2 matrix), ...]) terms with real matrices
+        (XX + YY = 2 (S+S- + S-S+) with S+- = (X +- iY)/2), the input of :meth:`MPO.from_terms`."""
+        X = np.array([[0.0, 1.0], [1.0, 0.0]])
+        Z = np.diag([1.0, -1.0])
+        Sp = np.array([[0.0, 1.0], [0.0, 0.0]])  # |0><1| raises S^z (i = 0 is spin up)
+        Sm = Sp.T
+        out = []
+        if self.model == "tfim":
+            J, g = self.params["J"], self.params["g"]
+            out += [(-J, [(i, Z), (j, Z)]) for i, j in self.bonds()]
+            out += [(-g, [(k, X)]) for k in range(self.L)]
+        else:
+            J, delta = self.params["J"], self.params["delta"]
+            for i, j in self.bonds():
+                out += [(J / 2.0, [(i, Sp), (j, Sm)]), (J / 2.0, [(i, Sm), (j, Sp)]),
+                        (J * delta / 4.0, [(i, Z), (j, Z)])]
+        return out
+
+    def to_mpo(self):
+        """The Hamiltonian as an :class:`~physfact.tt.mpo.MPO` (any L; bond dimension 3 for the TFIM,
+        5 for XXZ with open boundaries; a periodic chain adds the long bond's states)."""
+        from physfact.tt.mpo import MPO
+
+        return MPO.from_terms(self.L, 2, self.terms())
 
     def bonds(self):
         b = [(i, i + 1) for i in range(self.L - 1)]
@@ -76,6 +105,7 @@ class SpinChain:
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """H v without forming H."""
+        self._check_ed_size()
         v = np.asarray(v)
         L, N = self.L, self.dim
         if v.shape != (N,):
@@ -113,6 +143,7 @@ class SpinChain:
         """A real symmetric ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``."""
         from scipy.sparse.linalg import LinearOperator
 
+        self._check_ed_size()
         return LinearOperator((self.dim, self.dim), matvec=self.matvec, dtype=float)
 
     def to_sparse(self) -> sp.csr_matrix:
