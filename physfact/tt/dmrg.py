@@ -14,9 +14,10 @@ split by an SVD truncated with the shared :class:`~physfact.lowrank.Truncation` 
 the scheduled bond dimension, and a discarded weight sum_{i>r} s_i^2 / sum s_i^2 <= ``cutoff``
 -- and the centre moves on, updating one environment. A sweep is left-to-right then right-to-left.
 
-Convergence: after a sweep whose energy changed by <= tol |E| and whose largest discarded weight
-changed by <= max(10 tol, 10 %) of itself, with the bond-dimension schedule exhausted and the
-noise off. ``noise`` (against getting stuck in a symmetry sector or a too-small basis) perturbs
+Convergence: after a sweep whose energy changed by <= max(tol, w/10) |E| (w the largest discarded
+weight: a bond-limited state's energy is not defined more finely than its truncation) and whose w
+changed by <= max(10 tol, 10 %) of itself, with the bond-dimension schedule exhausted, the noise
+off and the local solves at their final accuracy. ``noise`` (against getting stuck in a symmetry sector or a too-small basis) perturbs
 the two-site tensor before the SVD in the first sweeps, the centre then being the projection of
 the unperturbed tensor on the new basis (a simple form of White's density-matrix perturbation,
 PRB 72 (2005) 180403).
@@ -97,7 +98,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     max_bond : int, optional
         Largest MPS bond dimension (default 128).
     tol : float
-        Relative energy convergence: stop after a sweep with |E_n - E_{n-1}| <= tol |E_n|.
+        Relative energy convergence: stop after a sweep with |E_n - E_{n-1}| <= tol |E_n| (or w/10 |E_n|
+        for a largest discarded weight w above 10 tol).
     sweeps : int, optional
         Most sweeps (each left-right-left); default 30. Not converged by then: ConvergenceError.
     init : MPS, optional
@@ -109,7 +111,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     schedule : sequence of int, optional
         Bond-dimension caps per sweep (the last one repeated), each <= ``max_bond``; default all
         ``max_bond``. Convergence is checked only once the schedule is exhausted. Default: doubling
-        from 16 up to ``max_bond`` (16, 32, 64 for 64), which saves most of the first sweeps' cost.
+        from 16 up to ``max_bond`` (16, 32, 64 for 64), which saves most of the first sweeps' cost;
+        ``max_bond`` throughout for a given ``init``.
     noise : float
         Relative noise amplitude added to the two-site tensor before the SVD in the first
         :data:`NOISE_SWEEPS` sweeps (decreasing tenfold per sweep); 0 (default) for none.
@@ -139,7 +142,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         raise InputError(f"cutoff is a discarded weight in [0, 1), got {cutoff}")
     n_sweeps = check_int(30 if sweeps is None else sweeps, "sweeps", minimum=1)
     noise = check_positive(noise, "noise", allow_zero=True)
-    caps = _default_schedule(max_bond) if schedule is None else [check_int(c, "schedule entry", minimum=1) for c in schedule]
+    caps = (_default_schedule(max_bond) if init is None else [max_bond]) if schedule is None else [check_int(c, "schedule entry", minimum=1) for c in schedule]
     if not caps or max(caps) > max_bond:
         raise InputError(f"schedule must be a non-empty list of bond dimensions <= max_bond = {max_bond}")
     check_mpo_memory(mpo, max_bond, f"DMRG with max_bond = {max_bond}")
@@ -216,7 +219,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         if sweep >= 1:
             dE = abs(energies[-1] - energies[-2])
             d_disc = abs(max_disc[-1] - max_disc[-2])
-            if (dE <= tol * scale and d_disc <= max(10 * tol, 0.1 * max_disc[-1]) and amp == 0
+            if (dE <= max(tol, 0.1 * max_disc[-1]) * scale and d_disc <= max(10 * tol, 0.1 * max_disc[-1]) and amp == 0
                     and sweep >= len(caps) - 1 and res_tol <= floor * (1 + 1e-12)):
                 converged = True
                 break

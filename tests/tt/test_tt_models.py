@@ -74,7 +74,9 @@ def test_heisenberg_central_charge_from_even_blocks():
 def test_model_errors():
     with pytest.raises(InputError, match="boundary"):
         tfim(4, boundary="twisted")
+    with pytest.raises(InputError, match="too large"):  # any L has a chain (and an MPO); ED is limited
+        ground_state(tfim(40), method="lanczos")
     with pytest.raises(InputError, match="too large"):
-        tfim(40)
+        tfim(40).linear_operator()
     with pytest.raises(InputError, match="fewer than 3"):
         calabrese_cardy_fit(np.ones(4), even_only=True)
