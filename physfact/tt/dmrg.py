@@ -181,7 +181,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     disc_bond = np.zeros(L - 1)
     matvecs = 0
     res_tol = 1e-3
-    converged = False
+    at_floor = converged = False
     for sweep in range(n_sweeps):
         cap = caps[min(sweep, len(caps) - 1)]
         amp = noise * 10.0 ** (-sweep) if sweep < NOISE_SWEEPS else 0.0
@@ -220,13 +220,15 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
             dE = abs(energies[-1] - energies[-2])
             d_disc = abs(max_disc[-1] - max_disc[-2])
             if (dE <= max(tol, 0.1 * max_disc[-1]) * scale and d_disc <= max(10 * tol, 0.1 * max_disc[-1]) and amp == 0
-                    and sweep >= len(caps) - 1 and res_tol <= floor * (1 + 1e-12)):
+                    and sweep >= len(caps) - 1 and at_floor):
                 converged = True
                 break
             # the local solves need be no more accurate than the sweep's energy change warrants
-            res_tol = max(floor, min(res_tol / 30, 0.1 * np.sqrt(dE / scale) * scale / L))
+            res_tol = min(res_tol / 30, 0.1 * np.sqrt(dE / scale) * scale / L)
         else:
-            res_tol = max(floor, 1e-4 * scale / L)
+            res_tol = 1e-4 * scale / L
+        at_floor = res_tol <= floor  # the next sweep's local solves are as accurate as they need to be
+        res_tol = max(res_tol, floor)
     if not converged:
         raise ConvergenceError(f"DMRG did not converge in {n_sweeps} sweeps (energy change "
                                f"{abs(energies[-1] - energies[-2]) if len(energies) > 1 else np.nan:.1e}); "
