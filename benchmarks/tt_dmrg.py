@@ -10,7 +10,7 @@ Cases (open chains, bond dimension cap chi = 64):
 Every run is a separate process with one BLAS thread (``_harness.measure``): CPU time of the solve only
 (imports and Hamiltonian construction outside), peak RSS of the process. Settings: physfact defaults
 (cutoff 1e-14 discarded weight, bond schedule 16-32-64, tol 1e-10); quimb ``DMRG2(bond_dims=[16, 32, 64],
-cutoffs=1e-10).solve(tol=1e-10)`` (its default cutoff 1e-8 stops at |dE| ~ 1e-6); TeNPy ``chi_max`` 64,
+cutoffs=1e-12).solve(tol=1e-10)`` (its default cutoff 1e-8 stops at |dE| ~ 1e-6, 1e-10 at 4e-8); TeNPy ``chi_max`` 64,
 ``svd_min`` 1e-8 (singular values, i.e. discarded weight ~ 1e-16), ``max_E_err`` 1e-10, ramp 16-32-64,
 no conservation (``--tenpy-sz`` adds a U(1) run for XXX).
 
@@ -53,7 +53,7 @@ def run_quimb(model, L, chi):
     # quimb uses spin operators S = sigma/2: -ZZ - gX = -4 SzSz - 2g Sx
     H = qtn.MPO_ham_ising(L, j=-4.0, bx=2.0) if model == "tfim" else qtn.MPO_ham_heis(L)
     t0 = time.process_time()
-    d = qtn.DMRG2(H, bond_dims=_schedule(chi), cutoffs=1e-10)
+    d = qtn.DMRG2(H, bond_dims=_schedule(chi), cutoffs=1e-12)
     d.solve(tol=1e-10, max_sweeps=30)
     cpu = time.process_time() - t0
     psi = d.state

@@ -65,7 +65,7 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
 
     ``method="lanczos"`` (or "auto" up to L = ED_AUTO_MAX_SITES): ED ground state, then its MPS by
     TT-SVD with ``tol``/``max_bond``; ``"dmrg"``: two-site DMRG with bond cap ``max_bond`` (default 64),
-    energy tolerance ``tol`` (default 1e-10), ``cutoff`` and ``sweeps``; ``callback`` gets each sweep.
+    energy tolerance ``tol`` (default 1e-10), ``cutoff`` and ``sweeps``; ``callback`` gets each half-sweep.
     """
     from physfact.tt.calabrese_cardy import calabrese_cardy_fit
     from physfact.tt.free_fermions import tfim_energy_exact, tfim_entropies_exact
@@ -93,8 +93,8 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
            "seconds_ground_state": t_gs, "seconds_mps": t_mps}
     if use_dmrg:
         r = gs.dmrg
-        out.update(sweeps=r.sweeps, energy_per_sweep=r.energies, discarded_per_sweep=r.discarded,
-                   max_bond_per_sweep=r.bond_dimensions, discarded_per_bond=r.discarded_per_bond,
+        out.update(sweeps=r.sweeps, energy_per_half_sweep=r.energies, discarded_per_half_sweep=r.discarded,
+                   max_bond_per_half_sweep=r.bond_dimensions, discarded_per_bond=r.discarded_per_bond,
                    variance=r.variance, matvecs=r.matvecs)
     else:
         out["ed_residual"] = gs.residual
@@ -138,13 +138,14 @@ def run_chain(args, console) -> dict:
     if use_dmrg:
         cap = CLI_DMRG_MAX_BOND if args.max_bond is None else args.max_bond
         console.info(f"DMRG (two-site), L = {args.sites}, max bond {cap}, cutoff {args.cutoff:g} ...")
-        bar = console.progress(total=args.sweeps, desc="DMRG sweeps")
+        bar = console.progress(total=2 * args.sweeps, desc="DMRG half-sweeps")
 
         def callback(info):
             bar.update(1)
             bar.set_postfix_str(f"E={info['energy']:.10f} bond={info['max_bond']} disc={info['discarded']:.1e}")
             if not console.show_progress:
-                console.info(f"  sweep {info['sweep']:2d}: E = {info['energy']:.12f}, max discarded weight "
+                console.info(f"  sweep {info['sweep']:4.1f} ({info['direction']:>5}): E = {info['energy']:.12f}, "
+                             f"max discarded weight "
                              f"{info['discarded']:.1e}, max bond {info['max_bond']}, {info['seconds']:.1f} s")
     try:
         out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
@@ -162,8 +163,8 @@ def run_chain(args, console) -> dict:
         console.print(f"  free-fermion E0 = {out['energy_free_fermion']:.12f} "
                       f"(difference {out['energy'] - out['energy_free_fermion']:.2e})")
     if out["method"] == "dmrg":
-        console.print(f"  DMRG: {out['sweeps']} sweeps, max bond {max(out['bond_dimensions'])}, largest discarded "
-                      f"weight {out['discarded_per_sweep'][-1]:.1e}, variance <H^2>-<H>^2 = {out['variance']:.1e}")
+        console.print(f"  DMRG: {out['sweeps']:g} sweeps, max bond {max(out['bond_dimensions'])}, largest discarded "
+                      f"weight {out['discarded_per_half_sweep'][-1]:.1e}, variance <H^2>-<H>^2 = {out['variance']:.1e}")
     else:
         console.print(f"  MPS: error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
     rows = []

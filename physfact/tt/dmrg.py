@@ -11,16 +11,19 @@ applied without forming it: three tensor contractions costing 2 chi^3 d^2 a + ch
 bond, a the MPO bond, d the local dimension). Its lowest eigenvector (Lanczos with full
 reorthogonalisation, warm-started from the current two-site tensor, stopped on the residual) is
 split at its bond by the reduced density matrix's eigenvectors (White's original prescription; the
-singular vectors of the two-site tensor) truncated with the shared :class:`~physfact.lowrank.Truncation` rule -- at most
-the scheduled bond dimension, and a discarded weight sum_{i>r} s_i^2 / sum s_i^2 <= ``cutoff``
--- and the centre moves on, updating one environment. A sweep is left-to-right then right-to-left.
+singular vectors of the two-site tensor) truncated with the shared
+:class:`~physfact.lowrank.Truncation` rule -- at most the scheduled bond dimension, and a discarded
+weight sum_{i>r} s_i^2 / sum s_i^2 <= ``cutoff`` -- and the centre moves on, updating one
+environment. A sweep is left-to-right then right-to-left.
 
-Convergence: after a sweep whose energy changed by <= max(tol, w/10) |E| (w the largest discarded
-weight: a bond-limited state's energy is not defined more finely than its truncation) and whose w
-changed by <= max(10 tol, 10 %) of itself, with the bond-dimension schedule exhausted, the noise
-off and the local solves at their final accuracy. ``noise`` (against getting stuck in a symmetry sector or a too-small basis) perturbs
-the two-site tensor before the split in the first sweeps, the centre then being the projection of
-the unperturbed tensor on the new basis (a simple form of White's density-matrix perturbation,
+Convergence: after a half-sweep whose energy changed (from the previous half-sweep's) by
+<= max(tol, w/10) |E| (w the largest discarded weight: a bond-limited state's energy is not defined
+more finely than its truncation) and whose w changed by <= max(10 tol, 10 %) of itself, with the
+bond-dimension schedule exhausted, the noise off and the local solves at their final accuracy.
+
+``noise`` (against getting stuck in a symmetry sector or a too-small basis) perturbs the two-site
+tensor before the split in the first sweeps, the centre then being the projection of the
+unperturbed tensor on the new basis (a simple form of White's density-matrix perturbation,
 PRB 72 (2005) 180403).
 """
 from __future__ import annotations
@@ -52,15 +55,17 @@ class DMRGResult:
     energy : float
         <psi|H|psi> of the returned (normalized) MPS, evaluated exactly after the last sweep.
     mps : MPS
-        The ground state, normalized, in mixed canonical form with the centre on site 0.
-    energies : ndarray, shape (sweeps,)
-        Lowest local eigenvalue at the end of each sweep (before that step's truncation).
-    discarded : ndarray, shape (sweeps,)
-        Largest discarded weight sum_{i>r} s_i^2 / sum s_i^2 over the bonds of each sweep.
-    bond_dimensions : ndarray, shape (sweeps,)
-        Largest bond dimension after each sweep.
+        The ground state, normalized, in mixed canonical form with the centre on site 0 or L-1
+        (where the last half-sweep ended).
+    energies : ndarray, shape (half_sweeps,)
+        Lowest local eigenvalue at the end of each half-sweep (left-to-right, right-to-left, ...);
+        the last bond of a half-sweep is split without loss, so each is the energy of an actual MPS.
+    discarded : ndarray, shape (half_sweeps,)
+        Largest discarded weight sum_{i>r} s_i^2 / sum s_i^2 over the bonds after each half-sweep.
+    bond_dimensions : ndarray, shape (half_sweeps,)
+        Largest bond dimension after each half-sweep.
     discarded_per_bond : ndarray, shape (L-1,)
-        Discarded weight at each bond in the last right-to-left half-sweep.
+        Discarded weight at each bond at its last update.
     variance : float
         <H^2> - <H>^2 of the returned state (NaN when not computed; see ``variance`` in :func:`dmrg`).
     matvecs : int
@@ -80,11 +85,16 @@ class DMRGResult:
     seconds: float
 
     @property
-    def sweeps(self) -> int:
+    def half_sweeps(self) -> int:
         return int(self.energies.size)
 
+    @property
+    def sweeps(self) -> float:
+        """Sweeps done (one sweep = left-to-right + right-to-left); x.5 when it stopped half-way."""
+        return self.energies.size / 2
+
     def __repr__(self):
-        return (f"DMRGResult(energy={self.energy:.12g}, sweeps={self.sweeps}, max bond {int(self.bond_dimensions[-1])}, "
+        return (f"DMRGResult(energy={self.energy:.12g}, sweeps={self.sweeps:g}, max bond {int(self.bond_dimensions[-1])}, "
                 f"max discarded {self.discarded[-1]:.1e}, variance={self.variance:.1e})")
 
 
@@ -99,7 +109,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     max_bond : int, optional
         Largest MPS bond dimension (default 128).
     tol : float
-        Relative energy convergence: stop after a sweep with |E_n - E_{n-1}| <= tol |E_n| (or w/10 |E_n|
+        Relative energy convergence: stop after a half-sweep with |E_n - E_{n-1}| <= tol |E_n| (or w/10 |E_n|
         for a largest discarded weight w above 10 tol).
     sweeps : int, optional
         Most sweeps (each left-right-left); default 30. Not converged by then: ConvergenceError.
@@ -120,7 +130,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     variance : bool, optional
         Compute <H^2> - <H>^2 of the result (cost ~ a^2 chi^3 d L); default when max_bond <= 256.
     callback : callable, optional
-        Called after every sweep with a dict (sweep, energy, discarded, max_bond, seconds).
+        Called after every half-sweep with a dict (sweep (0.5, 1, 1.5, ...), direction, energy,
+        discarded, max_bond, matvecs, seconds).
 
     Returns
     -------
@@ -129,7 +140,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     Raises
     ------
     ConvergenceError
-        When ``sweeps`` sweeps do not meet the criterion (energies per sweep in ``history``).
+        When ``sweeps`` sweeps do not meet the criterion (energies per half-sweep in ``history``).
     """
     if not isinstance(mpo, MPO):
         raise InputError(f"dmrg needs an MPO (e.g. chain.to_mpo()), got {type(mpo).__name__}")
@@ -183,58 +194,60 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     matvecs = 0
     res_tol = 1e-3
     at_floor = converged = False
-    for sweep in range(n_sweeps):
+    final_cap_from = 2 * (len(caps) - 1)  # first half-sweep at the last scheduled cap
+    for half in range(2 * n_sweeps):
+        sweep, direction = divmod(half, 2)
+        direction = "right" if direction == 0 else "left"
         cap = caps[min(sweep, len(caps) - 1)]
         amp = noise * 10.0 ** (-sweep) if sweep < NOISE_SWEEPS else 0.0
         rule = Truncation(rank=cap, rtol=np.sqrt(cutoff) if cutoff > 0 else None)
-        e_local = np.nan
-        for direction, sites in (("right", range(L - 1)), ("left", range(L - 2, -1, -1))):
-            for i in sites:
-                theta = np.tensordot(cores[i], cores[i + 1], axes=([2], [0]))  # (a, s, t, b)
-                op = _TwoSite(Lenv[i], l_id[i], W12[i], Rubb[i + 2], r_id[i + 2])
-                e_local, theta, n = lanczos_ground(op.matvec, theta.ravel(), res_tol)
-                matvecs += n
-                theta = theta.reshape(op.shape)
-                A, C, disc = _split(theta, rule, direction, amp, rng)
-                disc_bond[i] = disc
-                if direction == "right":
-                    cores[i], cores[i + 1] = A, C
-                    Lenv[i + 1] = transfer_left(Lenv[i], A, W[i])
-                    l_id[i + 1] = _identity_channel(Lenv[i + 1])
-                else:
-                    cores[i], cores[i + 1] = C, A
-                    Renv[i + 1] = transfer_right(Renv[i + 2], A, W[i + 1])
-                    Rubb[i + 1] = Renv[i + 1].transpose(1, 2, 0).copy()
-                    r_id[i + 1] = _identity_channel(Renv[i + 1])
-        energies.append(float(np.real(e_local)))
+        for i in (range(L - 1) if direction == "right" else range(L - 2, -1, -1)):
+            theta = np.tensordot(cores[i], cores[i + 1], axes=([2], [0]))  # (a, s, t, b)
+            op = _TwoSite(Lenv[i], l_id[i], W12[i], Rubb[i + 2], r_id[i + 2])
+            e_local, theta, n = lanczos_ground(op.matvec, theta.ravel(), res_tol)
+            matvecs += n
+            A, C, disc = _split(theta.reshape(op.shape), rule, direction, amp, rng)
+            disc_bond[i] = disc
+            if direction == "right":
+                cores[i], cores[i + 1] = A, C
+                Lenv[i + 1] = transfer_left(Lenv[i], A, W[i])
+                l_id[i + 1] = _identity_channel(Lenv[i + 1])
+            else:
+                cores[i], cores[i + 1] = C, A
+                Renv[i + 1] = transfer_right(Renv[i + 2], A, W[i + 1])
+                Rubb[i + 1] = Renv[i + 1].transpose(1, 2, 0).copy()
+                r_id[i + 1] = _identity_channel(Renv[i + 1])
+        # the end bonds (0 or L-2) are split without loss for d^2-dimensional sides, so each half-sweep
+        # ends with the Ritz value of an actual MPS: comparable from one half-sweep to the next
+        energies.append(float(e_local))
         max_disc.append(float(disc_bond.max()))
         max_bonds.append(max(c.shape[2] for c in cores[:-1]))
         if callback is not None:
-            callback({"sweep": sweep + 1, "energy": energies[-1], "discarded": max_disc[-1],
-                      "max_bond": max_bonds[-1], "matvecs": matvecs,
+            callback({"sweep": (half + 1) / 2, "direction": direction, "energy": energies[-1],
+                      "discarded": max_disc[-1], "max_bond": max_bonds[-1], "matvecs": matvecs,
                       "seconds": time.perf_counter() - t_start})
         scale = max(abs(energies[-1]), np.finfo(float).tiny)
         # local residual worth reaching: Ritz energy errors ~ residual^2 well below tol, but no finer than
         # the truncation's own perturbation sqrt(discarded weight) of the state
         floor = max(1e-2 * np.sqrt(tol), 0.3 * np.sqrt(max_disc[-1])) * scale / L
-        if sweep >= 1:
+        if half >= 1:
             dE = abs(energies[-1] - energies[-2])
             d_disc = abs(max_disc[-1] - max_disc[-2])
-            if (dE <= max(tol, 0.1 * max_disc[-1]) * scale and d_disc <= max(10 * tol, 0.1 * max_disc[-1]) and amp == 0
-                    and sweep >= len(caps) - 1 and at_floor):
+            if (dE <= max(tol, 0.1 * max_disc[-1]) * scale and d_disc <= max(10 * tol, 0.1 * max_disc[-1])
+                    and amp == 0 and half - 1 >= final_cap_from and at_floor):
                 converged = True
                 break
-            # the local solves need be no more accurate than the sweep's energy change warrants
-            res_tol = min(res_tol / 30, 0.1 * np.sqrt(dE / scale) * scale / L)
+            # the local solves need be no more accurate than the energy change warrants: 30x per sweep
+            res_tol = min(res_tol / 5.5, 0.1 * np.sqrt(dE / scale) * scale / L)
         else:
             res_tol = 1e-4 * scale / L
-        at_floor = res_tol <= floor  # the next sweep's local solves are as accurate as they need to be
+        at_floor = res_tol <= floor  # the next half-sweep's local solves are as accurate as they need be
         res_tol = max(res_tol, floor)
     if not converged:
         raise ConvergenceError(f"DMRG did not converge in {n_sweeps} sweeps (energy change "
-                               f"{abs(energies[-1] - energies[-2]) if len(energies) > 1 else np.nan:.1e}); "
+                               f"{abs(energies[-1] - energies[-2]):.1e} in the last half-sweep); "
                                "raise sweeps, loosen tol, or add noise", history=energies)
-    mps = MPS(cores, center=0)
+    mps = MPS(cores, center=0 if direction == "left" else L - 1)
     energy = mpo.expectation(mps)
     if variance is None:
         variance = max_bond <= 256

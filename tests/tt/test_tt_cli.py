@@ -46,13 +46,13 @@ def test_chain_dmrg_above_ed_size(tmp_path, capsys):
     assert out["method"] == "dmrg" and out["L"] == 40
     assert abs(out["energy"] - out["energy_free_fermion"]) < 1e-9
     assert out["entropy_max_error"] < 1e-6
-    assert len(out["energy_per_sweep"]) == out["sweeps"] >= 2
+    assert len(out["energy_per_half_sweep"]) == 2 * out["sweeps"] >= 4
     assert 0.45 < out["central_charge"] < 0.6
-    assert "sweep  1: E =" in captured.err  # per-sweep progress on stderr when not a terminal
+    assert "sweep  1.0 ( left): E =" in captured.err  # per-sweep progress on stderr when not a terminal
     from physfact.io import load_h5
 
     arrays, attrs = load_h5(h5, kind="tt.chain")
-    assert arrays["discarded_per_sweep"].shape == (out["sweeps"],) and attrs["method"] == "dmrg"
+    assert arrays["discarded_per_half_sweep"].shape == (2 * out["sweeps"],) and attrs["method"] == "dmrg"
 
 
 def test_chain_xxz_delta_flag(capsys):
