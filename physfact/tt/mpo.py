@@ -297,9 +297,12 @@ def _real_if_close(v):
 
 
 def check_mpo_memory(mpo: MPO, chi: int, what: str):
-    """Refuse a DMRG whose environments and two-site tensors would not fit in memory."""
+    """Refuse a DMRG whose environments, Lanczos basis (40 vectors) and two-site intermediates would
+    not fit in memory (bytes of complex numbers for a complex MPO)."""
     a = max(mpo.bond_dimensions, default=1)
     d = max(mpo.dims)
     L = mpo.n_sites
-    nbytes = 8 * (2 * L * chi * chi * a + 12 * chi * chi * d * d * a)
+    item = 16 if np.iscomplexobj(mpo.cores[0]) else 8
+    chi = min(chi, d ** (L // 2))  # no bond of L sites is larger
+    nbytes = item * (3 * L * chi * chi * a + (40 + 4 * a) * chi * chi * d * d + L * chi * chi * d)
     check_memory(nbytes, what, "lower --max-bond")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from physfact.errors import ConvergenceError, InputError
+from physfact.errors import ConvergenceError, InputError, ResourceError
 from physfact.tt import MPO, MPS, dmrg
 from physfact.tt.models import (
     calabrese_cardy_fit,
@@ -81,6 +81,14 @@ def test_bond_cap_is_respected_and_reported():
     assert res.discarded[-1] > 1e-7  # a chi-limited state says what it dropped
     assert res.discarded_per_bond.shape == (23,)
     assert res.energy > ground_state(heisenberg(24), method="dmrg", max_bond=32).energy + 1e-6
+
+
+def test_shortest_chains_and_an_oversized_cap():
+    for chain in (tfim(2, g=0.3), heisenberg(3, delta=0.2)):
+        res = dmrg(chain.to_mpo(), max_bond=10**6)  # no bond of 3 sites exceeds 2: nothing to refuse
+        assert res.energy == pytest.approx(np.linalg.eigvalsh(chain.to_sparse().toarray())[0], abs=1e-12)
+    with pytest.raises(ResourceError, match="max_bond"):
+        dmrg(tfim(100).to_mpo(), max_bond=10**6)
 
 
 def test_non_convergence_stops_with_convergence_error():
