@@ -35,7 +35,7 @@ def register(sub, common):
                         f"L = {ED_AUTO_MAX_SITES}, dmrg above (default)")
     c.add_argument("--tol", type=float, default=None,
                    help="ED: relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact); "
-                        "DMRG: relative energy change per sweep at convergence (default 1e-10)")
+                        "DMRG: relative energy change per half-sweep at convergence (default 1e-10)")
     c.add_argument("--max-bond", type=int, default=None,
                    help="cap on the bond dimension (ED: of the TT-SVD; DMRG: of the sweeps, default 64)")
     c.add_argument("--cutoff", type=float, default=1e-14,
