@@ -52,6 +52,17 @@ def test_complex_hermitian_mpo_against_dense():
     assert res.energy == pytest.approx(e0, abs=1e-10)
 
 
+@pytest.mark.parametrize("scale", [1e-8, 1e8])
+def test_result_does_not_depend_on_the_scale_of_the_hamiltonian(scale):
+    mpo = tfim(24, g=0.9).to_mpo()
+    scaled = MPO([mpo.cores[0] * scale] + list(mpo.cores[1:]))
+    ref = tfim_energy_exact(24, g=0.9)
+    res = dmrg(scaled, max_bond=32)
+    assert res.energy / scale == pytest.approx(ref, abs=1e-9 * abs(ref))
+    assert np.max(np.abs(res.mps.entanglement_entropy() - tfim_entropies_exact(24, g=0.9))) < 1e-6
+    assert abs(res.variance) < 1e-8 * scale**2
+
+
 def test_seeded_random_start_is_deterministic():
     mpo = heisenberg(14, delta=0.5).to_mpo()
     a = dmrg(mpo, max_bond=24, seed=7)
