@@ -105,7 +105,7 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     Parameters
     ----------
     mpo : MPO
-        The Hamiltonian (Hermitian; not checked beyond the result being real).
+        The Hamiltonian; refused unless ||H - H^dagger||_F <= 1e-6 ||H||_F (:meth:`MPO.hermiticity_error`).
     max_bond : int, optional
         Largest MPS bond dimension (default 128).
     tol : float
@@ -147,6 +147,10 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     L = mpo.n_sites
     if L < 2:
         raise InputError("two-site DMRG needs at least 2 sites")
+    herm = mpo.hermiticity_error()
+    if herm > 1e-6:  # a ground state of a non-Hermitian operator would be silently meaningless
+        raise InputError(f"DMRG needs a Hermitian MPO, but ||H - H^dagger|| / ||H|| = {herm:.1e}; "
+                         "add the Hermitian conjugate of every non-Hermitian term")
     max_bond = check_int(DEFAULT_MAX_BOND if max_bond is None else max_bond, "max_bond", minimum=1)
     tol = check_positive(tol, "tol")
     cutoff = check_positive(cutoff, "cutoff", allow_zero=True)

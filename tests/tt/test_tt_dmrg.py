@@ -117,6 +117,9 @@ def test_dmrg_input_errors():
         dmrg(mpo, cutoff=2.0)
     with pytest.raises(InputError, match="init"):
         dmrg(mpo, init=MPS.from_statevector(np.ones(8), dims=2))
+    Sp = np.array([[0.0, 1.0], [0.0, 0.0]])
+    with pytest.raises(InputError, match="Hermitian"):
+        dmrg(MPO.from_terms(6, 2, [(1.0, [(i, Sp), (i + 1, Sp.T)]) for i in range(5)]))
     with pytest.raises(InputError, match="DMRG only"):
         ground_state(tfim(8), method="lanczos", max_bond=8)
 

@@ -83,6 +83,15 @@ def test_apply_expectation_variance_against_dense():
     assert mpo.variance(mps) == pytest.approx(var, rel=1e-10)
 
 
+def test_hermiticity_error_against_dense():
+    rng = np.random.default_rng(5)
+    terms = random_terms(rng, 5, 2, 6, complex_=True)
+    H = dense_of_terms(5, 2, terms)
+    ref = np.linalg.norm(H - H.conj().T) / np.linalg.norm(H)
+    assert MPO.from_terms(5, 2, terms).hermiticity_error() == pytest.approx(ref, rel=1e-8)
+    assert heisenberg(300).to_mpo().hermiticity_error() < 1e-6  # long chains: no overflow, ~0
+
+
 def test_mpo_errors():
     X = np.array([[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(InputError, match="outside"):
