@@ -112,7 +112,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         Relative energy convergence: stop after a half-sweep with |E_n - E_{n-1}| <= tol |E_n| (or w/10 |E_n|
         for a largest discarded weight w above 10 tol).
     sweeps : int, optional
-        Most sweeps (each left-right-left); default 30. Not converged by then: ConvergenceError.
+        Most sweeps (each left-to-right then right-to-left); default 30. Not converged by then:
+        ConvergenceError.
     init : MPS, optional
         Starting state (its bonds are kept unless truncated); default a random MPS from ``seed``.
     seed : int or numpy.random.Generator
@@ -120,10 +121,10 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     cutoff : float
         Largest discarded weight per bond (relative, of the squared Schmidt values), default 1e-14.
     schedule : sequence of int, optional
-        Bond-dimension caps per sweep (the last one repeated), each <= ``max_bond``; default all
-        ``max_bond``. Convergence is checked only once the schedule is exhausted. Default: doubling
-        from 16 up to ``max_bond`` (16, 32, 64 for 64), which saves most of the first sweeps' cost;
-        ``max_bond`` throughout for a given ``init``.
+        Bond-dimension caps per sweep (the last one repeated), each <= ``max_bond``; convergence is
+        checked only once the schedule is exhausted. Default: doubling from 16 up to ``max_bond``
+        (16, 32, 64 for 64), which saves most of the first sweeps' cost; ``max_bond`` throughout
+        for a given ``init``.
     noise : float
         Relative noise amplitude added to the two-site tensor before the split in the first
         :data:`NOISE_SWEEPS` sweeps (decreasing tenfold per sweep); 0 (default) for none.
@@ -158,7 +159,10 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         raise InputError(f"cutoff is a discarded weight in [0, 1), got {cutoff}")
     n_sweeps = check_int(30 if sweeps is None else sweeps, "sweeps", minimum=1)
     noise = check_positive(noise, "noise", allow_zero=True)
-    caps = (_default_schedule(max_bond) if init is None else [max_bond]) if schedule is None else [check_int(c, "schedule entry", minimum=1) for c in schedule]
+    if schedule is None:
+        caps = _default_schedule(max_bond) if init is None else [max_bond]
+    else:
+        caps = [check_int(c, "schedule entry", minimum=1) for c in schedule]
     if not caps or max(caps) > max_bond:
         raise InputError(f"schedule must be a non-empty list of bond dimensions <= max_bond = {max_bond}")
     check_mpo_memory(mpo, max_bond, f"DMRG with max_bond = {max_bond}")
@@ -169,9 +173,9 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
 
     # ---- start: right-canonical MPS, centre on site 0
     if init is None:
-        cores = [c.astype(dtype) for c in random_mps_cores(L, min(caps[0], 16), d=max(mpo.dims), seed=rng)]
         if len(set(mpo.dims)) > 1:
             raise InputError("the random start needs equal local dimensions; pass init=")
+        cores = [c.astype(dtype) for c in random_mps_cores(L, min(caps[0], 16), d=mpo.dims[0], seed=rng)]
     else:
         if not isinstance(init, MPS) or tuple(init.dims) != mpo.dims:
             raise InputError(f"init must be an MPS with local dimensions {mpo.dims}")
