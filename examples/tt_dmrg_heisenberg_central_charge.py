@@ -28,7 +28,8 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     S = res.mps.entanglement_entropy()
     fit = calabrese_cardy_fit(S, even_only=True)
     print(f"L = {L}, chi <= {chi}: E0 = {res.energy:.10f} ({res.energy / L:.6f} per site; bulk Bethe ansatz "
-          f"1/4 - ln 2 = {0.25 - np.log(2):.6f}), {res.sweeps} sweeps, largest discarded weight {res.discarded[-1]:.1e}")
+          f"1/4 - ln 2 = {0.25 - np.log(2):.6f}), {res.sweeps} sweeps, "
+          f"largest discarded weight {res.discarded[-1]:.1e}")
     print(f"central charge (even l = {fit.l[0]}..{fit.l[-1]}): c = {fit.c:.4f} (CFT: 1)")
     if plot:
         from physfact.plotting import pyplot, save_figure

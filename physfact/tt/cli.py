@@ -28,7 +28,8 @@ def register(sub, common):
                    help=f"number of sites L (ED up to {ED_CLI_MAX_SITES}, DMRG any; default 12)")
     c.add_argument("--field", "-g", type=float, default=1.0, help="transverse field g for the TFIM (default 1, critical)")
     c.add_argument("--coupling", "-J", type=float, default=1.0, help="coupling J (default 1)")
-    c.add_argument("--delta", "-D", type=float, default=1.0, help="anisotropy delta of the Heisenberg chain (default 1: XXX)")
+    c.add_argument("--delta", "-D", type=float, default=1.0,
+                   help="anisotropy delta of the Heisenberg chain (default 1: XXX)")
     c.add_argument("--boundary", choices=("open", "periodic"), default="open", help="default open")
     c.add_argument("--method", choices=("auto", "lanczos", "dmrg"), default="auto",
                    help=f"lanczos: exact diagonalization, then TT-SVD; dmrg: two-site DMRG; auto: lanczos up to "

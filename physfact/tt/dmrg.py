@@ -94,7 +94,8 @@ class DMRGResult:
         return self.energies.size / 2
 
     def __repr__(self):
-        return (f"DMRGResult(energy={self.energy:.12g}, sweeps={self.sweeps:g}, max bond {int(self.bond_dimensions[-1])}, "
+        return (f"DMRGResult(energy={self.energy:.12g}, sweeps={self.sweeps:g}, "
+                f"max bond {int(self.bond_dimensions[-1])}, "
                 f"max discarded {self.discarded[-1]:.1e}, variance={self.variance:.1e})")
 
 
