@@ -55,8 +55,8 @@ class DMRGResult:
     energy : float
         <psi|H|psi> of the returned (normalized) MPS, evaluated exactly after the last sweep.
     mps : MPS
-        The ground state, normalized, in mixed canonical form with the centre on site 0 or L-1
-        (where the last half-sweep ended).
+        The ground state, normalized, in mixed canonical form with the centre on site 0 or L-1: of
+        the states ending the last two half-sweeps, the one of lower energy.
     energies : ndarray, shape (half_sweeps,)
         Lowest local eigenvalue at the end of each half-sweep (left-to-right, right-to-left, ...);
         the last bond of a half-sweep is split without loss, so each is the energy of an actual MPS.
@@ -229,6 +229,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         # the end bonds (0 or L-2) are split without loss for d^2-dimensional sides, so each half-sweep
         # ends with the Ritz value of an actual MPS: comparable from one half-sweep to the next
         energies.append(float(e_local))
+        # a shallow copy suffices: the steps replace cores, they never modify one in place
+        states = [states[-1], (list(cores), direction)] if half else [(list(cores), direction)]
         max_disc.append(float(disc_bond.max()))
         max_bonds.append(max(c.shape[2] for c in cores[:-1]))
         if callback is not None:
@@ -256,6 +258,8 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
         raise ConvergenceError(f"DMRG did not converge in {n_sweeps} sweeps (energy change "
                                f"{abs(energies[-1] - energies[-2]):.1e} in the last half-sweep); "
                                "raise sweeps, loosen tol, or add noise", history=energies)
+    # the last two half-sweeps each end with an MPS whose energy is that Ritz value: return the lower
+    cores, direction = states[int(np.argmin(energies[-2:]))]
     mps = MPS(cores, center=0 if direction == "left" else L - 1)
     energy = mpo.expectation(mps)
     if variance is None:
