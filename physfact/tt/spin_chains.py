@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from physfact.errors import ConvergenceError, InputError
-from physfact.validation import check_int
+from physfact.errors import ConvergenceError, InputError, ResourceError
+from physfact.validation import as_generator, check_finite, check_int, check_positive
 
 _BOUNDARIES = ("open", "periodic")
-MAX_SITES = 26
+#: beyond this 2^L amplitudes (8 TiB per vector at 40) fit no machine and overflow int64 indices soon after
+MAX_SITES = 40
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,27 @@ class SpinChain:
         check_int(self.L, "L", minimum=2)
         if self.boundary not in _BOUNDARIES:
             raise InputError(f"boundary must be 'open' or 'periodic', got {self.boundary!r}")
+        need = ("J", "g") if self.model == "tfim" else ("J", "delta")
+        if not isinstance(self.params, dict) or set(self.params) != set(need):
+            raise InputError(f"{self.model} parameters must be a dict with keys {need}, got {self.params!r}; "
+                             f"use {self.model}(L, ...) to build the chain")
+        for name, value in self.params.items():
+            check_finite(value, f"{self.model} parameter {name}")
 
     @property
     def dim(self) -> int:
         return 2**self.L
 
-    def _check_ed_size(self):
+    def check_ed_size(self, vectors: int = 1, what: str = "exact diagonalization") -> None:
+        """Refuse a dense-vector computation on this chain (``vectors`` vectors of 2^L amplitudes)
+        that cannot fit in memory, or whose 2^L index overflows, before anything is allocated."""
+        from physfact.validation import check_memory
+
+        hint = "use fewer sites (or a DMRG ground state, which holds only the MPS)"
         if self.L > MAX_SITES:
-            raise InputError(f"exact diagonalization needs 2^L amplitudes; L = {self.L} > {MAX_SITES} is too large "
-                             "for it: use the MPO (to_mpo) and DMRG, e.g. ground_state(chain, method='dmrg')")
+            raise ResourceError(f"{what} needs 2^L amplitudes per vector; L = {self.L} > {MAX_SITES} is beyond any "
+                             f"machine (2^{self.L} x 8 bytes); {hint}")
+        check_memory(8.0 * vectors * self.dim, f"{what} of L = {self.L} sites ({vectors} vectors of 2^{self.L})", hint)
 
     def terms(self) -> list:
         """The Hamiltonian as (coefficient, [(site, 2x2 matrix), ...]) terms with real matrices
@@ -107,7 +120,8 @@ class SpinChain:
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """H v without forming H."""
-        self._check_ed_size()
+        if self.L > MAX_SITES:
+            self.check_ed_size()
         v = np.asarray(v)
         L, N = self.L, self.dim
         if v.shape != (N,):
@@ -145,7 +159,7 @@ class SpinChain:
         """A real symmetric ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``."""
         from scipy.sparse.linalg import LinearOperator
 
-        self._check_ed_size()
+        self.check_ed_size()
         return LinearOperator((self.dim, self.dim), matvec=self.matvec, dtype=float)
 
     def to_sparse(self) -> sp.csr_matrix:
@@ -181,13 +195,17 @@ class SpinChain:
 
 
 def tfim(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "open") -> SpinChain:
-    """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J)."""
-    return SpinChain("tfim", L, {"J": float(J), "g": float(g)}, boundary)
+    """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J).
+
+    Any L >= 2 (only exact diagonalization is size-limited); g and J finite (units of energy)."""
+    return SpinChain("tfim", L, {"J": check_finite(J, "J"), "g": check_finite(g, "g")}, boundary)
 
 
 def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open") -> SpinChain:
-    """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2."""
-    return SpinChain("heisenberg", L, {"J": float(J), "delta": float(delta)}, boundary)
+    """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2.
+
+    Any L >= 2 (only exact diagonalization is size-limited); J and delta finite."""
+    return SpinChain("heisenberg", L, {"J": check_finite(J, "J"), "delta": check_finite(delta, "delta")}, boundary)
 
 
 #: ``ground_state(method="auto")`` uses exact diagonalization (Lanczos on 2^L amplitudes) up to this L
@@ -240,6 +258,12 @@ class GroundState:
                 f"energy={self.energy:.12g}, residual={self.residual:.2e})")
 
 
+def check_lanczos_size(chain: SpinChain, k: int = 1) -> None:
+    """Refuse a Lanczos ground state that cannot fit in memory, before allocating: ARPACK keeps
+    ncv = max(2k + 1, 20) basis vectors of 2^L amplitudes plus a few work vectors."""
+    chain.check_ed_size(vectors=max(2 * k + 1, 20) + 6, what="Lanczos (exact diagonalization)")
+
+
 def ground_state(chain: SpinChain, tol: float = None, seed: int = 0, k: int = 1, method: str = "auto",
                  max_bond: int = None, callback=None, **dmrg_options) -> GroundState:
     """Ground state by exact diagonalization (Lanczos) or DMRG.
@@ -283,10 +307,13 @@ def ground_state(chain: SpinChain, tol: float = None, seed: int = 0, k: int = 1,
     if dmrg_options or max_bond is not None:
         raise InputError(f"options {sorted(dmrg_options) + (['max_bond'] if max_bond is not None else [])} "
                          "apply to DMRG only; pass method='dmrg'")
-    chain._check_ed_size()
     tol = 1e-12 if tol is None else tol
     k = check_int(k, "k", minimum=1)
-    rng = np.random.default_rng(seed)
+    if k > min(chain.dim - 1, 20):
+        raise InputError(f"k = {k} eigenpairs: Lanczos gives 1 .. {min(chain.dim - 1, 20)} for this chain")
+    tol = check_positive(tol, "tol", allow_none=False)
+    check_lanczos_size(chain, k)
+    rng = as_generator(seed)
     v0 = rng.standard_normal(chain.dim)
     Hop = chain.linear_operator() if chain.L > 12 else chain.to_sparse()
     try:
