@@ -77,7 +77,6 @@ def test_molecule_command(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, code, msg", [
     (["tt", "chain", "--sites", "60", "--method", "lanczos"], 2, "L = 60 > 40"),
-    (["tt", "chain", "--sites", "1"], 2, "--sites"),
     (["tt", "chain", "--sites", "20", "--method", "dmrg", "--max-bond", "4", "--sweeps", "1"], 1, "did not converge"),
     (["tt", "molecule", "unobtainium"], 2, "unknown molecule"),
     (["tt", "chain", "--model", "potts"], 2, "invalid choice"),
