@@ -41,13 +41,12 @@ from pathlib import Path
 from physfact import __version__
 from physfact.console import Console, silence_closed_stdout
 from physfact.errors import InputError, PhysfactError
+from physfact.validation import PLOT_SUFFIXES  # the figure formats matplotlib writes
 
 SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt")
 
 #: formats ``--out`` of a result dict can take when the command line writes it (``out_by_cli``)
 RESULT_SUFFIXES = (".json", ".npz", ".h5", ".hdf5")
-#: figure formats every matplotlib backend-independent install can write
-PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".pgf")
 
 
 # ------------------------------------------------------------------------------ argument types

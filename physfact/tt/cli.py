@@ -133,14 +133,10 @@ def _check_tol(value, flag):
 def _check_chain_args(args, use_dmrg=False):
     """Every ``tt chain`` flag, before the (possibly long) ground-state computation."""
     from physfact.tt.spin_chains import check_lanczos_size, heisenberg, tfim
-    from physfact.validation import PLOT_SUFFIXES, check_int, check_out_path
+    from physfact.validation import check_int
 
     _check_tol(args.tol, "--tol")
     check_int(args.max_bond, "--max-bond", minimum=1)
-    if args.out:
-        check_out_path(args.out)
-    if args.plot:
-        check_out_path(args.plot, PLOT_SUFFIXES)
     # builds the (matrix-free) chain: validates --sites, --field, --coupling, --boundary
     if args.model == "tfim":
         chain = tfim(args.sites, g=args.field, J=args.coupling, boundary=args.boundary)
@@ -272,14 +268,8 @@ def _save(path, kind, out, mps):
 # ---------------------------------------------------------------------------------------- molecule
 def run_molecule(args, console) -> dict:
     from physfact.tt.molecule import build_molecule, molecule_mps
-    from physfact.validation import PLOT_SUFFIXES, check_out_path
-
     _check_tol(args.tol, "--tol")
     _check_tol(args.rank_tol, "--rank-tol")
-    if args.out:
-        check_out_path(args.out)
-    if args.plot:
-        check_out_path(args.plot, PLOT_SUFFIXES)
     build_molecule(args.name, basis=args.basis, charge=args.charge, spin=args.spin)  # every check, before FCI
     console.info(f"FCI of {args.name}/{args.basis} with PySCF ...")
     t0 = time.perf_counter()
