@@ -184,8 +184,9 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
 
     Parameters
     ----------
-    sys : LTISystem
-        Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only.
+    sys : LTISystem or SecondOrderSystem
+        Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only. A
+        SecondOrderSystem is reduced in its first-order form (the ROM is unstructured).
     rank : int, optional
         Reduced order of the stable part (a cap when ``tol`` is also given).
     tol : float, optional
@@ -223,6 +224,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         sigma_1 + ||D||_2 <= ... ; the returned model then keeps every resolvable state).
     """
     t0 = time.perf_counter()
+    from physfact.control.second_order import SecondOrderSystem
+
+    if isinstance(sys, SecondOrderSystem):
+        sys = sys.to_first_order()  # unstructured; second_order_balanced_truncation keeps the structure
     if not isinstance(sys, LTISystem):
         raise InputError(f"balanced_truncation needs an LTISystem, got {type(sys).__name__}")
     if method not in ("sr", "bfsr", "spa"):
