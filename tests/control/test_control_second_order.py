@@ -110,7 +110,8 @@ def test_first_order_bt_of_second_order_model(lf10):
     _, sos = lf10
     res = balanced_truncation(sos, rank=3)  # unstructured first-order ROM
     err = (sos - res.rom).hinf_norm()
-    assert res.rom.n == 3 and err.upper <= res.error_bound * (1 + 1e-6)
+    # LF10's error is within 1e-5 of the bound; cond(E) ~ 3e10 limits the HSVs to ~1e-8 sigma_1
+    assert res.rom.n == 3 and res.hsv[3] <= err <= err.upper <= res.error_bound + 1e-8 * res.hsv[0]
 
 
 def test_bad_input():
