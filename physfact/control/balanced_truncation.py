@@ -251,6 +251,12 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     if solver == "auto":
         solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete
                            and alpha is None) else "hammarling"
+    if sys.is_dae:
+        if frequency_band is not None or solver == "adi":
+            raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
+        from physfact.control.dae import dae_balanced_truncation
+
+        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0)
     if frequency_band is not None:
         from physfact.control.frequency_limited import frequency_limited_bt
 
