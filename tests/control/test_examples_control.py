@@ -42,3 +42,9 @@ def test_lf10_second_order_example(control_data):
     res = runpy.run_path(str(EXAMPLES / "control_lf10_second_order.py"))["main"](small=True)
     for v in res["variants"].values():
         assert v["stable"] and v["error"] <= 1e-5 * res["hinf_norm"]
+
+
+def test_dae_circuit_example():
+    res = runpy.run_path(str(EXAMPLES / "control_dae_circuit.py"))["main"](small=True)
+    assert abs(res["M1"] - res["C0"]) <= 1e-6 * res["C0"] and abs(res["M0"] - 1 / res["R"]) <= 1e-6 / res["R"]
+    assert res["error"] <= res["error_bound"] * (1 + 1e-6) and res["order"] == res["r"] + 2
