@@ -234,9 +234,19 @@ def _dense_factors(sys, w1, w2):
 def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
     from physfact.control.lyapunov import lyapunov_factor
 
+    from physfact.control.balanced_truncation import share_factorizations
+    from physfact.control.lradi import lradi_pair
+
     A, E, B, C = sys.A, sys.E, sys.B, sys.C
-    fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-    fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, **adi_options)
+    adi_options = dict(adi_options)
+    separate = adi_options.pop("separate", None)
+    if separate is None:
+        separate = not share_factorizations(B.shape[1], C.shape[0])
+    if separate:
+        fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, **adi_options)
+        fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, **adi_options)
+    else:
+        fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, **adi_options)
     At = A.T
     Et = None if E is None else E.T
     SZc = _galerkin_s(A, E, fc.Z, B, w1, w2)
@@ -250,7 +260,7 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol, **adi_options)
+        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol, **adi_options)  # rare: separate
         return gc.Z, go.Z
 
     def proj(V, W):
