@@ -16,6 +16,12 @@ part added by the solve (peak minus the resident size just before it), factor co
 agreement of the first 20 HSVs (max |d sigma_k| / sigma_1) with the dense reference (slycot) where
 there is one, else between physfact and pyMOR.
 
+``--family``: low-rank frequency-limited BT of the FOM on the band [150, 250] rad/s (order 4; the CPU
+includes the sampled in-band error, 120 sparse LUs) beside pyMOR's plain BT at the same order (pyMOR
+has no frequency-limited BT), and second-order BT (variant p, r = 40 positions) of mass-spring chains
+with Rayleigh damping (n_q = 300, 1000) beside pyMOR's ``SOBTpReductor`` with the same ADI tolerance;
+errors are relative sampled H-infinity errors (in band for FLBT).
+
 Usage::
 
     python benchmarks/control_bt.py            # rail 1357/5177/20209, FOM, heat2d (n = 66049)
