@@ -68,7 +68,8 @@ def test_poles_generalized_and_stability():
     A, _, _, _, E = s.dense_matrices()
     ref = np.linalg.eigvals(np.linalg.solve(E, A))
     got = s.poles()
-    assert np.allclose(np.sort_complex(got), np.sort_complex(ref), atol=1e-10)
+    # matched by distance: sort_complex orders conjugate pairs by roundoff in the real parts
+    assert got.size == ref.size and all(np.min(np.abs(ref - z)) <= 1e-10 for z in got)
     assert s.is_stable()
     assert not LTISystem(np.diag([-1.0, 0.5]), np.ones(2), np.ones(2)).is_stable()
     heat = models.heat1d(4000)
