@@ -199,20 +199,28 @@ def _square_root(A, B, C, E, fc, fo, t0, rss0):
                 res=max(fc.residual, fo.residual), poles_max=float(np.linalg.eigvals(Ar).real.max()))
 
 
-def run_pymor(path: str) -> dict:
+def _pymor_adi_solvers():
+    """pyMOR's matrix-equation solver set with LR-ADI at ADI_TOL, logging quiet (imports happen on
+    the first call, before the timing)."""
     import logging
 
     from pymor.core.logger import set_log_levels
-    from pymor.models.iosys import LTIModel
-    from pymor.reductors.bt import BTReductor
     from pymor.solvers.matrix_equations.adi import ADILyapunovSolver
     from pymor.solvers.matrix_equations.default import MatrixEquationSolvers
 
     set_log_levels({"pymor": logging.WARNING})
+    return MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+
+
+def run_pymor(path: str) -> dict:
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+
+    _pymor_adi_solvers()
     A, B, C, E = _load(path)
     rss0 = _rss_mib()
     t0 = time.process_time()
-    solvers = MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+    solvers = _pymor_adi_solvers()
     fom = LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=solvers)
     red = BTReductor(fom)
     rom = red.reduce(ORDER)
@@ -290,21 +298,16 @@ def run_flbt_physfact(path: str) -> dict:
 
 def run_flbt_pymor_bt(path: str) -> dict:
     """pyMOR has no frequency-limited BT: its plain BT at the same order is the peer."""
-    import logging
-
-    from pymor.core.logger import set_log_levels
     from pymor.models.iosys import LTIModel
     from pymor.reductors.bt import BTReductor
-    from pymor.solvers.matrix_equations.adi import ADILyapunovSolver
-    from pymor.solvers.matrix_equations.default import MatrixEquationSolvers
 
     from physfact.control import LTISystem
 
-    set_log_levels({"pymor": logging.WARNING})
+    _pymor_adi_solvers()
     A, B, C, E = _load(path)
     rss0 = _rss_mib()
     t0 = time.process_time()
-    solvers = MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+    solvers = _pymor_adi_solvers()
     rom = BTReductor(LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=solvers)).reduce(FL_ORDER)
     cpu = time.process_time() - t0
     w = _fl_grid()
@@ -334,19 +337,14 @@ def run_sobt_physfact(nq: int) -> dict:
 
 
 def run_sobt_pymor(nq: int) -> dict:
-    import logging
-
-    from pymor.core.logger import set_log_levels
     from pymor.models.iosys import SecondOrderModel
     from pymor.reductors.sobt import SOBTpReductor
-    from pymor.solvers.matrix_equations.adi import ADILyapunovSolver
-    from pymor.solvers.matrix_equations.default import MatrixEquationSolvers
 
-    set_log_levels({"pymor": logging.WARNING})
+    _pymor_adi_solvers()
     mats = _chain(nq)
     rss0 = _rss_mib()
     t0 = time.process_time()
-    solvers = MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+    solvers = _pymor_adi_solvers()
     fom = SecondOrderModel.from_matrices(*mats, matrix_equation_solvers=solvers)
     rom = SOBTpReductor(fom).reduce(SO_ORDER)
     cpu = time.process_time() - t0
