@@ -24,7 +24,7 @@ def register(sub, common):
                    help="relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact)")
     c.add_argument("--max-bond", type=int, default=None, help="cap on the bond dimension")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
-    c.set_defaults(handler=run_chain)
+    c.set_defaults(handler=run_chain, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
     m = tsub.add_parser("molecule", parents=[common],
                         help="FCI (PySCF) -> orbital MPS; bond and orbital entropies, mutual information, ordering")
@@ -37,7 +37,7 @@ def register(sub, common):
     m.add_argument("--rank-tol", type=float, default=1e-5,
                    help="tolerance at which bond dimensions of the orderings are compared (default 1e-5)")
     m.add_argument("--no-reorder", action="store_true", help="skip the Fiedler reordering")
-    m.set_defaults(handler=run_molecule)
+    m.set_defaults(handler=run_molecule, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
 
 # ---------------------------------------------------------------------------------------- chain
@@ -91,14 +91,10 @@ def _check_tol(value, flag):
 def _check_chain_args(args):
     """Every ``tt chain`` flag, before the (possibly long) ground-state computation."""
     from physfact.tt.spin_chains import check_lanczos_size, heisenberg, tfim
-    from physfact.validation import PLOT_SUFFIXES, check_int, check_out_path
+    from physfact.validation import check_int
 
     _check_tol(args.tol, "--tol")
     check_int(args.max_bond, "--max-bond", minimum=1)
-    if args.out:
-        check_out_path(args.out)
-    if args.plot:
-        check_out_path(args.plot, PLOT_SUFFIXES)
     # builds the (matrix-free) chain: validates --sites, --field, --coupling, --boundary
     if args.model == "tfim":
         chain = tfim(args.sites, g=args.field, J=args.coupling, boundary=args.boundary)
@@ -196,14 +192,8 @@ def _save(path, kind, out, mps):
 # ---------------------------------------------------------------------------------------- molecule
 def run_molecule(args, console) -> dict:
     from physfact.tt.molecule import build_molecule, molecule_mps
-    from physfact.validation import PLOT_SUFFIXES, check_out_path
-
     _check_tol(args.tol, "--tol")
     _check_tol(args.rank_tol, "--rank-tol")
-    if args.out:
-        check_out_path(args.out)
-    if args.plot:
-        check_out_path(args.plot, PLOT_SUFFIXES)
     build_molecule(args.name, basis=args.basis, charge=args.charge, spin=args.spin)  # every check, before FCI
     console.info(f"FCI of {args.name}/{args.basis} with PySCF ...")
     t0 = time.perf_counter()
@@ -251,15 +241,16 @@ def _plot_molecule(res, path):
     n = oe.single.size
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2))
     im = a1.imshow(oe.mutual_information, cmap="viridis", origin="upper")
-    a1.set_title("orbital mutual information I_pq (nats)")
+    a1.set_title(r"orbital mutual information $I_{pq}$ (nats)")
     a1.set_xlabel("orbital q")
     a1.set_ylabel("orbital p")
-    fig.colorbar(im, ax=a1, fraction=0.046)
+    fig.colorbar(im, ax=a1, fraction=0.046, label=r"$I_{pq}$ (nats)")
     a2.bar(np.arange(n), oe.single)
     a2.set_xlabel("orbital p")
-    a2.set_ylabel("single-orbital entropy s_p (nats)")
+    a2.set_ylabel(r"single-orbital entropy $s_p$ (nats)")
     a2.set_title(f"{res.fci.name}/{res.fci.basis}")
     a2.grid(alpha=0.3)
+    fig.tight_layout()  # keeps the colorbar clear of the second panel's label
     save_figure(fig, path)
 
 
