@@ -78,7 +78,7 @@ class MolecularHamiltonian:
             raise InputError("one_body must be symmetric (real orbitals): h_pq = h_qp")
         if self.n_orbitals is not None and check_int(self.n_orbitals, "n_orbitals", 1) != n:
             raise InputError(f"n_orbitals={self.n_orbitals} but one_body is {n} x {n}")
-        eri = restore_two_body(self.two_body, n_orbitals=n)
+        eri = self._checked_two_body(n)
         ne = check_int(self.n_electrons, "n_electrons", minimum=0, allow_none=False)
         spin = check_int(abs(int(self.spin)) if isinstance(self.spin, (int, np.integer)) else self.spin,
                          "spin", minimum=0, allow_none=False)
@@ -93,6 +93,9 @@ class MolecularHamiltonian:
         object.__setattr__(self, "n_orbitals", n)
         object.__setattr__(self, "n_electrons", ne)
         object.__setattr__(self, "spin", spin)
+
+    def _checked_two_body(self, n):
+        return restore_two_body(self.two_body, n_orbitals=n)
 
     def __repr__(self):
         label = f"{self.name!r}, " if self.name else ""
@@ -225,7 +228,8 @@ def from_fcidump(path) -> MolecularHamiltonian:
 
 
 def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin: int = 0,
-                          active_space=None, unit: str = "angstrom") -> MolecularHamiltonian:
+                          active_space=None, unit: str = "angstrom", eri: str = "exact", auxbasis=None,
+                          eri_tol: float = 1e-6, progress=None, info=None) -> MolecularHamiltonian:
     """Integrals of a molecule in the canonical RHF (spin = 0) or ROHF (spin > 0) orbitals from PySCF.
 
     Parameters
@@ -242,6 +246,14 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         (n_active_electrons, n_active_orbitals): frozen core and virtuals via pyscf.mcscf.CASCI
         (the core's mean field goes into ``one_body`` and its energy into ``constant``); the
         active orbitals are those around the Fermi level.
+    eri : {"exact", "density_fitting", "cholesky"}
+        ``"exact"``: the four-index MO integrals (``pyscf.ao2mo``, N^4 numbers). The other two
+        return a :class:`~physfact.chem.three_index.ThreeIndexHamiltonian` holding three-index
+        factors (pq|rs) ~= sum_Q B_Qpq B_Qrs and never an N^4 array: density fitting in ``auxbasis``
+        (PySCF's default when None), or pivoted Cholesky of the AO integrals to ``eri_tol``
+        (Hartree, bound on every AO integral's error); the SCF uses the same factors.
+    progress, info : callable, optional
+        ``progress(iterable, total, desc)`` bar wrapper and ``info(message)`` for the long steps.
 
     Raises
     ------
@@ -254,6 +266,12 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     """
     from physfact.chem.molecules import resolve_geometry
 
+    if eri not in ("exact", "density_fitting", "cholesky"):
+        raise InputError(f"eri must be 'exact', 'density_fitting' or 'cholesky', got {eri!r}")
+    if eri == "cholesky":
+        eri_tol = float(eri_tol)
+        if not np.isfinite(eri_tol) or eri_tol <= 0:
+            raise InputError(f"eri_tol must be a positive number of Hartree, got {eri_tol!r}")
     atoms, label = resolve_geometry(molecule)
     from pyscf import ao2mo, gto, scf
 
@@ -263,6 +281,13 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
                          f"{detail}") from None
+    name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
+    if eri != "exact":
+        from physfact.chem.three_index import three_index_hamiltonian
+
+        return three_index_hamiltonian(mol, name, eri, int(spin), _active_space(active_space, mol, spin, label,
+                                                                                 basis, mol.nao),
+                                       auxbasis=auxbasis, eri_tol=eri_tol, progress=progress, info=info)
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
     mf.kernel()
@@ -273,7 +298,6 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
             raise ConvergenceError(f"SCF for {label}/{basis} did not converge (also with second-order SCF)",
                                    history=[float(mf.e_tot)])
     n = mf.mo_coeff.shape[1]
-    name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
     if active_space is None:
         C = mf.mo_coeff
         h1 = C.T @ mf.get_hcore() @ C
@@ -281,14 +305,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         return MolecularHamiltonian(float(mol.energy_nuc()), h1, eri, int(mol.nelectron), n, int(spin),
                                     name=name, basis=str(basis), source="pyscf RHF" if spin == 0 else "pyscf ROHF",
                                     hf_energy=float(mf.e_tot))
-    try:
-        ne, no = (int(v) for v in active_space)
-    except (TypeError, ValueError):
-        raise InputError(f"active_space must be (n_electrons, n_orbitals), got {active_space!r}") from None
-    if ne < spin or (ne - spin) % 2 or ne > mol.nelectron or (mol.nelectron - ne) % 2 or no < 1 or no > n \
-            or (mol.nelectron - ne) // 2 + no > n or (ne + spin) // 2 > no:
-        raise InputError(f"active_space ({ne}, {no}) does not fit {label}/{basis}: {mol.nelectron} electrons, "
-                         f"{n} orbitals, spin {spin}; the core must hold an even number of electrons")
+    ne, no = _active_space(active_space, mol, spin, label, basis, n)
     from pyscf import mcscf
 
     cas = mcscf.CASCI(mf, no, ((ne + spin) // 2, (ne - spin) // 2))
@@ -297,3 +314,18 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     return MolecularHamiltonian(float(ecore), h1, eri, ne, no, int(spin), name=name, basis=str(basis),
                                 source=f"pyscf {'RHF' if spin == 0 else 'ROHF'} CAS({ne},{no})",
                                 hf_energy=float(mf.e_tot))
+
+
+def _active_space(active_space, mol, spin, label, basis, n):
+    """(n_electrons, n_orbitals) of a valid active space, or None; InputError otherwise."""
+    if active_space is None:
+        return None
+    try:
+        ne, no = (int(v) for v in active_space)
+    except (TypeError, ValueError):
+        raise InputError(f"active_space must be (n_electrons, n_orbitals), got {active_space!r}") from None
+    if ne < spin or (ne - spin) % 2 or ne > mol.nelectron or (mol.nelectron - ne) % 2 or no < 1 or no > n \
+            or (mol.nelectron - ne) // 2 + no > n or (ne + spin) // 2 > no:
+        raise InputError(f"active_space ({ne}, {no}) does not fit {label}/{basis}: {mol.nelectron} electrons, "
+                         f"{n} orbitals, spin {spin}; the core must hold an even number of electrons")
+    return ne, no
