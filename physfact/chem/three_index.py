@@ -271,7 +271,9 @@ def df_ccsd_t_energy(ham: ThreeIndexHamiltonian) -> float:
     mf.conv_tol = 1e-10
     dm0 = np.zeros((n, n))
     dm0[np.arange(ham.n_electrons // 2), np.arange(ham.n_electrons // 2)] = 2.0
-    with warnings.catch_warnings():  # PySCF warns that the patched nao_nr is not JSON-serialisable
+    from physfact.chem.hamiltonian import few_threads
+
+    with warnings.catch_warnings(), few_threads(n < 40):  # PySCF warns: the patched nao_nr is not JSON-able
         warnings.simplefilter("ignore", UserWarning)
         mf.kernel(dm0)
         if not mf.converged:
