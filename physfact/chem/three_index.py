@@ -77,8 +77,12 @@ class ThreeIndexHamiltonian(MolecularHamiltonian):
         n = np.shape(self.one_body)[0] if np.ndim(self.one_body) == 2 else -1
         if B.shape[1:] != (n, n):
             raise InputError(f"three_index must have shape (N_aux, N, N) with N = {n} (one_body), got {B.shape}")
-        scale = max(float(np.max(np.abs(B), initial=0.0)), 1e-300)
-        if B.shape[0] and float(np.max(np.abs(B - B.transpose(0, 2, 1)))) > 1e-8 * scale:
+        scale, dev = 1e-300, 0.0
+        for q in range(0, B.shape[0], 64):  # in chunks: no temporary the size of B
+            chunk = B[q:q + 64]
+            scale = max(scale, float(chunk.max()), -float(chunk.min()))
+            dev = max(dev, float(np.max(np.abs(chunk - chunk.transpose(0, 2, 1)))))
+        if dev > 1e-8 * scale:
             raise InputError("three_index must be symmetric in its orbital indices, B[Q, p, q] = B[Q, q, p] "
                              "(real orbitals)")
         object.__setattr__(self, "three_index", np.ascontiguousarray(B))
@@ -161,6 +165,24 @@ class ThreeIndexHamiltonian(MolecularHamiltonian):
                            attrs={"constant": self.constant, "n_electrons": self.n_electrons, "spin": self.spin,
                                   "name": self.name, "basis": self.basis, "eri_method": self.eri_method},
                            one_body=self.one_body, three_index=self.three_index)
+
+
+def load_three_index_hamiltonian(path) -> ThreeIndexHamiltonian:
+    """Read a Hamiltonian saved by :meth:`ThreeIndexHamiltonian.save` (.npz or .h5)."""
+    from pathlib import Path
+
+    from physfact.io import load_h5, load_npz
+
+    keys = ("constant", "n_electrons", "spin", "name", "basis", "eri_method")
+    if Path(path).suffix.lower() == ".npz":
+        arrays = load_npz(path, kind="three_index_hamiltonian")
+        attrs = {k: arrays.pop(k).item() for k in keys}
+    else:
+        arrays, attrs = load_h5(path, kind="three_index_hamiltonian")
+    return ThreeIndexHamiltonian(float(attrs["constant"]), arrays["one_body"], None, int(attrs["n_electrons"]),
+                                 spin=int(attrs["spin"]), name=str(attrs["name"]), basis=str(attrs["basis"]),
+                                 source=f"file {Path(path).name}", three_index=arrays["three_index"],
+                                 eri_method=str(attrs["eri_method"]))
 
 
 def _mo_factors(with_df, C, n_aux_hint, progress=None):

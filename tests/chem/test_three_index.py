@@ -163,3 +163,14 @@ def test_lambda_cholesky_route_equals_exact_route_at_50_orbitals():
     b = double_factorize(ref, tol=1e-6, method="cholesky")
     assert abs(a.one_norm() - b.one_norm()) <= 1e-6 * b.one_norm()
     assert abs(a.n_leaves - b.n_leaves) <= 1
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_save_load_round_trip(tmp_path, h2o_df, suffix):
+    from physfact.chem import load_three_index_hamiltonian
+
+    path = h2o_df.save(tmp_path / f"h{suffix}")
+    back = load_three_index_hamiltonian(path)
+    np.testing.assert_array_equal(back.three_index, h2o_df.three_index)
+    np.testing.assert_array_equal(back.one_body, h2o_df.one_body)
+    assert (back.constant, back.n_electrons, back.eri_method) == (h2o_df.constant, 10, "density_fitting")
