@@ -100,16 +100,20 @@ def main(argv=None):
     ap.add_argument("--eri-tol", type=float, default=ERI_TOL, help="AO Cholesky tolerance of the cholesky route")
     ap.add_argument("--max-exact-gib", type=float, default=4.0,
                     help="skip the exact (N^4) routes when 3 N^4 doubles exceed this (default 4 GiB)")
+    ap.add_argument("--routes", nargs="*", default=["density_fitting", "cholesky", "exact"],
+                    help="which routes (exact = pyscf+ffsim and physfact exact)")
     args = ap.parse_args(argv)
 
     rows = []
     for n in args.sizes:
         res = {}
-        for eri in ("density_fitting", "cholesky"):
+        for eri in [r for r in ("density_fitting", "cholesky") if r in args.routes]:
             res[f"physfact {eri}"] = measure("chem_df_scale:run_physfact",
                                              dict(n_orbitals=n, eri=eri, tol=args.tol, eri_tol=args.eri_tol))
         exact_gib = 3 * 8 * n**4 / 2**30  # the ERI, ao2mo's half-transformed copy and restore's output
-        if exact_gib <= args.max_exact_gib:
+        if "exact" not in args.routes:
+            pass
+        elif exact_gib <= args.max_exact_gib:
             res["pyscf+ffsim"] = measure("chem_df_scale:run_ffsim", dict(n_orbitals=n, tol=args.tol))
             res["physfact exact"] = measure("chem_df_scale:run_physfact", dict(n_orbitals=n, eri="exact",
                                                                                tol=args.tol))
@@ -117,7 +121,7 @@ def main(argv=None):
             note = f"skipped: N^4 ERI {8 * n**4 / 1e9:.1f} GB (~{exact_gib:.0f} GiB with ao2mo temporaries)"
             res["pyscf+ffsim"] = {"error": note}
             res["physfact exact"] = {"error": note}
-        ref = res["pyscf+ffsim"].get("result")
+        ref = res.get("pyscf+ffsim", {}).get("result")
         for name, r in res.items():
             row = {"N": n, "route": name}
             if "error" in r:

@@ -25,7 +25,8 @@ def register(sub, common):
                    help="two-electron integrals: exact four-index (N^4 memory), or three-index factors by density "
                         "fitting or AO pivoted Cholesky (N_aux N^2 memory; the DF is built from the factors)")
     p.add_argument("--eri-tol", type=float, default=1e-6,
-                   help="--eri cholesky: bound on every AO integral's error in Hartree (default 1e-6)")
+                   help="--eri cholesky: bound on every AO integral's error; --eri density_fitting: compression of the "
+                        "fitted integrals by pivoted Cholesky (0: none); Hartree, default 1e-6")
     p.add_argument("--auxbasis", default=None, help="--eri density_fitting: auxiliary basis (default: PySCF's choice)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--tol", type=float, default=None,

@@ -250,7 +250,8 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         ``"exact"``: the four-index MO integrals (``pyscf.ao2mo``, N^4 numbers). The other two
         return a :class:`~physfact.chem.three_index.ThreeIndexHamiltonian` holding three-index
         factors (pq|rs) ~= sum_Q B_Qpq B_Qrs and never an N^4 array: density fitting in ``auxbasis``
-        (PySCF's default when None), or pivoted Cholesky of the AO integrals to ``eri_tol``
+        (PySCF's default when None; the fitted integrals then compressed by pivoted Cholesky to
+        ``eri_tol``, 0 = not compressed), or pivoted Cholesky of the AO integrals to ``eri_tol``
         (Hartree, bound on every AO integral's error); the SCF uses the same factors.
     progress, info : callable, optional
         ``progress(iterable, total, desc)`` bar wrapper and ``info(message)`` for the long steps.
@@ -268,10 +269,14 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
 
     if eri not in ("exact", "density_fitting", "cholesky"):
         raise InputError(f"eri must be 'exact', 'density_fitting' or 'cholesky', got {eri!r}")
-    if eri == "cholesky":
-        eri_tol = float(eri_tol)
-        if not np.isfinite(eri_tol) or eri_tol <= 0:
-            raise InputError(f"eri_tol must be a positive number of Hartree, got {eri_tol!r}")
+    if eri != "exact":
+        try:
+            eri_tol = float(eri_tol)
+        except (TypeError, ValueError):
+            raise InputError(f"eri_tol must be a number of Hartree, got {eri_tol!r}") from None
+        if not np.isfinite(eri_tol) or eri_tol < 0 or (eri == "cholesky" and eri_tol == 0):
+            raise InputError(f"eri_tol must be a positive number of Hartree (0 allowed for density fitting: "
+                             f"no compression), got {eri_tol!r}")
     atoms, label = resolve_geometry(molecule)
     from pyscf import ao2mo, gto, scf
 

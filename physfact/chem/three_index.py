@@ -12,6 +12,9 @@ AO factors L:
     Robust density fitting, L = J^{-1/2} (Q|mu nu) in PySCF's auxiliary basis (``auxbasis``, default
     PySCF's choice, e.g. cc-pVDZ-JKFIT): ``pyscf.df`` (Whitten 1973; Dunlap 1979; Weigend 2002). The
     SCF is DF-RHF with the same factors. The representation error is that of the auxiliary basis.
+    The fitted integrals L^T L are then compressed by pivoted Cholesky to ``eri_tol`` (each fitted
+    AO integral moves by at most ``eri_tol``; typically a third of the N_aux factors remain), so the
+    MO transform and the double factorization run on fewer factors; ``eri_tol=0`` keeps them all.
 ``eri="cholesky"``
     Pivoted Cholesky of the AO ERI to max residual diagonal ``eri_tol`` (:mod:`physfact.chem.ao_cholesky`,
     Beebe & Linderberg 1977; Koch et al. 2003): every AO integral within ``eri_tol``; the SCF uses the
@@ -24,6 +27,7 @@ with an N^4 array; the four-index ``two_body`` is formed only on request (small 
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -185,6 +189,24 @@ def load_three_index_hamiltonian(path) -> ThreeIndexHamiltonian:
                                  eri_method=str(attrs["eri_method"]))
 
 
+def _compressed_df(with_df, tol, progress, say):
+    """A copy of ``with_df`` whose factors are the pivoted Cholesky (to ``tol``) of its fitted AO integrals.
+
+    The fitted supermatrix V = L^T L (L: N_aux x npair) has a numerical rank well below N_aux; its
+    pivoted Cholesky, rows L[:, idx]^T L formed on the fly, keeps K <= N_aux vectors with every fitted
+    integral within ``tol``: the MO transform and the double factorization then run on K factors.
+    """
+    from physfact.chem.pivoted_cholesky import pivoted_cholesky
+
+    L = with_df._cderi
+    say(f"compressing {L.shape[0]} density-fitting factors by pivoted Cholesky to {tol:g} Ha")
+    chol = pivoted_cholesky(lambda idx: L[:, idx].T @ L, tol=tol, max_rank=L.shape[0],
+                            diagonal=np.einsum("Qi,Qi->i", L, L), progress=progress)
+    out = copy.copy(with_df)
+    out._cderi = chol.vectors
+    return out
+
+
 def _mo_factors(with_df, C, n_aux_hint, progress=None):
     """B (N_aux, N, N) from the AO factors of ``with_df`` (s2 packed), one block of Q at a time."""
     from pyscf.ao2mo import _ao2mo
@@ -261,14 +283,20 @@ def three_index_hamiltonian(mol, label: str, eri: str, spin: int = 0, active_spa
             constant += float(np.einsum("ij,ji->", dm_core, hcore + 0.5 * vhf))
             hcore = hcore + vhf
     h1 = C.T @ hcore @ C
-    say(f"MO transform of {mf.with_df.get_naoaux()} three-index factors to {C.shape[1]} orbitals")
-    B = _mo_factors(mf.with_df, C, mf.with_df.get_naoaux(), progress)
+    with_df = mf.with_df
+    if eri == "density_fitting" and eri_tol and isinstance(with_df._cderi, np.ndarray):
+        with_df = _compressed_df(with_df, eri_tol, progress, say)
+    say(f"MO transform of {with_df.get_naoaux()} three-index factors to {C.shape[1]} orbitals")
+    B = _mo_factors(with_df, C, with_df.get_naoaux(), progress)
+    e_hf = float(mf.e_tot)
+    del mf, with_df  # the AO factors: only B stays
     kind = "RHF" if spin == 0 else "ROHF"
-    what = "DF" if eri == "density_fitting" else f"Cholesky {eri_tol:g}"
+    what = f"DF (compressed {eri_tol:g})" if eri == "density_fitting" and eri_tol else (
+        "DF" if eri == "density_fitting" else f"Cholesky {eri_tol:g}")
     source = f"pyscf {what}-{kind}" + (f" CAS({ne},{C.shape[1]})" if active_space is not None else "")
     return ThreeIndexHamiltonian(constant, h1, None, ne, C.shape[1], int(spin), name=label, basis=str(mol.basis),
-                                 source=source, hf_energy=float(mf.e_tot), three_index=B, eri_method=eri,
-                                 eri_tol=eri_tol if eri == "cholesky" else None, auxbasis=aux,
+                                 source=source, hf_energy=e_hf, three_index=B, eri_method=eri,
+                                 eri_tol=eri_tol or None, auxbasis=aux,
                                  mo_coeff=np.ascontiguousarray(C), mol=mol)
 
 

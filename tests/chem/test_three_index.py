@@ -176,3 +176,15 @@ def test_save_load_round_trip(tmp_path, h2o_df, suffix):
     np.testing.assert_array_equal(back.three_index, h2o_df.three_index)
     np.testing.assert_array_equal(back.one_body, h2o_df.one_body)
     assert (back.constant, back.n_electrons, back.eri_method) == (h2o_df.constant, 10, "density_fitting")
+
+
+def test_density_fitting_compression_keeps_the_fitted_integrals():
+    full = molecular_hamiltonian("H2O", basis="6-31g", eri="density_fitting", eri_tol=0)
+    comp = molecular_hamiltonian("H2O", basis="6-31g", eri="density_fitting", eri_tol=1e-9)
+    from pyscf import df, gto
+
+    mol = gto.M(atom=full.mol.atom, basis="6-31g", verbose=0)
+    assert full.n_aux == df.make_auxmol(mol, full.auxbasis).nao  # eri_tol=0: every auxiliary function
+    assert comp.n_aux < full.n_aux
+    assert np.abs(comp.two_body - full.two_body).max() <= 1e-7
+    assert abs(comp.hf_energy - full.hf_energy) <= 1e-12  # the SCF ran on the uncompressed factors
