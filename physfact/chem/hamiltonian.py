@@ -293,15 +293,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         return three_index_hamiltonian(mol, name, eri, int(spin), _active_space(active_space, mol, spin, label,
                                                                                  basis, mol.nao),
                                        auxbasis=auxbasis, eri_tol=eri_tol, progress=progress, info=info)
-    mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
-    mf.conv_tol = 1e-11
-    mf.kernel()
-    if not mf.converged:
-        mf = mf.newton()
-        mf.kernel()
-        if not mf.converged:
-            raise ConvergenceError(f"SCF for {label}/{basis} did not converge (also with second-order SCF)",
-                                   history=[float(mf.e_tot)])
+    mf = converged_scf(scf.RHF(mol) if spin == 0 else scf.ROHF(mol), f"{label}/{basis}")
     n = mf.mo_coeff.shape[1]
     if active_space is None:
         C = mf.mo_coeff
@@ -319,6 +311,19 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     return MolecularHamiltonian(float(ecore), h1, eri, ne, no, int(spin), name=name, basis=str(basis),
                                 source=f"pyscf {'RHF' if spin == 0 else 'ROHF'} CAS({ne},{no})",
                                 hf_energy=float(mf.e_tot))
+
+
+def converged_scf(mf, what: str):
+    """Run a PySCF mean field to 1e-11 Ha, falling back to second-order SCF; ConvergenceError if both fail."""
+    mf.conv_tol = 1e-11
+    mf.kernel()
+    if not mf.converged:
+        mf = mf.newton()
+        mf.kernel()
+        if not mf.converged:
+            raise ConvergenceError(f"SCF for {what} did not converge (also with second-order SCF)",
+                                   history=[float(mf.e_tot)])
+    return mf
 
 
 def _active_space(active_space, mol, spin, label, basis, n):

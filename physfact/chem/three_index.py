@@ -37,7 +37,7 @@ import numpy as np
 from physfact.errors import ConvergenceError, InputError
 from physfact.validation import as_array, check_memory
 
-from physfact.chem.hamiltonian import MolecularHamiltonian
+from physfact.chem.hamiltonian import MolecularHamiltonian, converged_scf
 
 ERI_ROUTES = ("exact", "density_fitting", "cholesky")
 
@@ -259,15 +259,8 @@ def three_index_hamiltonian(mol, label: str, eri: str, spin: int = 0, active_spa
         aux = str(mf.with_df.auxbasis)
     else:
         raise InputError(f"eri must be one of {ERI_ROUTES}, got {eri!r}")
-    mf.conv_tol = 1e-11
     say(f"SCF ({'DF' if eri == 'density_fitting' else 'Cholesky'}-{'RHF' if spin == 0 else 'ROHF'})")
-    mf.kernel()
-    if not mf.converged:
-        mf = mf.newton()
-        mf.kernel()
-        if not mf.converged:
-            raise ConvergenceError(f"SCF for {label} did not converge (also with second-order SCF)",
-                                   history=[float(mf.e_tot)])
+    mf = converged_scf(mf, label)
     C = mf.mo_coeff
     hcore = mf.get_hcore()
     constant = float(mol.energy_nuc())
