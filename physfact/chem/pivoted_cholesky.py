@@ -104,7 +104,7 @@ def pivoted_cholesky(V, tol: float = 0.0, max_rank: int | None = None, block: in
         raise InputError(f"stop must be 'max' or 'trace', got {stop!r}")
     measure = res_max if stop == "max" else res_tr
     slot = np.full(n, -1)  # position of an index in the current block, -1 outside it
-    bar = progress(None, total=max_rank, desc="pivoted Cholesky") if progress is not None else None
+    bar = progress(None, total=max_rank if max_rank < n else None, desc="pivoted Cholesky") if progress else None
     bar = bar if hasattr(bar, "update") else None
 
     while k < max_rank and measure[-1] > tol and res_max[-1] > 0:
