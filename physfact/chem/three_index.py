@@ -279,6 +279,7 @@ def three_index_hamiltonian(mol, label: str, eri: str, spin: int = 0, active_spa
     with_df = mf.with_df
     if eri == "density_fitting" and eri_tol and isinstance(with_df._cderi, np.ndarray):
         with_df = _compressed_df(with_df, eri_tol, progress, say)
+        mf.with_df._cderi = None  # the uncompressed factors are no longer needed: free them before B
     say(f"MO transform of {with_df.get_naoaux()} three-index factors to {C.shape[1]} orbitals")
     B = _mo_factors(with_df, C, with_df.get_naoaux(), progress)
     e_hf = float(mf.e_tot)
