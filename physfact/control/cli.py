@@ -25,7 +25,7 @@ def register(sub, common):
     p.add_argument("--error-samples", type=int, default=None, metavar="N",
                    help="frequencies for the sampled H-infinity error estimate of large models (default: 60 for "
                         "n <= 5000, 25 above; 0 skips the estimate)")
-    p.set_defaults(handler=run_bt)
+    p.set_defaults(handler=run_bt, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot", "bode"))
 
 
 def _resonance_points(rom, per_pole=9):
