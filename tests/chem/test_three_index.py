@@ -188,3 +188,11 @@ def test_density_fitting_compression_keeps_the_fitted_integrals():
     assert comp.n_aux < full.n_aux
     assert np.abs(comp.two_body - full.two_body).max() <= 1e-7
     assert abs(comp.hf_energy - full.hf_energy) <= 1e-12  # the SCF ran on the uncompressed factors
+
+
+def test_io_load_reads_a_three_index_hamiltonian(tmp_path, h2o_df):
+    from physfact.io import load
+
+    loaded = load(h2o_df.save(tmp_path / "h.h5"))
+    assert loaded.kind == "three_index_hamiltonian"
+    np.testing.assert_array_equal(loaded.obj.three_index, h2o_df.three_index)
