@@ -54,9 +54,15 @@ LOADERS: dict[str, str] = {
     "molecular_hamiltonian": "physfact.io:load_raw",
     "three_index_hamiltonian": "physfact.chem.three_index:load_three_index_hamiltonian",
     "bt_rom": "physfact.io:load_raw",
+    "sobt_rom": "physfact.io:load_raw",
     "physfact.fem": "physfact.io:load_raw",
+    "tt.mps": "physfact.tt.mps_io:load_mps",
     "tt.chain": "physfact.io:load_raw",
     "tt.molecule": "physfact.io:load_raw",
+    "lowrank.rank": "physfact.io:load_raw",
+    "tt_chain": "physfact.io:load_raw",      # physfact.sweep point files
+    "fem_beam": "physfact.io:load_raw",
+    "sweep_point": "physfact.io:load_raw",
     "cli.result": "physfact.io:load_raw",
 }
 

@@ -193,7 +193,7 @@ def as_generator(seed, name: str = "seed"):
 
 
 #: figure formats the CLI's --plot writes
-PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".pgf")
 
 
 def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
@@ -201,14 +201,12 @@ def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
     directory that does not exist. Returns the path as a ``pathlib.Path``."""
     from pathlib import Path
 
+    from physfact.io import check_writable
+
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise InputError(f"{p}: unknown output format {p.suffix or '(no suffix)'!r}; use one of {', '.join(suffixes)}")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {p}: directory {parent} does not exist")
-    if p.is_dir():
-        raise InputError(f"cannot write {p}: it is a directory")
+    check_writable(p)
     return p
 
 

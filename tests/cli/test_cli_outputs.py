@@ -31,6 +31,7 @@ MINIMAL = {
     "df": ["df", "H2", "--rank", "2"],
     "tt chain": ["tt", "chain", "--sites", "6"],
     "tt molecule": ["tt", "molecule", "h2"],
+    "sweep": ["sweep", str(ROOT / "examples" / "sweep_n2_dissociation.toml"), "--store", "store"],
 }
 
 
@@ -89,15 +90,19 @@ def test_refusal_comes_before_the_computation(monkeypatch, tmp_path, capsys):
 
 
 def test_rank_out_round_trips(tmp_path, capsys):
+    # rank writes its own file: every singular value (the printed result keeps the first 50)
     assert main(["rank", "--quiet", "--json", "--out", str(tmp_path / "r.json")]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert json.loads((tmp_path / "r.json").read_text()) == printed
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert written["singular_values"][:50] == printed["singular_values"]
+    assert {k: v for k, v in written.items() if k != "singular_values"} == \
+        {k: v for k, v in printed.items() if k != "singular_values"}
     for suffix in (".npz", ".h5"):
         assert main(["rank", "--quiet", "--out", str(tmp_path / f"r{suffix}")]) == 0
         res = load(tmp_path / f"r{suffix}")
-        assert res.kind == "cli.result" and res.obj["command"] == "physfact rank"
-        assert res.obj["ranks.aic"] == printed["ranks"]["aic"] == 5
-        assert np.allclose(res.obj["singular_values"], printed["singular_values"], rtol=1e-15)
+        assert res.kind == "lowrank.rank"
+        assert res.obj["rank[aic]"] == printed["ranks"]["aic"] == 5
+        assert np.allclose(res.obj["singular_values"][:50], printed["singular_values"], rtol=1e-15)
     capsys.readouterr()
 
 
@@ -223,7 +228,7 @@ OUT_RUNS = {
     "df": (["df", "H2", "--rank", "2", "--energies", "none"], "double_factorization", None),
     "tt chain": (["tt", "chain", "--sites", "6"], "tt.chain", "energy"),
     "tt molecule": (["tt", "molecule", "h2"], "tt.molecule", "fci_energy"),
-    "rank": (["rank"], "cli.result", "noise_sigma"),
+    "rank": (["rank"], "lowrank.rank", "noise_sigma"),
 }
 
 

@@ -59,10 +59,10 @@ BAD = [
     (["--energy", "0"], "energy"),
     (["--energy", "1.5"], "energy"),
     (["--seed", "-1"], "seed"),
-    (["--seed", "x"], "invalid int"),
-    (["--out", "r.txt"], "unknown output format"),
+    (["--seed", "x"], "not an integer"),
+    (["--out", "r.txt"], "give a file name ending in one of them"),
     (["--out", "no/such/r.npz"], "does not exist"),
-    (["--plot", "r.npz"], "unknown output format"),
+    (["--plot", "r.npz"], "give a figure file name"),
     (["--plot", "no/such/r.png"], "does not exist"),
 ]
 
