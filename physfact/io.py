@@ -52,6 +52,7 @@ FORMAT_VERSION = 1
 LOADERS: dict[str, str] = {
     "double_factorization": "physfact.chem.double_factorization:load_double_factorization",
     "molecular_hamiltonian": "physfact.io:load_raw",
+    "three_index_hamiltonian": "physfact.chem.three_index:load_three_index_hamiltonian",
     "bt_rom": "physfact.io:load_raw",
     "sobt_rom": "physfact.io:load_raw",
     "physfact.fem": "physfact.io:load_raw",

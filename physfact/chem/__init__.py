@@ -20,6 +20,10 @@ _LAZY = {
     "measurement_groups": "physfact.chem.measurement", "MeasurementGroup": "physfact.chem.measurement",
     "pauli_groups": "physfact.chem.measurement", "PauliGrouping": "physfact.chem.measurement",
     "interaction_operator": "physfact.chem.export",
+    "ThreeIndexHamiltonian": "physfact.chem.three_index",
+    "load_three_index_hamiltonian": "physfact.chem.three_index",
+    "ThreeIndexDoubleFactorization": "physfact.chem.df_three_index",
+    "ao_cholesky": "physfact.chem.ao_cholesky",
 }
 
 

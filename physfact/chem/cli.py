@@ -22,6 +22,13 @@ def register(sub, common):
     p.add_argument("--spin", type=int, default=0, help="2S = n_alpha - n_beta (default 0)")
     p.add_argument("--active-space", nargs=2, type=int, metavar=("NELEC", "NORB"), default=None,
                    help="frozen-core active space (electrons, orbitals)")
+    p.add_argument("--eri", choices=["exact", "density_fitting", "cholesky"], default="exact",
+                   help="two-electron integrals: exact four-index (N^4 memory), or three-index factors by density "
+                        "fitting or AO pivoted Cholesky (N_aux N^2 memory; the DF is built from the factors)")
+    p.add_argument("--eri-tol", type=float, default=1e-6,
+                   help="--eri cholesky: bound on every AO integral's error; --eri density_fitting: compression of the "
+                        "fitted integrals by pivoted Cholesky (0: none); Hartree, default 1e-6")
+    p.add_argument("--auxbasis", default=None, help="--eri density_fitting: auxiliary basis (default: PySCF's choice)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--tol", type=float, default=None,
                    help="first-level tolerance in Hartree (meaning set by --first-level; default rule: "
@@ -44,7 +51,7 @@ def register(sub, common):
     p.set_defaults(handler=run_df, out_suffixes=OUT_SUFFIXES, plot_flags=("plot",))
 
 
-def load_hamiltonian(args):
+def load_hamiltonian(args, console=None):
     from physfact.chem.hamiltonian import from_fcidump, molecular_hamiltonian
 
     text = args.molecule
@@ -52,12 +59,22 @@ def load_hamiltonian(args):
     if path.suffix.lower() == ".fcidump" or "fcidump" in path.name.lower() or (
             path.is_file() and path.suffix.lower() != ".xyz"):
         return from_fcidump(path)
+    if getattr(args, "eri", "exact") != "exact":
+        progress = (lambda it, total, desc: console.progress(it, total=total, desc=desc)) if console else None
+        return molecular_hamiltonian(text, basis=args.basis, charge=args.charge, spin=args.spin,
+                                     active_space=args.active_space, eri=args.eri, auxbasis=args.auxbasis,
+                                     eri_tol=args.eri_tol, progress=progress,
+                                     info=console.info if console else None)
     return molecular_hamiltonian(text, basis=args.basis, charge=args.charge, spin=args.spin,
                                  active_space=args.active_space)
 
 
 #: formats ``physfact df --out`` writes
 OUT_SUFFIXES = (".npz", ".h5", ".hdf5", ".json", ".fcidump")
+
+#: above this many orbitals the achieved ERI errors of a three-index DF (O((N_aux + L) N^4) flops) are
+#: not computed; the first-level residual bound is reported instead
+THREE_INDEX_ERROR_MAX_ORBITALS = 60
 
 
 def _check_args(args):
@@ -81,24 +98,39 @@ def run_df(args, console) -> dict:
     if args.tol is None and args.target_error is None and args.rank is None and args.leaf_tol is None:
         raise InputError("give --tol T (Hartree), --target-error MHA, --rank L or --leaf-tol T")
     _check_args(args)
-    H = load_hamiltonian(args)
+    three_index = getattr(args, "eri", "exact") != "exact"
+    if three_index and Path(args.molecule).is_file() and Path(args.molecule).suffix.lower() != ".xyz":
+        raise InputError("--eri density_fitting/cholesky needs a molecule, not an FCIDUMP file (which holds (pq|rs))")
+    H = load_hamiltonian(args, console)
     console.info(f"{H!r}")
     energy_method = "auto" if args.energies == "none" else args.energies
     progress = (lambda it, total, desc: console.progress(it, total=total, desc=desc))
     df = double_factorize(H, tol=args.tol, rank=args.rank, target_error=args.target_error, method=args.method,
                           first_level=args.first_level, leaf_tol=args.leaf_tol, energy_method=energy_method,
                           progress=progress)
-    err = df.two_body_error
+    if three_index and H.n_orbitals > THREE_INDEX_ERROR_MAX_ORBITALS:
+        err = {"max_abs": None, "frobenius": None}
+    else:
+        console.info("achieved ERI errors")
+        err = df.two_body_error
     out = {"molecule": H.name, "basis": H.basis, "n_orbitals": H.n_orbitals, "n_electrons": H.n_electrons,
            "n_leaves": df.n_leaves, "n_eigenvectors": df.n_eigenvectors, "n_groups": df.n_groups,
            "method": df.method, "rule": df.rule, "eri_max_abs_error": err["max_abs"],
            "eri_frobenius_error": err["frobenius"], "first_level_residual": df.first_level_residual,
            "one_norm": df.one_norm()}
     console.print(f"{H.name} / {H.basis}: N = {H.n_orbitals} orbitals, {H.n_electrons} electrons")
+    if three_index:
+        out.update(eri=H.eri_method, n_aux=H.n_aux, eri_tol=H.eri_tol, auxbasis=H.auxbasis or None)
+        console.print(f"  integrals: {H.n_aux} three-index factors ({H.source}"
+                      + (f", auxbasis {H.auxbasis}" if H.auxbasis else "") + "); errors below are against them")
     console.print(f"  rule: {df.rule}")
     console.print(f"  leaves L = {df.n_leaves}, eigenvectors = {df.n_eigenvectors} "
                   f"(full: {H.n_orbitals * df.n_leaves})")
-    console.print(f"  ERI error: max-abs {err['max_abs']:.3e} Ha, Frobenius {err['frobenius']:.3e} Ha")
+    if err["max_abs"] is None:
+        console.print(f"  ERI error: max-abs <= {df.first_level_residual['max_diag']:.3e} Ha (first-level residual "
+                      f"bound; not computed above {THREE_INDEX_ERROR_MAX_ORBITALS} orbitals)")
+    else:
+        console.print(f"  ERI error: max-abs {err['max_abs']:.3e} Ha, Frobenius {err['frobenius']:.3e} Ha")
     console.print(f"  DF one-norm lambda = {out['one_norm']:.4f} Ha (von Burg / Lee et al.)")
     try:
         cost = df.qubitization_cost()

@@ -453,7 +453,10 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     Parameters
     ----------
     hamiltonian_or_two_body : MolecularHamiltonian or array_like
-        A Hamiltonian, or (pq|rs) alone (full, supermatrix or PySCF s4/s8; h = 0, E_0 = 0).
+        A Hamiltonian, or (pq|rs) alone (full, supermatrix or PySCF s4/s8; h = 0, E_0 = 0). A
+        :class:`~physfact.chem.three_index.ThreeIndexHamiltonian` (``eri="density_fitting"`` or
+        ``"cholesky"``) is factorized from its three-index factors without forming (pq|rs)
+        (:mod:`physfact.chem.df_three_index`; the result's errors are against that ERI).
     tol : float, optional
         First-level tolerance in Hartree under ``first_level`` (default: the largest diagonal of
         the residual supermatrix, which bounds the max-abs ERI error). None or 0: keep every leaf
@@ -479,7 +482,8 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
         Verify the 8-fold symmetry of a bare two-body array (an O(N^4) pass; a
         MolecularHamiltonian was checked when it was built). Skip only for trusted input.
     progress : callable, optional
-        ``progress(iterable, total, desc)`` wrapper (e.g. a tqdm bar) for the target_error scan.
+        ``progress(iterable, total, desc)`` wrapper (e.g. a tqdm bar) for the target_error scan
+        (and, for three-index input, the first level and the leaves).
 
     Returns
     -------
@@ -494,6 +498,12 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
     leaf_tol = check_positive(leaf_tol, "leaf_tol", allow_zero=True)
     target_error = check_positive(target_error, "target_error (mHa)")
     block = check_int(block, "block", minimum=1, allow_none=False)
+    if getattr(hamiltonian_or_two_body, "three_index", None) is not None:  # never form the N^4 ERI
+        from physfact.chem.df_three_index import double_factorize_three_index
+
+        return double_factorize_three_index(hamiltonian_or_two_body, tol=tol, rank=rank, target_error=target_error,
+                                            method=method, first_level=first_level, leaf_tol=leaf_tol,
+                                            energy_method=energy_method, block=block, progress=progress)
     ham, h, eri, constant = _as_problem(hamiltonian_or_two_body, check)
     if target_error is not None and ham is None:
         raise InputError("target_error needs a MolecularHamiltonian (one-body part and electron count), "

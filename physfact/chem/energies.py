@@ -29,6 +29,8 @@ FCI_MAX_DETERMINANTS = 2_000_000
 
 def truncated_hamiltonian(df, convention: str = "B") -> MolecularHamiltonian:
     """The Hamiltonian a truncated DoubleFactorization represents, as integrals (module docstring)."""
+    if hasattr(df, "truncated_three_index"):  # three-index route: the leaves are the factors, no N^4
+        return df.truncated_three_index(convention)
     conv = str(convention).upper()
     if conv not in ("A", "B"):
         raise InputError(f"convention must be 'A' or 'B', got {convention!r}")
@@ -100,6 +102,10 @@ def ground_energy(ham: MolecularHamiltonian, method: str = "FCI", reference: Mol
             return ham.fci_energy()
         return fci_ground_state(ham.one_body, ham.two_body, ham.n_orbitals, (ham.n_alpha, ham.n_beta),
                                 ham.constant, ci0=reference.fci_vector(), conv_tol=1e-11)[0]
+    if getattr(ham, "three_index", None) is not None:  # DF-CCSD(T) from the factors, no N^4 array
+        from physfact.chem.three_index import df_ccsd_t_energy
+
+        return df_ccsd_t_energy(ham)
     return ccsd_t_energy(ham.one_body, ham.two_body, ham.constant, ham.n_electrons, ham.spin)
 
 

@@ -81,7 +81,7 @@ class MolecularHamiltonian:
             raise InputError("one_body must be symmetric (real orbitals): h_pq = h_qp")
         if self.n_orbitals is not None and check_int(self.n_orbitals, "n_orbitals", 1) != n:
             raise InputError(f"n_orbitals={self.n_orbitals} but one_body is {n} x {n}")
-        eri = restore_two_body(self.two_body, n_orbitals=n)
+        eri = self._checked_two_body(n)
         ne = check_int(self.n_electrons, "n_electrons", minimum=0, allow_none=False)
         spin = check_int(abs(int(self.spin)) if isinstance(self.spin, (int, np.integer)) else self.spin,
                          "spin", minimum=0, allow_none=False)
@@ -96,6 +96,9 @@ class MolecularHamiltonian:
         object.__setattr__(self, "n_orbitals", n)
         object.__setattr__(self, "n_electrons", ne)
         object.__setattr__(self, "spin", spin)
+
+    def _checked_two_body(self, n):
+        return restore_two_body(self.two_body, n_orbitals=n)
 
     def __repr__(self):
         label = f"{self.name!r}, " if self.name else ""
@@ -300,7 +303,8 @@ def check_fcidump_body(path, norb: int) -> dict:
 
 
 def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin: int = 0,
-                          active_space=None, unit: str = "angstrom") -> MolecularHamiltonian:
+                          active_space=None, unit: str = "angstrom", eri: str = "exact", auxbasis=None,
+                          eri_tol: float = 1e-6, progress=None, info=None) -> MolecularHamiltonian:
     """Integrals of a molecule in the canonical RHF (spin = 0) or ROHF (spin > 0) orbitals from PySCF.
 
     Parameters
@@ -317,6 +321,15 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         (n_active_electrons, n_active_orbitals): frozen core and virtuals via pyscf.mcscf.CASCI
         (the core's mean field goes into ``one_body`` and its energy into ``constant``); the
         active orbitals are those around the Fermi level.
+    eri : {"exact", "density_fitting", "cholesky"}
+        ``"exact"``: the four-index MO integrals (``pyscf.ao2mo``, N^4 numbers). The other two
+        return a :class:`~physfact.chem.three_index.ThreeIndexHamiltonian` holding three-index
+        factors (pq|rs) ~= sum_Q B_Qpq B_Qrs and never an N^4 array: density fitting in ``auxbasis``
+        (PySCF's default when None; the fitted integrals then compressed by pivoted Cholesky to
+        ``eri_tol``, 0 = not compressed), or pivoted Cholesky of the AO integrals to ``eri_tol``
+        (Hartree, bound on every AO integral's error); the SCF uses the same factors.
+    progress, info : callable, optional
+        ``progress(iterable, total, desc)`` bar wrapper and ``info(message)`` for the long steps.
 
     Raises
     ------
@@ -329,6 +342,16 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     """
     from physfact.chem.molecules import check_molecule, resolve_geometry
 
+    if eri not in ("exact", "density_fitting", "cholesky"):
+        raise InputError(f"eri must be 'exact', 'density_fitting' or 'cholesky', got {eri!r}")
+    if eri != "exact":
+        try:
+            eri_tol = float(eri_tol)
+        except (TypeError, ValueError):
+            raise InputError(f"eri_tol must be a number of Hartree, got {eri_tol!r}") from None
+        if not np.isfinite(eri_tol) or eri_tol < 0 or (eri == "cholesky" and eri_tol == 0):
+            raise InputError(f"eri_tol must be a positive number of Hartree (0 allowed for density fitting: "
+                             f"no compression), got {eri_tol!r}")
     atoms, label = resolve_geometry(molecule)
     charge, spin = check_molecule(atoms, label, charge, spin, unit)
     from pyscf import ao2mo, gto, scf
@@ -339,29 +362,18 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
                          f"{detail}") from None
+    name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
+    if eri != "exact":
+        from physfact.chem.three_index import three_index_hamiltonian
+
+        return three_index_hamiltonian(mol, name, eri, int(spin), _active_space(active_space, mol, spin, label,
+                                                                                 basis, mol.nao),
+                                       auxbasis=auxbasis, eri_tol=eri_tol, progress=progress, info=info)
     # the four-index integrals: (pq|rs) in the AO basis, the MO transform and the full array
     check_memory(3 * 8.0 * mol.nao**4, f"the (pq|rs) integrals of {label}/{basis} ({mol.nao} orbitals)",
-                 "use a smaller basis or molecule")
-    mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
-    mf.conv_tol = 1e-11
-    try:
-        mf.kernel()
-    except np.linalg.LinAlgError as exc:
-        raise InputError(f"the SCF of {label}/{basis} failed ({exc}): the basis is numerically linearly "
-                         "dependent (atoms too close?)") from None
-    if not mf.converged:
-        mf = mf.newton()
-        mf.kernel()
-        if not mf.converged:
-            raise ConvergenceError(f"SCF for {label}/{basis} did not converge (also with second-order SCF)",
-                                   history=[float(mf.e_tot)])
-    # the SCF fixes orbitals only up to sign and, in degenerate shells, up to rotation (decided by
-    # rounding): fix both, so that counts and errors do not change with the BLAS thread count
-    from physfact.chem.degenerate import canonical_eigenvectors
-
-    mf.mo_coeff = canonical_eigenvectors(mf.mo_energy, mf.mo_coeff, split=mf.mo_occ)
+                 "use a smaller basis or molecule, or eri='cholesky' / 'density_fitting' (three-index factors)")
+    mf = converged_scf(scf.RHF(mol) if spin == 0 else scf.ROHF(mol), f"{label}/{basis}")
     n = mf.mo_coeff.shape[1]
-    name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
     if active_space is None:
         C = mf.mo_coeff
         h1 = C.T @ mf.get_hcore() @ C
@@ -369,14 +381,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         return MolecularHamiltonian(float(mol.energy_nuc()), h1, eri, int(mol.nelectron), n, int(spin),
                                     name=name, basis=str(basis), source="pyscf RHF" if spin == 0 else "pyscf ROHF",
                                     hf_energy=float(mf.e_tot), geometry=geometry_string(mol))
-    try:
-        ne, no = (int(v) for v in active_space)
-    except (TypeError, ValueError):
-        raise InputError(f"active_space must be (n_electrons, n_orbitals), got {active_space!r}") from None
-    if ne < spin or (ne - spin) % 2 or ne > mol.nelectron or (mol.nelectron - ne) % 2 or no < 1 or no > n \
-            or (mol.nelectron - ne) // 2 + no > n or (ne + spin) // 2 > no:
-        raise InputError(f"active_space ({ne}, {no}) does not fit {label}/{basis}: {mol.nelectron} electrons, "
-                         f"{n} orbitals, spin {spin}; the core must hold an even number of electrons")
+    ne, no = _active_space(active_space, mol, spin, label, basis, n)
     from pyscf import mcscf
 
     cas = mcscf.CASCI(mf, no, ((ne + spin) // 2, (ne - spin) // 2))
@@ -385,3 +390,42 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     return MolecularHamiltonian(float(ecore), h1, eri, ne, no, int(spin), name=name, basis=str(basis),
                                 source=f"pyscf {'RHF' if spin == 0 else 'ROHF'} CAS({ne},{no})",
                                 hf_energy=float(mf.e_tot), geometry=geometry_string(mol))
+
+
+def converged_scf(mf, what: str):
+    """Run a PySCF mean field to 1e-11 Ha, falling back to second-order SCF; ConvergenceError if both fail.
+
+    The orbitals are then fixed in sign and, in degenerate shells, in rotation (which the SCF leaves to
+    rounding), so that counts and errors downstream do not change with the BLAS thread count.
+    """
+    from physfact.chem.degenerate import canonical_eigenvectors
+
+    mf.conv_tol = 1e-11
+    try:
+        mf.kernel()
+    except np.linalg.LinAlgError as exc:
+        raise InputError(f"the SCF of {what} failed ({exc}): the basis is numerically linearly "
+                         "dependent (atoms too close?)") from None
+    if not mf.converged:
+        mf = mf.newton()
+        mf.kernel()
+        if not mf.converged:
+            raise ConvergenceError(f"SCF for {what} did not converge (also with second-order SCF)",
+                                   history=[float(mf.e_tot)])
+    mf.mo_coeff = canonical_eigenvectors(mf.mo_energy, mf.mo_coeff, split=mf.mo_occ)
+    return mf
+
+
+def _active_space(active_space, mol, spin, label, basis, n):
+    """(n_electrons, n_orbitals) of a valid active space, or None; InputError otherwise."""
+    if active_space is None:
+        return None
+    try:
+        ne, no = (int(v) for v in active_space)
+    except (TypeError, ValueError):
+        raise InputError(f"active_space must be (n_electrons, n_orbitals), got {active_space!r}") from None
+    if ne < spin or (ne - spin) % 2 or ne > mol.nelectron or (mol.nelectron - ne) % 2 or no < 1 or no > n \
+            or (mol.nelectron - ne) // 2 + no > n or (ne + spin) // 2 > no:
+        raise InputError(f"active_space ({ne}, {no}) does not fit {label}/{basis}: {mol.nelectron} electrons, "
+                         f"{n} orbitals, spin {spin}; the core must hold an even number of electrons")
+    return ne, no

@@ -53,15 +53,16 @@ class PivotedCholesky:
                 f"residual_max={self.residual_max[-1]:.3e})")
 
 
-def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = None, block: int = 16,
-                     psd_tol: float = 1e-10, stop: str = "max") -> PivotedCholesky:
+def pivoted_cholesky(V, tol: float = 0.0, max_rank: int | None = None, block: int = 16,
+                     psd_tol: float = 1e-10, stop: str = "max", diagonal=None, progress=None) -> PivotedCholesky:
     """Greedy pivoted Cholesky of a symmetric PSD matrix V (n x n), stopped at max diag residual <= tol.
 
     Parameters
     ----------
-    V : ndarray, shape (n, n)
+    V : ndarray, shape (n, n), or callable
         Symmetric positive semidefinite; only rows ``V[idx]`` are read (a reshaped view of an ERI
-        array costs no copy).
+        array costs no copy). A callable ``V(idx) -> rows (len(idx), n)`` forms the rows on demand
+        (e.g. from three-index factors or AO integrals); then ``diagonal`` is required.
     tol : float
         Stop when the largest residual diagonal is <= tol (also when it is <= 0).
     max_rank : int, optional
@@ -73,16 +74,28 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
         residual trace (sum of the diagonal, which bounds the Frobenius and nuclear norms of R).
     psd_tol : float
         A residual diagonal below ``-psd_tol * max diag V`` means V is not PSD: InputError.
+    diagonal : array (n,), optional
+        diag V, required when V is a callable.
+    progress : callable, optional
+        ``progress(None, total, desc)`` returning a bar with ``update(k)`` (a tqdm), advanced per vector.
     """
-    V = as_array(V, "V", ndim=2)
-    n = V.shape[0]
-    if V.shape != (n, n):
-        raise InputError(f"pivoted_cholesky needs a square matrix, got shape {V.shape}")
+    if callable(V):
+        if diagonal is None:
+            raise InputError("pivoted_cholesky with a row function V(idx) needs diagonal=diag(V)")
+        d = as_array(diagonal, "diagonal", ndim=1).astype(float, copy=True)
+        n = d.size
+        get_rows = V
+    else:
+        V = as_array(V, "V", ndim=2)
+        n = V.shape[0]
+        if V.shape != (n, n):
+            raise InputError(f"pivoted_cholesky needs a square matrix, got shape {V.shape}")
+        d = np.array(np.diagonal(V), dtype=float)
+        get_rows = V.__getitem__
     tol = check_positive(tol, "tol", allow_zero=True, allow_none=False)
     block = check_int(block, "block", minimum=1, allow_none=False)
     psd_tol = check_positive(psd_tol, "psd_tol", allow_zero=True, allow_none=False)
     max_rank = n if max_rank is None else min(check_int(max_rank, "max_rank", minimum=0), n)
-    d = np.array(np.diagonal(V), dtype=float)
     scale = max(float(d.max(initial=0.0)), 1e-300)
     if d.min(initial=0.0) < -psd_tol * scale:
         raise InputError(f"the matrix is not positive semidefinite: diagonal entry {d.min():.3e} < 0")
@@ -96,6 +109,8 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
         raise InputError(f"stop must be 'max' or 'trace', got {stop!r}")
     measure = res_max if stop == "max" else res_tr
     slot = np.full(n, -1)  # position of an index in the current block, -1 outside it
+    bar = progress(None, total=max_rank if max_rank < n else None, desc="pivoted Cholesky") if progress else None
+    bar = bar if hasattr(bar, "update") else None
 
     # ties (symmetry-equal diagonals, equal to rounding) go to the lowest index, so rounding does
     # not pick the pivot; noise is measured against the initial scale (it does not shrink with d)
@@ -112,7 +127,7 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
         if first not in cand:  # a tie beyond the block: the block must hold the next pivot (progress)
             cand[np.argmin(d[cand])] = first
         # residual rows of the candidates at the block start: V[cand] - L[:k, cand]^T L[:k] (one GEMM)
-        rows = np.array(V[cand], dtype=float)
+        rows = np.array(get_rows(cand), dtype=float)
         if k:
             rows -= L[:k, cand].T @ L[:k]
         slot[cand] = np.arange(b)
@@ -138,6 +153,8 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
             d[piv] = 0.0  # exact in exact arithmetic; avoids re-picking through rounding
             res_max.append(float(d.max()))
             res_tr.append(max(trace, 0.0))
+            if bar is not None:
+                bar.update(1)
         slot[cand] = -1
         if k == k0:  # cannot happen (the block holds the greedy pivot); never loop without progress
             raise ConvergenceError(f"pivoted Cholesky made no progress at rank {k} (largest residual diagonal "
@@ -148,4 +165,6 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
                              "during pivoted Cholesky (electron repulsion integrals always give a PSD (pq),(rs) "
                              "supermatrix; check the integrals)")
         res_tr[-1] = float(d.sum())  # resynchronise the running trace once per block
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
     return PivotedCholesky(L[:k].copy(), np.array(pivots, dtype=int), np.array(res_max), np.array(res_tr))

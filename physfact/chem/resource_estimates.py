@@ -188,6 +188,8 @@ def df_lambda(df, one_body=None, two_body=None) -> DFLambda:
         (as OpenFermion does); without the exact ERI it is rebuilt from the leaves,
         :math:`\\sum_l \\mathrm{tr}(L^{(l)}) L^{(l)}_{pq}`, which differs by the truncation error.
     """
+    if one_body is None and two_body is None and hasattr(df, "sos_one_body"):
+        return df_lambda_from_arrays(df.sos_one_body(), df.eigenvalues)  # three-index route: no N^4 ERI
     if one_body is None or two_body is None:
         h_exact, eri_exact = _exact_integrals(df)
         one_body = h_exact if one_body is None else one_body
