@@ -193,27 +193,11 @@ def build_molecule(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: 
 
 
 def _build_molecule(molecule, basis, charge, spin, gto):
+    from physfact.chem.molecules import check_molecule  # the checks df makes: one molecule library
+
     atom = molecule_geometry(molecule)
-    charge = check_int(charge, "charge", minimum=-1000)
-    spin = check_int(spin, "spin", minimum=-1000)
     label = f"{molecule}/{basis}"
-    try:
-        neutral = gto.M(atom=atom, basis=basis, verbose=0)
-    except Exception as exc:  # PySCF raises plain exceptions for bad atoms/basis names
-        raise InputError(f"PySCF could not build {label} ({_one_line(exc)}); check the atom string and basis") from None
-    n_el = neutral.nelectron - charge
-    if n_el < 0:
-        raise InputError(f"charge {charge} removes more than the {neutral.nelectron} electrons of {molecule}")
-    if abs(spin) > n_el or (n_el - spin) % 2:
-        raise InputError(f"spin 2S = {spin} is impossible with {n_el} electrons (charge {charge}): 2S must have "
-                         f"the parity of the electron count and |2S| <= {n_el}")
-    coords = neutral.atom_coords()  # Bohr
-    if len(coords) > 1:
-        dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1) + np.diag(np.full(len(coords), np.inf))
-        i, j = np.unravel_index(np.argmin(dist), dist.shape)
-        if dist[i, j] < 0.1:
-            raise InputError(f"atoms {min(i, j)} and {max(i, j)} of {molecule} are {dist[i, j] * 0.529177:.3g} Angstrom "
-                             "apart; fix the geometry (coordinates in Angstrom)")
+    charge, spin = check_molecule(atom, str(molecule), charge, spin)
     kw = dict(atom=atom, basis=basis, charge=charge, spin=spin, verbose=0)
     try:
         try:

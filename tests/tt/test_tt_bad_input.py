@@ -264,7 +264,7 @@ def test_molecule_checks_before_any_scf(monkeypatch):
         build_molecule("n2", basis="cc-pvdz")
     with pytest.raises(UnknownNameError, match="known: BeH2, CH4"):
         molecule_mps("unobtainium")
-    with pytest.raises(InputError, match="removes more than the 2 electrons"):
+    with pytest.raises(InputError, match="charge 5 has -3 electrons"):
         build_molecule("h2", charge=5)
     with pytest.raises(InputError, match="spin 2S = 1 is impossible"):
         build_molecule("h2", spin=1)

@@ -49,7 +49,7 @@ BAD = [
     (["tt", "molecule", "h2", "--plot", "x.docx"], "give a figure file name"),
     (["tt", "molecule", "unobtainium"], "unknown molecule"),
     (["tt", "molecule", "h2", "--basis", "nosuch"], "basis"),
-    (["tt", "molecule", "h2", "--charge", "5"], "removes more than the 2 electrons"),
+    (["tt", "molecule", "h2", "--charge", "5"], "charge 5 has -3 electrons"),
     (["tt", "molecule", "h2", "--spin", "1"], "impossible"),
     (["tt", "molecule", "H 0 0 0; H 0 0 0"], "apart"),
     (["tt", "molecule", "h2", "--tol", "2"], "--tol"),
