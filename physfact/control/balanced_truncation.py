@@ -62,7 +62,8 @@ class BTResult:
         Hankel singular values of the (stable part of the) system, non-increasing (all n for the
         dense solver; min(rank L_o, rank L_c) for low-rank factors).
     error_bound : float
-        2 * sum(hsv[r_s:]) with r_s the retained stable order: a bound on ||G - G_r||_Hinf.
+        2 * sum(hsv[r_s:]) with r_s the retained stable order: a bound on ||G - G_r||_Hinf; never
+        below ``floor`` (smaller errors cannot be resolved in double precision).
     V, W : ndarray, shape (n, order)
         Right and left projection bases, W^T E V = I.
     order : int
@@ -95,7 +96,7 @@ class BTResult:
 
     def __repr__(self):
         return (f"BTResult(n={self.V.shape[0]} -> r={self.order}, method={self.method!r}, solver={self.solver!r}, "
-                f"hsv[0]={self.hsv[0]:.4g}, error_bound={self.error_bound:.3e}, n_unstable={self.n_unstable}, "
+                f"hsv[0]={self.hsv[0] if self.hsv.size else 0.0:.4g}, error_bound={self.error_bound:.3e}, n_unstable={self.n_unstable}, "
                 f"seconds={self.seconds:.3g})")
 
 
@@ -163,7 +164,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     sys : LTISystem
         Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only.
     rank : int, optional
-        Reduced order of the stable part (a cap when ``tol`` is also given).
+        Reduced order of the stable part (a cap when ``tol`` is also given). An order beyond the
+        Hankel singular values above the roundoff floor is lowered to what can be resolved (with a
+        :class:`RoundoffFloorWarning`; ``result.order`` is the order kept): the reduced model of a
+        stable system is always stable.
     tol : float, optional
         Absolute H-infinity error target: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol.
     method : {"sr", "bfsr"}
@@ -220,6 +224,60 @@ def _warn_floor(tol, floor):
                       "reduced model cannot be that accurate", RoundoffFloorWarning, stacklevel=3)
 
 
+def _resolvable_order(hsv, r, floor):
+    """Cap the order ``r`` at the number of Hankel singular values above the roundoff ``floor``:
+    the directions of the ones below are noise, and projecting onto them (scaled by
+    sigma^{-1/2}) gave unstable reduced models of stable systems (heat1d:50 at r = 30: a pole at
+    +0.009). Warns when it caps."""
+    if not np.any(hsv > 0):
+        raise InputError("every Hankel singular value is zero: the transfer function is constant "
+                         "(B = 0, C = 0, or no state both controllable and observable); there is nothing "
+                         "to reduce -- check B and C")
+    r_res = max(1, int(np.count_nonzero(hsv > floor)))
+    if r > r_res:
+        warnings.warn(f"requested order {r} exceeds the {r_res} Hankel singular values above the roundoff "
+                      f"floor {floor:.2g}; keeping order {r_res} (the others are noise and would make the "
+                      "reduced model unreliable or unstable)", RoundoffFloorWarning, stacklevel=4)
+        r = r_res
+    return r
+
+
+def _is_stable_matrix(Ar, discrete):
+    if Ar.shape[0] == 0:
+        return True
+    lam = np.linalg.eigvals(Ar)
+    return bool(np.all(np.abs(lam) < 1)) if discrete else bool(np.all(lam.real < 0))
+
+
+def _stable_order(build, r, discrete):
+    """``build(r) -> (Ar, ...)`` for the largest order <= r whose reduced matrix Ar is stable.
+
+    A backstop behind :func:`_resolvable_order`: in exact arithmetic BT of a stable system is
+    stable, but with sigma_r near the noise level rounding can move a pole across the axis.
+    Returns (r, build(r))."""
+    r0 = r
+    while True:
+        out = build(r)
+        if r <= 1 or _is_stable_matrix(out[0], discrete):
+            break
+        r -= 1
+    if not _is_stable_matrix(out[0], discrete):
+        from physfact.errors import ConvergenceError
+
+        raise ConvergenceError("no stable reduced model could be formed: even order 1 has an unstable pole "
+                               "(the Gramians are not accurate enough; check the model's scaling)")
+    if r < r0:
+        warnings.warn(f"the reduced model of order {r0} had a pole outside the stability region (rounding "
+                      f"at Hankel singular values near the noise); keeping order {r}", RoundoffFloorWarning,
+                      stacklevel=4)
+    return r, out
+
+
+def _honest_bound(hsv, r, floor):
+    """2 sum(hsv[r:]), but never below the roundoff floor (a smaller error cannot be resolved)."""
+    return float(max(2.0 * np.sum(hsv[r:]), floor))
+
+
 def _bt_dense_qz(sys, rank, tol, method, t0):
     """Dense BT for an ill-conditioned E: Gramian factors from the QZ form (no E^{-1}).
     Returns None when the pencil is not stable (the caller then uses the E^{-1} path, which
@@ -237,10 +295,15 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
     U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
     floor = _floor(s, D)
     _warn_floor(tol, floor)
-    r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
-    V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
-    rom = LTISystem(W.T @ A @ V, W.T @ B, C @ V, D.copy(), None, sys.dt)
-    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+    r = _resolvable_order(s, choose_order(s, rank, tol), floor)
+
+    def build(r):
+        V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
+        return W.T @ A @ V, V, W
+
+    r, (Ar, V, W) = _stable_order(build, r, False)
+    rom = LTISystem(Ar, W.T @ B, C @ V, D.copy(), None, sys.dt)
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
                     info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
 
@@ -292,12 +355,15 @@ def _bt_dense(sys, rank, tol, method, t0):
         hsv_all = svd[1]
         floor = _floor(hsv_all, D)
         _warn_floor(tol, floor)
-        r = choose_order(hsv_all, rank, tol)
-        hsv, Vs, Ws = _square_root(So, Sc, r, method, svd=svd)
-        r = Vs.shape[1]
+        r = _resolvable_order(hsv_all, choose_order(hsv_all, rank, tol), floor)
         Qr = solver.schur.Qr
-        Vs, Ws = Qr @ Vs, Qr @ Ws  # bases in the coordinates of the stable block
-        Ar = Ws.T @ (solver.Ahat @ Vs)
+
+        def build(r):
+            hsv, Vs, Ws = _square_root(So, Sc, r, method, svd=svd)
+            Vs, Ws = Qr @ Vs, Qr @ Ws  # bases in the coordinates of the stable block
+            return Ws.T @ (solver.Ahat @ Vs), hsv, Vs, Ws
+
+        r, (Ar, hsv, Vs, Ws) = _stable_order(build, r, discrete)
         Br = Ws.T @ B1
         Cr = C1 @ Vs
     else:
@@ -320,7 +386,7 @@ def _bt_dense(sys, rank, tol, method, t0):
     # What = E^T W (W^T E V = What^T V = I); return W for the original pencil
     W = sys.efactor.solve(What, trans=True) if sys.E is not None else What
     rom = LTISystem(Ar, Br, Cr, D.copy(), None, sys.dt)
-    bound = float(2.0 * np.sum(hsv[r:]))
+    bound = _honest_bound(hsv, r, floor) if k > 0 else 0.0  # nothing stable: nothing was truncated
     info = {"stable_order": r, "unstable_poles": lam}
     return BTResult(rom=rom, hsv=hsv, error_bound=bound, V=V, W=W, order=r + n_unstable,
                     n_unstable=n_unstable, method=method, solver="hammarling", floor=floor,
@@ -363,9 +429,13 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     U, s, Vt = sla.svd(core, full_matrices=False)
     floor = _floor(s, sys.D)
     _warn_floor(tol, floor)
-    r = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
-    V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, sys.E)
-    Ar = W.T @ (sys.A @ V)
+    r = _resolvable_order(s, choose_order(s, rank, tol), floor)
+
+    def build(r):
+        V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, sys.E)
+        return W.T @ (sys.A @ V), V, W
+
+    r, (Ar, V, W) = _stable_order(build, r, False)
     Br = W.T @ sys.B
     Cr = sys.C @ V
     rom = LTISystem(Ar, Br, Cr, sys.D.copy(), None, sys.dt)
@@ -374,5 +444,5 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
             "factorizations": (fc.info.get("factorizations"), fo.info.get("factorizations")),
             "shared_factorizations": not separate,
             "columns_before_compression": (fc.info.get("columns_before"), fo.info.get("columns_before"))}
-    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver=fc.method, floor=floor, seconds=time.perf_counter() - t0, info=info)
