@@ -199,6 +199,11 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         raise InputError(f"solver must be 'auto', 'hammarling' or 'adi', got {solver!r}")
     rank = check_int(rank, "rank", minimum=1)
     tol = check_positive(tol, "tol")
+    adi_tol = check_positive(adi_tol, "adi_tol", allow_none=False)
+    if adi_tol >= 1:
+        raise InputError(f"adi_tol is a relative residual and must be < 1, got {adi_tol}")
+    if rank is not None and rank > sys.n:
+        raise InputError(f"rank {rank} exceeds the state dimension n = {sys.n}; give a rank below n")
     if rank is None and tol is None:
         raise InputError("give the reduced order (rank=...) or an H-infinity error target (tol=...)")
     from physfact.control.lyapunov import AUTO_DENSE_LIMIT
@@ -207,6 +212,11 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete) else "hammarling"
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+    from physfact.validation import check_memory
+
+    # dense Hammarling: A, its real and complex Schur forms and vectors, two n x n factors, the SVD
+    check_memory(12 * 8.0 * sys.n**2, f"dense balanced truncation at n = {sys.n}",
+                 "use solver='adi' (sparse, continuous time) or a smaller model")
     from physfact.control._blas import blas_threads_for
 
     with blas_threads_for(sys.n):
@@ -388,6 +398,8 @@ def _bt_dense(sys, rank, tol, method, t0):
     rom = LTISystem(Ar, Br, Cr, D.copy(), None, sys.dt)
     bound = _honest_bound(hsv, r, floor) if k > 0 else 0.0  # nothing stable: nothing was truncated
     info = {"stable_order": r, "unstable_poles": lam}
+    if n_unstable and k > 0:  # G = G_s + G_u with G_u kept exactly: the bound is about G_s - G_sr
+        info["stable_part"] = LTISystem(T[:k, :k], B1, C1, D.copy(), None, sys.dt)
     return BTResult(rom=rom, hsv=hsv, error_bound=bound, V=V, W=W, order=r + n_unstable,
                     n_unstable=n_unstable, method=method, solver="hammarling", floor=floor,
                     seconds=time.perf_counter() - t0, info=info)

@@ -118,7 +118,7 @@ class LTISystem:
         if D is None:
             D = np.zeros((p, m))
         else:
-            D = _thin(D, "D", as_row=True) if np.ndim(D) else np.full((p, m), float(D))
+            D = _thin(D, "D", as_row=True) if np.ndim(D) else np.full((p, m), float(as_array(D, "D", ndim=0)))
             if D.shape != (p, m):
                 raise InputError(f"D must have shape (p, m) = ({p}, {m}), got {D.shape}")
         if E is not None:
@@ -424,6 +424,19 @@ class LTISystem:
             (each costs one frequency evaluation: one sparse LU for large sparse systems).
         """
         from physfact.control.hinf import hinf_hamiltonian, hinf_sampling
+        from physfact.validation import check_int, check_positive
+
+        rtol = check_positive(rtol, "rtol", allow_none=False)
+        if rtol >= 1:
+            raise InputError(f"rtol is a relative tolerance and must be < 1, got {rtol}")
+        refine = check_int(refine, "refine", minimum=0, allow_none=False)
+        refine_iters = check_int(refine_iters, "refine_iters", minimum=1, allow_none=False)
+        if refine > 1000 or refine_iters > 1000:
+            raise InputError(f"refine and refine_iters must be at most 1000, got {refine} and {refine_iters}")
+        if omega is not None:
+            omega = as_array(omega, "omega", ndim=1)
+            if np.any(omega < 0):
+                raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
         if method not in ("auto", "hamiltonian", "sampling"):
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
@@ -505,6 +518,115 @@ class LTISystem:
                 X[k + 1] = lu.solve(rhs)
         Y = X @ self.C.T + u @ self.D.T
         return TimeResponse(t=t, y=Y, x=X if return_states else None)
+
+    # ------------------------------------------------------------------ files and interoperability
+    #: the ``kind`` written into .npz/.h5 files; ``load`` also reads the ROM files of ``physfact bt``
+    FILE_KIND = "lti_system"
+    READABLE_KINDS = ("lti_system", "bt_rom")
+
+    def save(self, path, kind: str = FILE_KIND, attrs: dict | None = None, **extra):
+        """Write the system to ``path`` (.npz or .h5, chosen by the suffix; atomic).
+
+        Stores A, B, C, D (dense), E when it is not the identity, and ``dt`` (0 for continuous
+        time); ``extra`` arrays (e.g. Hankel singular values) and scalar ``attrs`` are stored
+        beside them. Returns the path.
+        """
+        from physfact.io import save_arrays
+
+        A, B, C, D, E = self.dense_matrices()
+        arrays = dict(A=A, B=B, C=C, D=D, **extra)
+        if E is not None:
+            arrays["E"] = E
+        return save_arrays(path, kind, attrs={**(attrs or {}), "dt": 0.0 if self.dt is None else self.dt},
+                           **arrays)
+
+    @classmethod
+    def load(cls, path) -> "LTISystem":
+        """Read a system written by :meth:`save` or by ``physfact bt --out`` (.npz or .h5).
+
+        Raises
+        ------
+        DataFileError
+            Missing file, unknown format, a file of another kind, missing or inconsistent matrices.
+        """
+        from pathlib import Path
+
+        from physfact.errors import DataFileError
+        from physfact.io import load_h5, load_npz
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".npz":
+            data = load_npz(path)
+            kind = None
+        elif suffix in (".h5", ".hdf5"):
+            data, attrs = load_h5(path)
+            data = {**{k: np.asarray(v) for k, v in attrs.items()}, **data}
+            kind = None
+        else:
+            raise DataFileError(f"{path}: unknown system file type {path.suffix!r}; use .npz or .h5")
+        kind = data.pop("kind", kind)
+        missing = [k for k in "ABCD" if k not in data]
+        if missing:
+            raise DataFileError(f"{path}: not a physfact system file (no {', '.join(missing)}); it holds "
+                                f"{sorted(data)}")
+        dt = float(data["dt"]) if "dt" in data else 0.0
+        try:
+            return cls(data["A"], data["B"], data["C"], data["D"], data.get("E"), dt if dt > 0 else None)
+        except InputError as exc:
+            raise DataFileError(f"{path}: inconsistent system: {exc}") from None
+
+    @classmethod
+    def from_control(cls, ss) -> "LTISystem":
+        """From a python-control ``StateSpace`` (continuous, or discrete with a numeric ``dt``)."""
+        try:
+            import control
+        except ImportError:
+            raise InputError("from_control needs the python-control package (pip install control)") from None
+        if not isinstance(ss, control.StateSpace):
+            try:
+                ss = control.ss(ss)
+            except Exception as exc:
+                raise InputError(f"from_control needs a control.StateSpace (or something control.ss accepts), "
+                                 f"got {type(ss).__name__}: {exc}") from None
+        dt = ss.dt
+        if dt is True:
+            raise InputError("the StateSpace is discrete with an unspecified sampling time (dt=True); give dt")
+        if dt in (None, 0):
+            dt = None
+        return cls(ss.A, ss.B, ss.C, ss.D, None, dt)
+
+    def to_control(self):
+        """A python-control ``StateSpace`` (E folded into A, B by E^{-1}; dense)."""
+        try:
+            import control
+        except ImportError:
+            raise InputError("to_control needs the python-control package (pip install control)") from None
+        A, B, C, D = self.standard_form()
+        return control.ss(A, B, C, D, 0 if self.dt is None else self.dt)
+
+    @classmethod
+    def from_scipy(cls, sys) -> "LTISystem":
+        """From ``scipy.signal.StateSpace`` (continuous ``lti`` or discrete ``dlti``)."""
+        import scipy.signal as sig
+
+        if isinstance(sys, (sig.TransferFunction, sig.ZerosPolesGain)):
+            sys = sys.to_ss()
+        if not isinstance(sys, sig.StateSpace):
+            raise InputError(f"from_scipy needs a scipy.signal.StateSpace, got {type(sys).__name__}")
+        dt = getattr(sys, "dt", None)
+        if dt is True:
+            raise InputError("the dlti system has an unspecified sampling time (dt=True); give dt")
+        return cls(sys.A, sys.B, sys.C, sys.D, None, dt)
+
+    def to_scipy(self):
+        """``scipy.signal.StateSpace`` (continuous) or its discrete form with ``dt`` (E folded in)."""
+        import scipy.signal as sig
+
+        A, B, C, D = self.standard_form()
+        if self.dt is None:
+            return sig.StateSpace(A, B, C, D)
+        return sig.StateSpace(A, B, C, D, dt=self.dt)
 
     # ------------------------------------------------------------------ interconnection
     def __sub__(self, other: "LTISystem") -> "LTISystem":
