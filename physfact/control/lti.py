@@ -238,7 +238,9 @@ class LTISystem:
 
         from physfact.control.descriptor import sparse_lu
 
-        k = int(k)
+        from physfact.validation import check_int
+
+        k = check_int(k, "k", minimum=1, allow_none=False)
         if k >= self.n - 1:
             return self.poles()[:k]
         # shift-invert at 0: the eigenvalues mu of (A)^{-1} E of largest modulus are the poles
@@ -487,6 +489,10 @@ class LTISystem:
             h = float(h[0])
             if self.is_discrete and abs(h - self.dt) > 1e-9 * self.dt:
                 raise InputError(f"for a discrete system t must step by dt = {self.dt}, got {h}")
+        from physfact.validation import check_memory
+
+        check_memory(8.0 * nt * (2 * self.n + self.p + self.m), f"simulate over {nt} time points at n = {self.n}",
+                     "use fewer time points")
         X = np.empty((nt, self.n))
         X[0] = x
         if self.is_discrete:
@@ -632,7 +638,7 @@ class LTISystem:
     def __sub__(self, other: "LTISystem") -> "LTISystem":
         """Error system G1 - G2 (parallel connection with negated second output)."""
         if not isinstance(other, LTISystem):
-            return NotImplemented
+            raise InputError(f"can only subtract an LTISystem from an LTISystem, got {type(other).__name__}")
         if (self.m, self.p) != (other.m, other.p):
             raise InputError(f"systems have different input/output counts: (m, p) = ({self.m}, {self.p}) "
                              f"vs ({other.m}, {other.p})")

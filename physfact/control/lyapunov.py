@@ -112,6 +112,17 @@ def solve_lyapunov(A, Q, E=None, discrete: bool = False) -> np.ndarray:
         ef = EFactor(E)
         A = ef.solve(A)
         Q = ef.solve(ef.solve(Q).T).T  # E^{-1} Q E^{-T}; a non-symmetric Q is solved as given
-    if discrete:
-        return sla.solve_discrete_lyapunov(A, Q)
-    return sla.solve_continuous_lyapunov(A, -Q)
+    # the equation is singular when two eigenvalues of E^{-1}A satisfy l_i + l_j = 0 (l_i l_j = 1 in
+    # discrete time: a pole at 0, a pair +-i w, ...); the solvers then return huge garbage
+    lam = np.linalg.eigvals(A)
+    gap = min(float((np.abs(lam[i:i + 512, None] * lam[None, :] - 1) if discrete else
+                     np.abs(lam[i:i + 512, None] + lam[None, :])).min()) for i in range(0, lam.size, 512))
+    size = (np.abs(lam).max() ** 2 + 1) if discrete else max(np.abs(lam).max(), np.finfo(float).tiny)
+    if gap <= 1e3 * np.finfo(float).eps * size:
+        from physfact.errors import SingularMatrixError
+
+        raise SingularMatrixError("the Lyapunov equation is singular (two eigenvalues of E^{-1}A add up to 0, "
+                                  "e.g. a pole at 0 or a pair +-i w; in discrete time their product is 1): it "
+                                  "has no unique solution; check the stability of A")
+    X = sla.solve_discrete_lyapunov(A, Q) if discrete else sla.solve_continuous_lyapunov(A, -Q)
+    return X
