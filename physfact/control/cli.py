@@ -131,10 +131,10 @@ def run_bt(args, console) -> dict:
 
     check_bt_args(args)
     sys = models.load(args.model)
-    console.info(f"model {args.model}: {sys!r}")
     if args.order is not None and args.order > sys.n:
         raise InputError(f"--order {args.order} exceeds the model's state dimension n = {sys.n}; "
                          f"give an order below n")
+    console.info(f"model {args.model}: {sys!r}")
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
