@@ -42,6 +42,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         ax.loglog(out["n_orbitals"], out["n_orbitals"], "k:", label="L = N")
         ax.set_xlabel("orbitals N")
         ax.set_ylabel("leaves L")
+        ax.set_title("double-factorization leaves of hydrogen chains")
         ax.legend()
         save_figure(fig, plot)
     return out

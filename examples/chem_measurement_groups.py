@@ -36,6 +36,8 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         ax.set_xticks(x, list(rows))
         ax.set_yscale("log")
         ax.set_ylabel("measurement groups (1 mHa, sto-3g)")
+        ax.set_xlabel("molecule")
+        ax.set_title("measurement groups: double factorization vs Pauli strings")
         ax.legend()
         save_figure(fig, plot)
     return rows

@@ -3,13 +3,16 @@
 The model (Benner & Saak 2005, MORwiki "Steel Profile") is a 2-D heat equation on a rail cross-section,
 E x' = A x + B u, with 7 cooling-nozzle inputs and 6 temperature outputs. We reduce it by
 square-root balanced truncation to a guaranteed H-infinity error, then compare the step responses
-of the full and the reduced model. Without the benchmark data (../shared/data/control), a
-scikit-fem 2-D heat model of the same kind stands in.
+of the full and the reduced model. Without the benchmark data (../shared/data/control, or
+$PHYSFACT_SHARED_DATA/control), a scikit-fem 2-D heat model of the same kind stands in, and the run says so
+(a note on stderr and ``stand_in`` in the result).
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
+from sys import stderr
 
 import numpy as np
 
@@ -17,16 +20,22 @@ from physfact.control import balanced_truncation, models
 
 
 def _model(small):
-    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "control"
+    """(name, system, note): the rail model, or a stand-in (with a note saying so) when its data is absent."""
+    shared = os.environ.get("PHYSFACT_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    data = Path(shared) / "control"
     name = "rail_371.mat" if small else "rail_1357.mat"
     if (data / name).is_file():
-        return name[:-4], models.load(data / name)
+        return name[:-4], models.load(data / name), None
     nx = 16 if small else 36
-    return f"heat2d:{nx}", models.heat2d(nx)
+    note = (f"{name} is not in {data}: running the stand-in scikit-fem model heat2d:{nx} "
+            f"(2-D heat equation) instead of the steel rail")
+    return f"heat2d:{nx}", models.heat2d(nx), note
 
 
 def main(small: bool = False, plot: str | None = None) -> dict:
-    name, sys = _model(small)
+    name, sys, note = _model(small)
+    if note:
+        print(f"note: {note}", file=stderr)
     t0 = time.perf_counter()
     tol = 1e-3 * sys.hinf_norm(method="sampling", omega=np.concatenate([[0.0], np.logspace(-6, 2, 60)]))
     res = balanced_truncation(sys, tol=float(tol))
@@ -53,17 +62,24 @@ def main(small: bool = False, plot: str | None = None) -> dict:
 
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        axes[0].semilogy(np.arange(1, res.hsv.size + 1), res.hsv / res.hsv[0], ".")
-        axes[0].axvline(rom.n, color="k", lw=0.8)
+        axes[0].semilogy(np.arange(1, res.hsv.size + 1), res.hsv / res.hsv[0], ".", label="Hankel singular values")
+        axes[0].axvline(rom.n + 0.5, color="k", lw=0.8, label=f"order r = {rom.n}")
         axes[0].set_title("Hankel singular values")
         axes[0].set_xlabel("k")
+        axes[0].set_ylabel(r"$\sigma_k / \sigma_1$")
+        axes[0].legend()
         for j in range(sys.p):
-            axes[1].plot(t, y[:, j], "-", color=f"C{j}")
+            axes[1].plot(t, y[:, j], "-", color=f"C{j}", label=f"output {j + 1}")
             axes[1].plot(t, yr[:, j], "--", color=f"C{j}")
-        axes[1].set_title(f"step response: full (n={sys.n}) solid, reduced (r={rom.n}) dashed")
-        axes[1].set_xlabel("t")
+        axes[1].plot([], [], "k-", label=f"full (n = {sys.n})")
+        axes[1].plot([], [], "k--", label=f"reduced (r = {rom.n})")
+        axes[1].set_title("step response on input 1")
+        axes[1].set_xlabel("t (model time units)")
+        axes[1].set_ylabel("output y (model units)")
+        axes[1].legend(fontsize="small", ncol=2, loc="center right")
+        fig.tight_layout()
         save_figure(fig, plot)
-    return {"model": name, "n": sys.n, "r": rom.n, "error_bound": res.error_bound, "target": float(tol),
+    return {"model": name, "stand_in": note, "n": sys.n, "r": rom.n, "error_bound": res.error_bound, "target": float(tol),
             "step_error": step_err, "dc_error": dc_err, "output_max": float(np.abs(y).max()), "seconds": seconds}
 
 

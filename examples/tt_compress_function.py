@@ -33,6 +33,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         ax.loglog([r["tol"] for r in rows], [r["tol"] for r in rows], "k--", label="tol (guarantee)")
         ax.set_xlabel("tol")
         ax.set_ylabel("relative error")
+        ax.set_title("TT-SVD: requested tolerance vs true error")
         ax.legend()
         save_figure(fig, plot)
     return {"d": d, "rows": rows}

@@ -40,7 +40,8 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         ax.plot(ell, S_exact, "-", label="free fermions (exact)")
         ax.plot(ell, fit.c * chord_variable(ell, L) + fit.constant, "--", label=f"Calabrese-Cardy c = {fit.c:.3f}")
         ax.set_xlabel("block size l")
-        ax.set_ylabel("S (nats)")
+        ax.set_ylabel("entanglement entropy S (nats)")
+        ax.set_title(f"critical transverse-field Ising chain, L = {L}")
         ax.legend()
         save_figure(fig, plot)
     return {"L": L, "energy": gs.energy, "energy_exact": e_exact, "entropy_error": float(np.max(np.abs(S - S_exact))),

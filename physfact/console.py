@@ -1,8 +1,20 @@
 """Terminal output for the command line: human text on stdout (or JSON with ``--json``), progress
-bars on stderr only when stderr is a terminal and ``--quiet`` is off."""
+bars on stderr only when stderr is a terminal and ``--quiet`` is off. A reader that closes stdout
+early (``physfact ... | head``) ends the text, not the command: files are still written."""
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+
+
+def silence_closed_stdout():
+    """Point stdout at /dev/null after its reader went away, so later prints and the interpreter's final
+    flush do not raise ``BrokenPipeError`` again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 class Console:
@@ -21,11 +33,16 @@ class Console:
         self.json = json
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        self.stdout_closed = False
 
     def print(self, *args, **kwargs):
         """Human-readable result text (stdout); silent in JSON mode."""
-        if not self.json:
-            print(*args, file=self.stdout, **kwargs)
+        if not self.json and not self.stdout_closed:
+            try:
+                print(*args, file=self.stdout, **kwargs)
+            except BrokenPipeError:
+                self.stdout_closed = True
+                silence_closed_stdout()
 
     def info(self, msg: str):
         """A status line on stderr (e.g. 'assembling ...'); silent with --quiet."""

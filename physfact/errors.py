@@ -54,3 +54,10 @@ class ResourceError(InputError):
 
     The message gives the estimate and how to go on anyway (``PHYSFACT_MAX_MEMORY`` or ``--max-memory``).
     """
+
+
+class DiskFullError(PhysfactError, OSError):
+    """A file could not be written because its device is full (or over quota); the old file is kept.
+
+    Not an :class:`InputError`: the request was fine, the machine could not hold the result (exit 1).
+    """

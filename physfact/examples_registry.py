@@ -2,14 +2,34 @@
 
 Each example is a script ``examples/<name>.py`` whose docstring's first line is its summary and
 which defines ``main(small=False, plot=None) -> dict``; ``small=True`` is the setting the tests run.
+An example tells its story with ``print`` (stdout); under ``physfact examples run NAME --json`` that
+text goes to stderr so stdout holds only the JSON result. Notices the user must see even then (a
+stand-in model used because data is absent) go to stderr and into the result dict.
 """
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
+import os
 import runpy
 from pathlib import Path
 
 from physfact.errors import InputError, UnknownNameError
+
+
+class _ConsoleText(io.TextIOBase):
+    """stdout for an example's ``print``: through the console, which survives a closed stdout."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.console.print(text, end="")
+        return len(text)
 
 
 def examples_dir() -> Path:
@@ -37,7 +57,19 @@ def run_example(name: str, small: bool = False, console=None, args=None) -> dict
     known = list_examples()
     if name not in known:
         raise UnknownNameError(f"unknown example {name!r}; known: {', '.join(known)}")
-    ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
     plot = getattr(args, "plot", None) if args is not None else None
-    result = ns["main"](small=small, plot=plot)
+    # an example prints its story with print(); with --json stdout carries only the JSON result, so
+    # the story goes to stderr (or nowhere with --quiet)
+    text = None
+    if console is not None and console.json:
+        text = console.stderr if not console.quiet else open(os.devnull, "w")  # noqa: SIM115
+    elif console is not None:
+        text = _ConsoleText(console)  # a closed stdout (| head) ends the text, not the example
+    with contextlib.ExitStack() as stack:
+        if text is not None:
+            stack.enter_context(contextlib.redirect_stdout(text))
+            if text is not console.stderr and not isinstance(text, _ConsoleText):
+                stack.callback(text.close)
+        ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
+        result = ns["main"](small=small, plot=plot)
     return result if isinstance(result, dict) else {"result": result}

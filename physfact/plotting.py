@@ -1,7 +1,10 @@
-"""Matplotlib helpers: headless-safe figures and atomic saving. matplotlib is imported lazily."""
+"""Matplotlib helpers: headless-safe figures, atomic saving, and :func:`figure_problems`, the check
+every physfact figure passes (title, labelled axes with units, legend, mathtext). matplotlib is
+imported lazily."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from physfact.io import atomic_path
@@ -50,3 +53,59 @@ def plot_singular_values(s, path, rank=None, title="singular values", ylabel="$s
     if any(labels) or rank is not None:
         ax.legend()
     return save_figure(fig, path)
+
+
+#: (quantity named in a label, the unit it must then show): checked by :func:`figure_problems`
+_QUANTITY_UNITS = [
+    (re.compile(r"omega|frequenc", re.I), re.compile(r"rad")),
+    (re.compile(r"entrop|mutual information", re.I), re.compile(r"nats|bits")),
+    (re.compile(r"energy|Hartree|error.*mHa|\bE_", re.I), re.compile(r"Ha\b|Hartree|mHa")),
+    (re.compile(r"^\s*(t|time)\b", re.I), re.compile(r"[\[(].+[\])]")),
+    (re.compile(r"deflection|displacement|\|u\||^\s*[xyz]\s*$|^\s*[xyz] \(", re.I), re.compile(r"[\[(].+[\])]")),
+]
+
+
+def _outside_math(text):
+    """The parts of a label outside $...$ (mathtext)."""
+    return "".join(text.split("$")[0::2])
+
+
+def figure_problems(fig) -> list:
+    """What a figure lacks, as a list of strings (empty when it is fine).
+
+    Every axes needs a title (or the figure a suptitle), x and y labels, a legend when it holds more
+    than one curve, and no raw TeX outside ``$...$`` (mathtext); a label that names a quantity with a
+    unit (frequency, entropy, energy, time, displacement, coordinates) must give the unit; a colorbar
+    needs a label. The tests run it on every figure the command line and the examples draw.
+    """
+    problems = []
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    for k, ax in enumerate(fig.axes):
+        where = f"axes {k}"
+        labels = [ax.get_xlabel(), ax.get_ylabel()]
+        if hasattr(ax, "_colorbar"):  # a colorbar: its one label names the coloured quantity
+            labels = [lab for lab in labels if lab] or [""]
+            if not labels[0]:
+                problems.append(f"{where}: colorbar without a label")
+        else:
+            if not ax.get_title() and not suptitle:
+                problems.append(f"{where}: no title (and no suptitle)")
+            if not labels[0]:
+                problems.append(f"{where}: no x label")
+            if not labels[1]:
+                problems.append(f"{where}: no y label")
+            # curves: lines with data (not a marker line of two points) and labelled scatter/bar sets
+            curves = [ln for ln in ax.lines if len(ln.get_xdata()) > 2]
+            curves += [c for c in ax.collections if c.get_label() and not c.get_label().startswith("_")]
+            if len(curves) > 1 and ax.get_legend() is None:
+                problems.append(f"{where}: {len(curves)} curves but no legend")
+        texts = labels + [ax.get_title(), suptitle]
+        for text in texts:
+            plain = _outside_math(text)
+            if re.search(r"\\[a-zA-Z]+|[_^]\{|\{|\}", plain):
+                problems.append(f"{where}: raw TeX outside $...$ in {text!r}")
+        for text in labels:
+            for quantity, unit in _QUANTITY_UNITS:
+                if text and quantity.search(_outside_math(text)) and not unit.search(text):
+                    problems.append(f"{where}: label {text!r} names a quantity without its unit")
+    return problems

@@ -180,3 +180,42 @@ def check_memory(nbytes: float, what: str, hint: str = "") -> None:
             f"{what} needs about {est} of memory but {format_bytes(limit)} is available"
             + (f"; {hint}" if hint else "")
             + " (on a bigger machine set PHYSFACT_MAX_MEMORY=SIZE or pass --max-memory SIZE to go on)")
+
+
+def as_generator(seed, name: str = "seed"):
+    """``numpy.random.Generator`` from ``seed`` (None, a non-negative int, or a Generator), or
+    :class:`InputError` saying what a seed may be (numpy's own TypeError/ValueError otherwise leak)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InputError(f"{name} must be None, a non-negative integer or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+#: figure formats the CLI's --plot writes
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".pgf")
+
+
+def check_out_path(path, suffixes=(".npz", ".h5", ".hdf5", ".json")):
+    """Refuse an output file name before any computation: a suffix not in ``suffixes`` or a
+    directory that does not exist. Returns the path as a ``pathlib.Path``."""
+    from pathlib import Path
+
+    from physfact.io import check_writable
+
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{p}: unknown output format {p.suffix or '(no suffix)'!r}; use one of {', '.join(suffixes)}")
+    check_writable(p)
+    return p
+
+
+def check_finite(value, name: str) -> float:
+    """A scalar model parameter (a field, a coupling) as a finite float, or :class:`InputError`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a finite number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return v

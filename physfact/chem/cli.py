@@ -36,7 +36,7 @@ def register(sub, common):
                    help="how to compute the energy errors (default: FCI when small, else CCSD(T))")
     p.add_argument("--pauli", action="store_true",
                    help=f"count Jordan-Wigner Pauli strings and QWC groups also above {PAULI_MAX_ORBITALS} orbitals")
-    p.set_defaults(handler=run_df)
+    p.set_defaults(handler=run_df, out_suffixes=(".npz", ".h5", ".hdf5", ".json", ".fcidump"), plot_flags=("plot",))
 
 
 def load_hamiltonian(args):
@@ -138,15 +138,16 @@ def plot_spectrum(H, df, path):
     ax[0].semilogy(np.arange(1, w.size + 1), w, ".-", label=label)
     ax[0].axvline(df.n_leaves + 0.5, color="k", ls="--", lw=1, label=f"L = {df.n_leaves}")
     ax[0].set_xlabel("leaf l")
-    ax[0].set_ylabel("||L_l||_F^2 (Ha)")
+    ax[0].set_ylabel(r"$\|L_l\|_F^2$ (Ha)")
     ax[0].legend()
     ax[0].grid(True, which="both", alpha=0.3)
     s = np.sum(np.abs(df.eigenvalues), axis=1)
     ax[1].semilogy(np.arange(1, s.size + 1), np.maximum(s, 1e-300), "o-")
     ax[1].set_xlabel("leaf l")
-    ax[1].set_ylabel("sum_i |lambda_{l,i}|")
+    ax[1].set_ylabel(r"$\Sigma_i\,|\lambda_{l,i}|$ (Ha$^{1/2}$)")
     ax[1].grid(True, which="both", alpha=0.3)
     fig.suptitle(f"double factorization of {H.name} / {H.basis} (N = {n})")
+    fig.tight_layout()
     return save_figure(fig, path)
 
 

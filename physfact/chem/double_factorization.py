@@ -36,8 +36,8 @@ and bounds the *first-level* residual R = V - sum_{l<=L} vec(L^(l)) vec(L^(l))^T
     ``Truncation(atol=tol)`` of physfact.lowrank on the eigenvalues (eigh only).
 ``"weight"``
     OpenFermion's ``low_rank_two_body_decomposition`` rule: leaves sorted by the weight
-    w_l (sum_pq |v_l[pq]|)^2 and the tail sum of weights <= tol. OpenFermion's spin-orbital
-    weights (spin_basis=True) are 4x these spatial ones. eigh only.
+    w_l (sum_pq |v_l[pq]|)^2 and the tail sum of weights <= tol. OpenFermion's ``truncation_threshold``
+    thr on its usual spin-orbital input (spin_basis=True) corresponds to tol = thr / 2. eigh only.
 
 ``leaf_tol`` (second level; the truncation of the second factorization of von Burg et al. 2021,
 as implemented in OpenFermion's ``resource_estimates.df.factorize``): keep lambda_{l,i} when |lambda_{l,i}| sum_j |lambda_{l,j}| > leaf_tol; the leaves are visited in

@@ -118,7 +118,8 @@ def check_symmetry(eri: np.ndarray, rtol: float = SYMMETRY_RTOL) -> float:
         scale = max(float(eri.max()), -float(eri.min()), 1e-300)  # no |eri| temporary
     for name, dev, hint in (
             ("(pq|rs) = (qp|rs)", dev_pair,
-             " Is it in physicist order <pq|rs>? Chemist order is eri.transpose(0, 2, 1, 3) of it."),
+             " Is it in physicist order <pq|rs>? Chemist order is eri.transpose(0, 2, 1, 3) of it; from"
+             " OpenFermion's MolecularData.two_body_integrals ((ps|qr) layout) it is .transpose(0, 3, 1, 2)."),
             ("(pq|rs) = (rs|pq)", dev_super, "")):
         if dev > rtol * scale:
             raise InputError(f"two_body breaks the 8-fold symmetry {name} by {dev:.3e} (max |(pq|rs)| = {scale:.3e});"

@@ -419,7 +419,8 @@ def df_qubitization_cost(n_orbitals: int, lambda_: float, n_leaves: int, n_eigen
         first 20 000, then the step cost that gives, as in Lee et al.'s costing (two passes).
     openfermion_rotation_rule : bool
         Choose that rotation precision as OpenFermion's compute_cost does (see
-        ``_rotation_bits_first``); changes at most a few Toffolis per step.
+        ``_rotation_bits_first``). The default rule differs from OpenFermion's by up to ~1.3 % of the
+        Toffolis per step (up to 24 Toffolis; H2 ... CH4/sto-3g at tol 1e-2 ... 1e-4), not "a few".
 
     Returns
     -------

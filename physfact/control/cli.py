@@ -7,9 +7,6 @@ import numpy as np
 
 from physfact.errors import InputError
 
-#: file suffixes ``physfact bt`` writes: --out (the reduced model or a JSON summary), --plot/--bode
-OUT_SUFFIXES = (".npz", ".h5", ".hdf5", ".json")
-FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 #: most frequencies the sampled error estimate may use (each one is a sparse LU for large models)
 MAX_ERROR_SAMPLES = 100_000
 
@@ -33,7 +30,8 @@ def register(sub, common):
                         "n <= 5000, 25 above; 0 skips the estimate)")
     p.add_argument("--full", action="store_true",
                    help="with --json: include the reduced model's matrices A, B, C, D (omitted otherwise)")
-    p.set_defaults(handler=run_bt)
+    # --out / --plot / --bode are checked (suffix, directory) by physfact.cli before the handler runs
+    p.set_defaults(handler=run_bt, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot", "bode"))
 
 
 def _resonance_points(rom, per_pole=9):
@@ -74,24 +72,9 @@ def _error_estimate(sys, rom, console, samples=None):
     return est, grid
 
 
-def _check_output(path, suffixes, what):
-    """Refuse an output path with an unknown suffix or a missing directory *before* computing."""
-    if path is None:
-        return
-    from pathlib import Path
-
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise InputError(f"{what} {path}: unknown file type {path.suffix!r}; use one of {', '.join(suffixes)}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{what} {path}: directory {parent} does not exist; create it first")
-    if path.is_dir():
-        raise InputError(f"{what} {path} is a directory; give a file name")
-
-
 def check_bt_args(args):
-    """Every ``physfact bt`` option checked before the model is built or anything computed."""
+    """Every ``physfact bt`` option checked before the model is built or anything computed (the
+    output paths are checked by :func:`physfact.cli.check_outputs` before this)."""
     from physfact.validation import check_int, check_positive
 
     check_int(args.order, "--order", minimum=1)
@@ -104,9 +87,6 @@ def check_bt_args(args):
         raise InputError(f"--error-samples must be at most {MAX_ERROR_SAMPLES}, got {samples}")
     if args.full and not args.json:
         raise InputError("--full only applies to --json output; add --json (or write the model with --out)")
-    _check_output(args.out, OUT_SUFFIXES, "--out")
-    _check_output(args.plot, FIGURE_SUFFIXES, "--plot")
-    _check_output(args.bode, FIGURE_SUFFIXES, "--bode")
 
 
 def _stable_error_systems(sys, res):

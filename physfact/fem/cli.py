@@ -26,7 +26,7 @@ def register(sub, common):
     b.add_argument("--solve", action="store_true", help="solve K u = f by PCG (component FDM + beam coarse space)")
     b.add_argument("--no-assemble", action="store_true",
                    help="skip scikit-fem assembly (separable Q1 only; automatic above 300k DOFs)")
-    b.set_defaults(handler=run_beam)
+    b.set_defaults(handler=run_beam, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
     q = fsub.add_parser("poisson", parents=[common], help="Poisson strip: fast-diagonalisation solve")
     q.add_argument("--length", type=float, default=20.0)
@@ -35,7 +35,7 @@ def register(sub, common):
     q.add_argument("--nx", type=int, default=None)
     q.add_argument("--material", default="constant", help="constant | graded | layered (separable)")
     q.add_argument("--compare", action="store_true", help="also solve with scipy splu and report the difference")
-    q.set_defaults(handler=run_poisson)
+    q.set_defaults(handler=run_poisson, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
 
 def _timoshenko_tip(prob):
@@ -168,7 +168,8 @@ def _save(path, out, prob, u):
         arrays = {"coords": prob.coords, "station": prob.station, "section": prob.section}
         if u is not None:
             arrays["u"] = u
-        scalars = {k: v for k, v in out.items() if isinstance(v, (int, float, str, bool))}
+        # a scalar named like an array (the section size vs the per-DOF section index) gets an n_ prefix
+        scalars = {(f"n_{k}" if k in arrays else k): v for k, v in out.items() if isinstance(v, (int, float, str, bool))}
         save_arrays(path, "physfact.fem", attrs=scalars, **arrays)
 
 

@@ -30,15 +30,15 @@ def plot_beam(problem, u, path, singular_values=None, rank=None, scale=None, tit
             p = problem.mesh.p
             ax.plot(p[0], p[1], ",", color="0.8")
         sc = ax.scatter(xy[:, 0] + scale * ux, xy[:, 1] + scale * uy, c=mag, s=4, cmap="viridis")
-        fig.colorbar(sc, ax=ax, label="|u|")
+        fig.colorbar(sc, ax=ax, label="|u| (length units)")
         ax.set_title(title or f"deformed beam (displacement x {scale:.3g})")
         ax.set_aspect("equal", adjustable="datalim")
     else:
         sc = ax.scatter(coords[:, 0], coords[:, 1], c=u if ncomp == 1 else np.abs(u), s=4, cmap="viridis")
-        fig.colorbar(sc, ax=ax)
+        fig.colorbar(sc, ax=ax, label="u" if ncomp == 1 else "|u|")
         ax.set_title(title or "solution")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    ax.set_xlabel("x (length units)")
+    ax.set_ylabel("y (length units)")
     if singular_values is not None:
         ax = axes[1, 0]
         s = np.asarray(singular_values, dtype=float)

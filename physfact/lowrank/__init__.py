@@ -3,6 +3,7 @@ low-rank operators. Every truncation elsewhere in physfact goes through :class:`
 """
 from physfact.lowrank.operators import LowRankMatrix, compress_factor
 from physfact.lowrank.randomized import randomized_svd
+from physfact.lowrank.scaled import scaled_norm, tail_norms
 from physfact.lowrank.spd_pencil import LDLFactor, SPDPencil, is_symmetric
 from physfact.lowrank.subspaces import principal_angles, subspace_distance
 from physfact.lowrank.svd import SVD, robust_svd, truncate, truncated_svd
@@ -17,7 +18,7 @@ from physfact.lowrank.truncation import (
 
 __all__ = [
     "Truncation", "as_truncation", "choose_rank", "estimate_noise_sigma", "marchenko_pastur_median",
-    "SVD", "robust_svd", "truncate", "truncated_svd", "randomized_svd",
+    "scaled_norm", "tail_norms", "SVD", "robust_svd", "truncate", "truncated_svd", "randomized_svd",
     "principal_angles", "subspace_distance",
     "LowRankMatrix", "compress_factor", "tsqr_r", "r_factor",
     "SPDPencil", "LDLFactor", "is_symmetric",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from physfact.errors import DataFileError, InputError
+from physfact.lowrank.scaled import scaled_norm
 from physfact.lowrank.svd import truncated_svd
 from physfact.lowrank.truncation import Truncation, estimate_noise_sigma
 
@@ -17,36 +18,94 @@ def register(sub, common):
     p.add_argument("--noise", type=float, default=0.5, help="noise std for --synthetic (default 0.5)")
     p.add_argument("--rtol", type=float, default=None, help="also report the rank for this relative tolerance")
     p.add_argument("--energy", type=float, default=None, help="also report the rank keeping this energy fraction")
-    p.set_defaults(handler=run_rank)
+    p.set_defaults(handler=run_rank, out_suffixes=(".json", ".npz", ".h5", ".hdf5"), plot_flags=("plot",))
+
+
+def _matrix_file_bytes(p) -> float:
+    """Memory estimate for reading and decomposing the matrix in file ``p``, from its header (.npy,
+    .npz) or its size (text: at most one entry per 2 bytes): the array plus its SVD (about 3x)."""
+    import zipfile
+
+    if p.suffix in (".npy", ".npz"):
+        try:
+            if p.suffix == ".npy":
+                with open(p, "rb") as fh:
+                    shape, itemsize = _npy_header(fh)
+            else:
+                with zipfile.ZipFile(p) as z:
+                    first = [n for n in z.namelist() if n.endswith(".npy")][:1] or z.namelist()[:1]  # np.load's order
+                    with z.open(first[0]) as fh:
+                        shape, itemsize = _npy_header(fh)
+        except Exception as exc:
+            raise DataFileError(f"{p}: not a readable {p.suffix} file ({exc})") from None
+        return 4.0 * max(itemsize, 8) * float(np.prod(shape, dtype=float))
+    return 4.0 * 8 * p.stat().st_size / 2
+
+
+def _npy_header(fh):
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read(fh)
+    return shape, dtype.itemsize
 
 
 def _load_matrix(path):
     from pathlib import Path
 
+    from physfact.validation import check_memory
+
     p = Path(path)
     if not p.is_file():
         raise DataFileError(f"{p}: no such file")
+    if p.suffix not in (".npy", ".npz", ".txt", ".csv", ".dat", ""):
+        raise DataFileError(f"{p}: unknown matrix format {p.suffix!r}; use .npy, .npz, .txt or .csv")
+    check_memory(_matrix_file_bytes(p), f"reading {p} and its SVD", "pass a smaller matrix (or a sample of its rows)")
     try:
         if p.suffix == ".npy":
             return np.load(p, allow_pickle=False)
         if p.suffix == ".npz":
             with np.load(p, allow_pickle=False) as d:
                 return d[d.files[0]]
-        return np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": refused below
+            Y = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None, ndmin=2)
+        if Y.size == 0:
+            raise DataFileError(f"{p}: the file holds no numbers")
+        return Y
+    except DataFileError:
+        raise
     except Exception as exc:
-        raise DataFileError(f"{p}: could not read a matrix ({exc})") from None
+        raise DataFileError(f"{p}: could not read a matrix ({' '.join(str(exc).split())})") from None
 
 
 def synthetic(m, n, r, noise, seed):
     """A planted rank-r matrix with singular values ~ 3 sqrt(mn) / r spread, plus N(0, noise^2)."""
+    from physfact.validation import as_generator, check_memory, check_positive
+
     if min(m, n, r) < 1 or r > min(m, n):
         raise InputError(f"--synthetic needs 1 <= R <= min(M, N), got M={m} N={n} R={r}")
-    rng = np.random.default_rng(seed)
+    check_positive(noise, "--noise", allow_zero=True)
+    check_memory(8.0 * 4 * m * n, f"a synthetic {m} x {n} matrix and its SVD", "use smaller M and N")
+    rng = as_generator(seed, "--seed")
     X = rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
     return X + noise * rng.standard_normal((m, n))
 
 
+def _check_rank_args(args):
+    """Every flag, before loading or computing anything."""
+    if args.matrix is not None and args.synthetic is not None:
+        raise InputError("give a matrix file or --synthetic M N R, not both")
+    if args.rtol is not None and not 0 < args.rtol <= 1:  # also NaN
+        raise InputError(f"--rtol is a relative error in (0, 1], got {args.rtol}")
+    if args.energy is not None:
+        Truncation(energy=args.energy)
+
+
 def run_rank(args, console) -> dict:
+    _check_rank_args(args)
     if args.matrix is not None:
         Y = _load_matrix(args.matrix)
         source = str(args.matrix)
@@ -66,14 +125,33 @@ def run_rank(args, console) -> dict:
     console.print(f"matrix: {source}, shape {Y.shape}")
     console.print(f"estimated noise std per entry (Gavish-Donoho): {sigma:.4g}")
     for k, r in ranks.items():
-        err = float(np.sqrt(np.sum(s[r:] ** 2)) / np.linalg.norm(s))
+        err = scaled_norm(s[r:]) / scaled_norm(s) if s.size and s[0] > 0 else 0.0
         console.print(f"  {k:14s} rank {r:4d}   relative discarded {err:.3e}")
     if args.plot:
         from physfact.plotting import plot_singular_values
 
         plot_singular_values(s, args.plot, rank=ranks["gap"], title="singular values")
         console.print(f"plot: {args.plot}")
-    return {"shape": list(Y.shape), "noise_sigma": sigma, "ranks": ranks, "singular_values": s[:50]}
+    result = {"source": source, "shape": list(Y.shape), "noise_sigma": sigma, "ranks": ranks, "singular_values": s}
+    if args.out:
+        _save(args.out, result)
+        console.print(f"results: {args.out}")
+    return {**result, "singular_values": s[:50]}
+
+
+def _save(path, result):
+    """Ranks per rule, the noise estimate and every singular value (.npz/.h5/.json)."""
+    from pathlib import Path
+
+    from physfact.io import save_arrays, write_json
+
+    if Path(path).suffix.lower() == ".json":
+        write_json(path, result)
+        return
+    attrs = {"source": result["source"], "noise_sigma": result["noise_sigma"],
+             **{f"rank[{k}]": int(v) for k, v in result["ranks"].items()}}
+    save_arrays(path, "lowrank.rank", attrs=attrs, shape=np.asarray(result["shape"]),
+                singular_values=result["singular_values"])
 
 
 def demo(console, args) -> dict:

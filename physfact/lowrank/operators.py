@@ -1,6 +1,8 @@
 """Low-rank operators A = U V^T and column compression of symmetric factors Z Z^T."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from physfact.errors import InputError
@@ -31,6 +33,8 @@ class LowRankMatrix:
     @classmethod
     def from_svd(cls, svd):
         """Build from an :class:`~physfact.lowrank.SVD` (U diag(s), V)."""
+        if not all(hasattr(svd, f) for f in ("U", "s", "Vt")):
+            raise InputError(f"from_svd needs an SVD result (fields U, s, Vt), got {type(svd).__name__}")
         return cls(svd.U * svd.s, svd.Vt.conj().T)
 
     @property
@@ -59,21 +63,24 @@ class LowRankMatrix:
 
     def __matmul__(self, other):
         if isinstance(other, LowRankMatrix):
+            if other.shape[0] != self.shape[1]:
+                raise InputError(f"shape mismatch: {self.shape} @ {other.shape}")
             return LowRankMatrix(self.U @ (self.V.T @ other.U), other.V)
-        x = np.asarray(other)
+        x = _operand(other)
         if x.shape[0] != self.shape[1]:
             raise InputError(f"shape mismatch: {self.shape} @ {x.shape}")
         return self.U @ (self.V.T @ x)
 
     def __rmatmul__(self, other):
-        x = np.asarray(other)
+        x = _operand(other)
         if x.shape[-1] != self.shape[0]:
             raise InputError(f"shape mismatch: {x.shape} @ {self.shape}")
         return (x @ self.U) @ self.V.T
 
     def __add__(self, other):
         if not isinstance(other, LowRankMatrix):
-            return NotImplemented
+            raise InputError(f"a LowRankMatrix adds only to another LowRankMatrix, got {type(other).__name__}; "
+                             "use .to_dense() for dense arithmetic")
         if other.shape != self.shape:
             raise InputError(f"shape mismatch: {self.shape} + {other.shape}")
         return LowRankMatrix(np.hstack([self.U, other.U]), np.hstack([self.V, other.V]))
@@ -85,8 +92,8 @@ class LowRankMatrix:
         return self + (-other)
 
     def __mul__(self, scalar):
-        if not np.isscalar(scalar):
-            return NotImplemented
+        if not isinstance(scalar, numbers.Number) or isinstance(scalar, bool) or not np.isfinite(scalar):
+            raise InputError(f"a LowRankMatrix is multiplied by a finite scalar (use @ for products), got {scalar!r}")
         return LowRankMatrix(scalar * self.U, self.V)
 
     __rmul__ = __mul__
@@ -94,6 +101,9 @@ class LowRankMatrix:
     def power(self, n: int) -> "LowRankMatrix":
         """A^n for n >= 1 as U (V^T U)^{n-1} V^T (A must be square)."""
         n = check_int(n, "n", minimum=1, allow_none=False)
+        if n > 10**6:
+            raise InputError(f"power n = {n}: use n <= 10^6 (repeated squaring of the k x k core beyond that only "
+                             "overflows or underflows)")
         if self.shape[0] != self.shape[1]:
             raise InputError(f"power needs a square matrix, got shape {self.shape}")
         core = np.linalg.matrix_power(self.V.T @ self.U, n - 1)
@@ -109,6 +119,12 @@ class LowRankMatrix:
 
     def __repr__(self):
         return f"LowRankMatrix(shape={self.shape}, rank={self.rank}, nbytes={self.nbytes})"
+
+
+def _operand(other):
+    """A vector or matrix operand of @: a finite numeric array with at least one dimension."""
+    x = as_array(other, "operand", ndim=(1, 2), allow_complex=True)
+    return x
 
 
 def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows: int = 4096):
@@ -132,7 +148,10 @@ def compress_factor(Z, rule: Truncation | int | float | None = None, block_rows:
     s : ndarray
         All singular values of Z.
     """
+    block_rows = check_int(block_rows, "block_rows", minimum=1, allow_none=False)
     chunks = [Z] if isinstance(Z, np.ndarray) or not isinstance(Z, (list, tuple)) else list(Z)
+    if not chunks:
+        raise InputError("Z has no column chunks; give an (n, k) array or a non-empty list of them")
     chunks = [as_array(c, "Z", ndim=2, allow_complex=True, allow_empty=True) for c in chunks]
     n = chunks[0].shape[0]
     if any(c.shape[0] != n for c in chunks):

@@ -50,6 +50,8 @@ def is_symmetric(M) -> bool:
     format conversion, not the boolean matrix of ``M != M.T``. Explicitly stored zeros count as
     pattern, so a matrix with asymmetric stored zeros is reported non-symmetric (conservative).
     """
+    if len(getattr(M, "shape", ())) != 2:
+        raise InputError(f"is_symmetric needs a 2-D matrix, got shape {getattr(M, 'shape', None)}")
     if M.shape[0] != M.shape[1]:
         return False
     if sp.issparse(M):
@@ -111,8 +113,10 @@ class LDLFactor:
         stable for SPD matrices, and a failed check means the matrix is not one.
         """
         B = np.asarray(B)
-        if B.shape[0] != self.n:
+        if B.ndim not in (1, 2) or B.shape[0] != self.n:
             raise InputError(f"right-hand side has {B.shape[0]} rows, the matrix is {self.n} x {self.n}")
+        if not np.all(np.isfinite(B)):
+            raise InputError("right-hand side has NaN or inf entries")
         if np.iscomplexobj(B):
             return self.solve(B.real, check) + 1j * self.solve(B.imag, check)
         s = self._solver
@@ -177,6 +181,8 @@ class SPDPencil:
         import qdldl
 
         self._qdldl = qdldl
+        if len(getattr(K, "shape", ())) != 2 or (M is not None and len(getattr(M, "shape", ())) != 2):
+            raise InputError("K and M must be 2-D scipy.sparse matrices")
         n = K.shape[0]
         if K.shape != (n, n) or (M is not None and M.shape != (n, n)):
             raise InputError(f"K and M must be square of one size, got {K.shape} and "
@@ -185,6 +191,8 @@ class SPDPencil:
         for X, name in ((K, "K"), (M, "M")):
             if not sp.issparse(X):
                 raise InputError(f"{name} must be a scipy.sparse matrix")
+            if not np.all(np.isfinite(X.data)):
+                raise InputError(f"{name} has NaN or inf entries")
             if not is_symmetric(X):
                 raise InputError(f"{name} is not exactly symmetric; use an LU (scipy splu) instead")
         self.n = n

@@ -12,8 +12,10 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from physfact.errors import ConvergenceError
+from physfact.lowrank.scaled import scaled_norm
 from physfact.lowrank.truncation import Truncation, as_truncation, choose_rank
-from physfact.validation import as_matrix
+from physfact.validation import as_matrix, check_memory
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,8 +52,16 @@ class SVD:
         """The approximation U diag(s) Vt as a dense array."""
         return (self.U * self.s) @ self.Vt
 
-    def __iter__(self):  # allows U, s, Vt = truncated_svd(...)[:3] style unpacking
-        return iter((self.U, self.s, self.Vt, self.discarded))
+    # ``U, s, Vt = truncated_svd(A, rule)`` as with scipy.linalg.svd / sklearn's randomized_svd;
+    # the named fields (``discarded``, ``all_s``) stay available on the object
+    def __iter__(self):
+        return iter((self.U, self.s, self.Vt))
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return (self.U, self.s, self.Vt)[i]
 
     def __repr__(self):
         return (f"SVD(shape={self.shape}, rank={self.rank}, s[0]={self.s[0] if self.rank else 0:.3e}, "
@@ -63,7 +73,7 @@ def truncate(U, s, Vt, rule=None, shape=None, all_s=None) -> SVD:
     all_s = np.asarray(s if all_s is None else all_s, dtype=float)
     r = choose_rank(all_s, as_truncation(rule), shape=shape)
     r = min(r, len(s))
-    discarded = float(np.sqrt(np.sum(all_s[r:] ** 2)))
+    discarded = scaled_norm(all_s[r:])
     return SVD(U[:, :r], np.asarray(s[:r]), Vt[:r], discarded, all_s)
 
 
@@ -77,7 +87,12 @@ def robust_svd(A: np.ndarray, compute_uv: bool = True):
     try:
         return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesdd", check_finite=False)
     except np.linalg.LinAlgError:
+        pass
+    try:
         return sla.svd(A, full_matrices=False, compute_uv=compute_uv, lapack_driver="gesvd", check_finite=False)
+    except np.linalg.LinAlgError as exc:
+        raise ConvergenceError(f"the SVD of a {A.shape[0]} x {A.shape[1]} matrix did not converge (LAPACK gesdd "
+                               f"and gesvd: {exc}); check the input for NaN/inf or extreme values") from None
 
 
 def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:
@@ -94,9 +109,22 @@ def truncated_svd(A, rule: Truncation | int | float | None = None) -> SVD:
     Returns
     -------
     SVD
-        ``U @ diag(s) @ Vt`` is the best approximation of its rank; ``discarded`` is its Frobenius error.
+        ``U @ diag(s) @ Vt`` is the best approximation of its rank; ``discarded`` is its Frobenius
+        error. Unpacks as ``U, s, Vt = truncated_svd(A, rule)``.
+
+    Raises
+    ------
+    InputError
+        ``A`` is not a finite 2-D non-empty matrix, or ``rule`` is not a valid rule.
+    ResourceError
+        A sparse ``A`` whose dense copy and SVD would not fit in memory.
     """
+    rule = as_truncation(rule)
     A = as_matrix(A, "A", allow_complex=True)
+    m, n = A.shape
+    # dense copy (sparse input), U, Vt and LAPACK workspace: about 3 m n entries
+    check_memory(3.0 * m * n * np.dtype(A.dtype).itemsize, f"the SVD of a {m} x {n} matrix",
+                 "use randomized_svd(A, rank) for a few singular triplets")
     if sp.issparse(A):
         A = A.toarray()
     U, s, Vt = robust_svd(A)

@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 
 from physfact.errors import InputError
+from physfact.lowrank.scaled import tail_norms
 from physfact.validation import as_array, check_int, check_positive
 
 _CRITERIA = (None, "aic", "gap")
@@ -89,6 +90,9 @@ class Truncation:
 
 def as_truncation(rule=None, **kwargs) -> Truncation:
     """Coerce ``rule`` (a Truncation, an int rank, a float rtol, or None) and keyword overrides."""
+    unknown = set(kwargs) - {"rank", "rtol", "atol", "energy", "criterion", "sigma"}
+    if unknown:
+        raise InputError(f"unknown truncation option(s) {sorted(unknown)}; use rank, rtol, atol, energy, criterion, sigma")
     if rule is None:
         return Truncation(**kwargs)
     if isinstance(rule, Truncation):
@@ -104,18 +108,15 @@ def as_truncation(rule=None, **kwargs) -> Truncation:
     raise InputError(f"a truncation rule must be a Truncation, an int rank or a float rtol, got {rule!r}")
 
 
-def _tail_norms(s: np.ndarray) -> np.ndarray:
-    """tail[r] = sqrt(sum_{i>=r} s_i^2) for r = 0..k (tail[k] = 0), summed from the small end."""
-    sq = (s[::-1] ** 2).cumsum()[::-1]
-    return np.sqrt(np.append(sq, 0.0))
-
-
 @lru_cache(maxsize=64)
 def marchenko_pastur_median(beta: float) -> float:
     """Median of the Marchenko--Pastur law with aspect ratio ``beta`` = m/n <= 1 (variance 1)."""
     from scipy.integrate import quad
     from scipy.optimize import brentq
 
+    beta = float(beta)
+    if not 0 < beta <= 1:  # also NaN
+        raise InputError(f"the Marchenko-Pastur aspect ratio beta = m/n must be in (0, 1], got {beta}")
     a, b = (1 - np.sqrt(beta)) ** 2, (1 + np.sqrt(beta)) ** 2
 
     def density(x):
@@ -135,8 +136,10 @@ def estimate_noise_sigma(s, shape) -> float:
     For Y = X + sigma Z (Z standard Gaussian, m <= n), the bulk singular values of Y satisfy
     s_med^2 ~= n sigma^2 mu_beta with mu_beta the Marchenko--Pastur median for beta = m/n.
     """
-    m, n = sorted(int(d) for d in shape)
-    s = np.asarray(s, dtype=float)
+    m, n = sorted(_matrix_shape(shape))
+    s = as_array(s, "singular values", ndim=1)
+    if np.any(s < 0):
+        raise InputError("singular values must be non-negative")
     full = np.zeros(m)
     full[: min(m, s.size)] = s[:m]  # missing values of a truncated spectrum count as 0
     beta = m / n
@@ -145,6 +148,10 @@ def estimate_noise_sigma(s, shape) -> float:
 
 def choose_rank(s, rule: Truncation | None = None, shape=None) -> int:
     """Rank selected by ``rule`` for the non-increasing values ``s``.
+
+    Every criterion is evaluated on ``s / max(s)`` (tolerances and ``sigma`` divided by the same
+    number) and tails are accumulated with ``hypot``: no raw value is squared, so the rank does not
+    depend on the overall scale of ``s`` (1e-170 and 1e+300 give the ranks of 1).
 
     Parameters
     ----------
@@ -163,49 +170,60 @@ def choose_rank(s, rule: Truncation | None = None, shape=None) -> int:
     s = as_array(s, "singular values", ndim=1, allow_empty=True)
     if np.any(s < 0):
         raise InputError("singular values must be non-negative")
-    if s.size > 1 and np.any(np.diff(s) > 1e-12 * max(s[0], 1e-300) * 1e3):
-        raise InputError("singular values must be sorted in non-increasing order")
     rule = as_truncation(rule)
     k = s.size
     if k == 0:
         return 0
+    scale = float(s.max()) or 1.0  # all zero: every criterion keeps nothing (a bare rank cap still applies)
+    u = s / scale
+    if k > 1 and np.any(np.diff(u) > 1e-9):
+        raise InputError("singular values must be sorted in non-increasing order")
     if rule.is_empty:
-        return int(np.count_nonzero(s > 0))
-    tail = _tail_norms(s)
+        return int(np.count_nonzero(u > 0))
+    tail = tail_norms(u)  # tail[r] = ||u[r:]||, relative to the largest value
     ranks = []
-    if rule.atol is not None:
-        ranks.append(int(np.argmax(tail <= rule.atol)))
-    if rule.rtol is not None:
-        atol = rule.rtol * tail[0]
-        ranks.append(int(np.argmax(tail <= atol * (1 + 1e-14))))
-    if rule.energy is not None:
-        kept = np.concatenate(([0.0], np.cumsum(s**2)))
-        target = rule.energy * kept[-1]
-        ranks.append(int(np.argmax(kept >= target * (1 - 1e-14))))
-    if rule.criterion is not None:
-        m, n = (k, k) if shape is None else (int(shape[0]), int(shape[1]))
-        if min(m, n) < k:
-            raise InputError(f"shape {shape} is too small for {k} singular values")
-        sigma = rule.sigma if rule.sigma is not None else estimate_noise_sigma(s, (m, n))
-        if rule.criterion == "aic":
-            r = np.arange(k + 1)
-            if sigma == 0:
-                ranks.append(int(np.count_nonzero(s > 0)))
-            else:
-                aic = tail**2 / sigma**2 + 2 * r * (m + n - r)
-                ranks.append(int(np.argmin(aic)))
-        else:  # gap
-            floor = sigma * (np.sqrt(m) + np.sqrt(n))
-            above = int(np.count_nonzero(s > floor))
-            if above == 0:
-                ranks.append(0)
-            elif above == k:
-                ranks.append(k)
-            else:
-                nxt = np.maximum(s[1 : above + 1], np.finfo(float).tiny)
-                ratios = s[:above] / nxt
-                ranks.append(int(np.argmax(ratios)) + 1)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        if rule.atol is not None:
+            ranks.append(int(np.argmax(tail <= rule.atol / scale)))
+        if rule.rtol is not None:
+            ranks.append(int(np.argmax(tail <= rule.rtol * tail[0] * (1 + 1e-14))))
+        if rule.energy is not None:
+            kept = np.concatenate(([0.0], np.cumsum(u * u)))
+            ranks.append(int(np.argmax(kept >= rule.energy * kept[-1] * (1 - 1e-14))))
+        if rule.criterion is not None:
+            m, n = (k, k) if shape is None else _matrix_shape(shape)
+            if min(m, n) < k:
+                raise InputError(f"shape {shape} is too small for {k} singular values")
+            sigma = rule.sigma / scale if rule.sigma is not None else estimate_noise_sigma(u, (m, n))
+            if rule.criterion == "aic":
+                r = np.arange(k + 1)
+                if sigma == 0:
+                    ranks.append(int(np.count_nonzero(u > 0)))
+                else:
+                    aic = (tail / sigma) ** 2 + 2.0 * r * (m + n - r)  # inf where it overflows: never chosen
+                    ranks.append(int(np.argmin(aic)))
+            else:  # gap
+                floor = sigma * (np.sqrt(m) + np.sqrt(n))
+                above = int(np.count_nonzero(u > floor))
+                if above == 0:
+                    ranks.append(0)
+                elif above == k:
+                    ranks.append(k)
+                else:
+                    nxt = np.maximum(u[1 : above + 1], np.finfo(float).tiny)
+                    ranks.append(int(np.argmax(u[:above] / nxt)) + 1)
     r = max(ranks) if ranks else k
     if rule.rank is not None:
-        r = min(r, rule.rank) if ranks else min(k, rule.rank)
+        r = min(r, rule.rank)
     return int(r)
+
+
+def _matrix_shape(shape):
+    """(m, n) from a user's ``shape``, as positive ints."""
+    try:
+        m, n = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise InputError(f"shape must be a pair (m, n) of positive ints, got {shape!r}") from None
+    if m < 1 or n < 1:
+        raise InputError(f"shape must be a pair (m, n) of positive ints, got {shape!r}")
+    return m, n

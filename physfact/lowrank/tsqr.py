@@ -39,6 +39,8 @@ def r_factor(M: np.ndarray, overwrite: bool = False) -> np.ndarray:
         Fortran-ordered. A new array, except that with ``overwrite`` and rows <= k it may be
         ``M``'s own memory; it never keeps a tall ``M``'s Householder vectors alive.
     """
+    if not isinstance(M, np.ndarray) or M.ndim != 2:
+        raise InputError(f"r_factor needs a 2-D array, got {getattr(M, 'shape', type(M).__name__)}")
     rows, k = M.shape
     if rows == 0:
         return np.zeros((0, k), dtype=M.dtype)
@@ -51,6 +53,8 @@ def r_factor(M: np.ndarray, overwrite: bool = False) -> np.ndarray:
     m = min(rows, k)
     R = qr[:m].copy(order="F") if rows > m else qr
     _zero_strict_lower(R)
+    if not np.isfinite(R).all():  # R is small: NaN/inf anywhere in M shows here
+        raise InputError("the matrix has non-finite entries (NaN or inf): QR failed; clean the input first")
     return R
 
 
@@ -112,7 +116,13 @@ def tsqr_r(blocks, overwrite: bool = False) -> np.ndarray:
         Upper triangular; ``R^H R = M^H M`` and the singular values of R are those of M.
     """
     Rs = []
+    k = None
     for block in blocks:
+        if not isinstance(block, np.ndarray) or block.ndim != 2:
+            raise InputError(f"tsqr_r needs 2-D row blocks, got {getattr(block, 'shape', type(block).__name__)}")
+        if k is not None and block.shape[1] != k:
+            raise InputError(f"row blocks must all have {k} columns, got {block.shape[1]}")
+        k = block.shape[1]
         # a block with fewer rows than columns is its own "R" (stacking rows keeps M^H M)
         Rs.append(r_factor(block, overwrite) if block.shape[0] >= block.shape[1] else np.array(block))
         del block  # a generator's next block is built before this one would go otherwise

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from physfact.errors import InputError
-from physfact.validation import as_array
+from physfact.validation import as_array, check_int
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,15 @@ def calabrese_cardy_fit(S, L=None, boundary="open", margin=0.125, even_only=Fals
         Explicit inclusive range (l_min, l_max), overriding ``margin``.
     """
     S = as_array(S, "S", ndim=1)
-    L = S.size + 1 if L is None else int(L)
+    L = S.size + 1 if L is None else check_int(L, "L", minimum=2)
     if S.size != L - 1:
         raise InputError(f"need S(l) for l = 1 .. L-1 ({L - 1} values), got {S.size}")
     l = np.arange(1, L)
     if window is not None:
-        lo, hi = int(window[0]), int(window[1])
+        try:
+            lo, hi = (check_int(v, "window entry", minimum=1) for v in window)
+        except (TypeError, ValueError):
+            raise InputError(f"window must be a pair (l_min, l_max) of ints, got {window!r}") from None
     else:
         if not 0 <= margin < 0.5:
             raise InputError(f"margin is a fraction in [0, 0.5), got {margin}")

@@ -16,7 +16,7 @@ def register(sub, common):
                         help="ED ground state of a spin chain -> MPS; bond entropies, free-fermion check, CC fit")
     c.add_argument("--model", choices=("tfim", "heisenberg"), default="tfim",
                    help="tfim: H = -J sum ZZ - g sum X; heisenberg: H = J sum S.S (default tfim)")
-    c.add_argument("--sites", "-L", type=int, default=12, help="number of sites L (ED up to ~22; default 12)")
+    c.add_argument("--sites", "-L", type=int, default=12, help="number of sites L >= 2 (exact diagonalization: up to ~22-24, as memory allows; default 12)")
     c.add_argument("--field", "-g", type=float, default=1.0, help="transverse field g for the TFIM (default 1, critical)")
     c.add_argument("--coupling", "-J", type=float, default=1.0, help="coupling J (default 1)")
     c.add_argument("--boundary", choices=("open", "periodic"), default="open", help="default open")
@@ -24,7 +24,7 @@ def register(sub, common):
                    help="relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact)")
     c.add_argument("--max-bond", type=int, default=None, help="cap on the bond dimension")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
-    c.set_defaults(handler=run_chain)
+    c.set_defaults(handler=run_chain, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
     m = tsub.add_parser("molecule", parents=[common],
                         help="FCI (PySCF) -> orbital MPS; bond and orbital entropies, mutual information, ordering")
@@ -37,7 +37,7 @@ def register(sub, common):
     m.add_argument("--rank-tol", type=float, default=1e-5,
                    help="tolerance at which bond dimensions of the orderings are compared (default 1e-5)")
     m.add_argument("--no-reorder", action="store_true", help="skip the Fiedler reordering")
-    m.set_defaults(handler=run_molecule)
+    m.set_defaults(handler=run_molecule, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
 
 # ---------------------------------------------------------------------------------------- chain
@@ -82,9 +82,30 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
     return out, mps
 
 
+def _check_tol(value, flag):
+    """A relative tolerance flag in [0, 1) (None: the default), checked before any computation."""
+    if value is not None and not 0 <= value < 1:  # also NaN
+        raise InputError(f"{flag} is a relative error in [0, 1), got {value}")
+
+
+def _check_chain_args(args):
+    """Every ``tt chain`` flag, before the (possibly long) ground-state computation."""
+    from physfact.tt.spin_chains import check_lanczos_size, heisenberg, tfim
+    from physfact.validation import check_int
+
+    _check_tol(args.tol, "--tol")
+    check_int(args.max_bond, "--max-bond", minimum=1)
+    # builds the (matrix-free) chain: validates --sites, --field, --coupling, --boundary
+    if args.model == "tfim":
+        chain = tfim(args.sites, g=args.field, J=args.coupling, boundary=args.boundary)
+    else:
+        chain = heisenberg(args.sites, J=args.coupling, boundary=args.boundary)
+    check_lanczos_size(chain)
+    return chain
+
+
 def run_chain(args, console) -> dict:
-    if args.sites > 24:
-        raise InputError(f"--sites {args.sites}: exact diagonalization needs 2^L amplitudes; use L <= 24")
+    _check_chain_args(args)
     if args.sites > 20:
         console.info(f"ED of L = {args.sites} (2^{args.sites} amplitudes) takes a while ...")
     out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
@@ -117,8 +138,9 @@ def run_chain(args, console) -> dict:
         _plot_chain(out, args.plot, label)
         console.print(f"plot: {args.plot}")
     if args.out:
-        _save(args.out, "tt.chain", out)
-        console.print(f"results: {args.out}")
+        _save(args.out, "tt.chain", out, mps)
+        console.print(f"results: {args.out}" + ("" if str(args.out).endswith(".json") else
+                                                " (with the MPS: physfact.tt.MPS.load reads it)"))
     return out
 
 
@@ -146,23 +168,33 @@ def _plot_chain(out, path, label):
     save_figure(fig, path)
 
 
-def _save(path, kind, out):
+def _save(path, kind, out, mps):
+    """Results beside the MPS cores (.npz/.h5: ``MPS.load`` reads the state back); .json holds the
+    results only (says so in its ``mps`` field)."""
     from pathlib import Path
 
-    from physfact.io import save_arrays, write_json
+    from physfact.io import write_json
+    from physfact.tt.mps_io import save_mps
 
-    if Path(path).suffix == ".json":
-        write_json(path, out)
+    if Path(path).suffix.lower() == ".json":
+        write_json(path, {**out, "mps": "not stored in .json; write .npz or .h5 to keep the MPS cores"})
         return
-    arrays = {k: np.asarray(v) for k, v in out.items() if isinstance(v, (list, np.ndarray)) and np.asarray(v).dtype != object}
-    attrs = {k: v for k, v in out.items() if isinstance(v, (int, float, str))}
-    save_arrays(path, kind, attrs=attrs, **arrays)
+    out = {("orbital_order" if k == "order" else k): v for k, v in out.items()}  # "order" is the MPS's own field
+    arrays = {k: np.asarray(v) for k, v in out.items()
+              if isinstance(v, (list, np.ndarray)) and np.asarray(v).dtype.kind in "biufc"}
+    attrs = {k: v for k, v in out.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    for k, v in out.items():  # nested results (rank profile) as one array per entry
+        if isinstance(v, dict):
+            arrays.update({f"{k}[{key}]": np.asarray(val) for key, val in v.items()})
+    save_mps(mps, path, kind=kind, extra=arrays, extra_attrs=attrs)
 
 
 # ---------------------------------------------------------------------------------------- molecule
 def run_molecule(args, console) -> dict:
-    from physfact.tt.molecule import molecule_mps
-
+    from physfact.tt.molecule import build_molecule, molecule_mps
+    _check_tol(args.tol, "--tol")
+    _check_tol(args.rank_tol, "--rank-tol")
+    build_molecule(args.name, basis=args.basis, charge=args.charge, spin=args.spin)  # every check, before FCI
     console.info(f"FCI of {args.name}/{args.basis} with PySCF ...")
     t0 = time.perf_counter()
     res = molecule_mps(args.name, basis=args.basis, charge=args.charge, spin=args.spin, rank_tol=args.rank_tol,
@@ -196,7 +228,7 @@ def run_molecule(args, console) -> dict:
         _plot_molecule(res, args.plot)
         console.print(f"plot: {args.plot}")
     if args.out:
-        _save(args.out, "tt.molecule", out)
+        _save(args.out, "tt.molecule", out, res.mps)
         console.print(f"results: {args.out}")
     return out
 
@@ -209,15 +241,16 @@ def _plot_molecule(res, path):
     n = oe.single.size
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2))
     im = a1.imshow(oe.mutual_information, cmap="viridis", origin="upper")
-    a1.set_title("orbital mutual information I_pq (nats)")
+    a1.set_title(r"orbital mutual information $I_{pq}$ (nats)")
     a1.set_xlabel("orbital q")
     a1.set_ylabel("orbital p")
-    fig.colorbar(im, ax=a1, fraction=0.046)
+    fig.colorbar(im, ax=a1, fraction=0.046, label=r"$I_{pq}$ (nats)")
     a2.bar(np.arange(n), oe.single)
     a2.set_xlabel("orbital p")
-    a2.set_ylabel("single-orbital entropy s_p (nats)")
+    a2.set_ylabel(r"single-orbital entropy $s_p$ (nats)")
     a2.set_title(f"{res.fci.name}/{res.fci.basis}")
     a2.grid(alpha=0.3)
+    fig.tight_layout()  # keeps the colorbar clear of the second panel's label
     save_figure(fig, path)
 
 

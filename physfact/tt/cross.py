@@ -28,15 +28,24 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import ConvergenceError, InputError
-from physfact.lowrank import Truncation, truncate
+from physfact.lowrank import Truncation, scaled_norm, truncate
 from physfact.tt.tensor_train import TensorTrain
-from physfact.validation import check_int, check_positive
+from physfact.validation import as_generator, check_int, check_positive
 
 
 def maxvol(A: np.ndarray, tol: float = 1.05, max_iters: int = 200) -> np.ndarray:
     """Row indices of a dominant r x r submatrix of the tall A (m x r): every entry of
-    A A[rows]^{-1} is at most ``tol`` in modulus (Goreinov et al. 2010)."""
-    A = np.asarray(A)
+    A A[rows]^{-1} is at most ``tol`` in modulus (Goreinov et al. 2010); ``tol`` >= 1,
+    ``max_iters`` row swaps at most (1 .. 10^6)."""
+    from physfact.validation import as_array
+
+    A = as_array(A, "A", ndim=2, allow_complex=True, allow_empty=True)
+    tol = check_positive(tol, "tol")
+    if tol < 1:
+        raise InputError(f"maxvol tol bounds |A A[rows]^-1| and must be >= 1, got {tol}")
+    max_iters = check_int(max_iters, "max_iters", minimum=1)
+    if max_iters > 10**6:
+        raise InputError(f"max_iters = {max_iters}: use at most 10^6")
     m, r = A.shape
     if m < r:
         raise InputError(f"maxvol needs a tall matrix, got shape {A.shape}")
@@ -97,6 +106,7 @@ def _sweep(f, dims, J, tol, max_rank, counter):
         Ik, Jk2 = I[k], J[k + 2]
         n1, n2 = dims[k], dims[k + 1]
         ra, rb = Ik.shape[0], Jk2.shape[0]
+        check_supercore_size(ra, n1, n2, rb, d)
         # all combinations (a, i, j, b) in C order
         a, i, j, b = np.meshgrid(np.arange(ra), np.arange(n1), np.arange(n2), np.arange(rb), indexing="ij")
         idx = np.concatenate([Ik[a.ravel()], i.reshape(-1, 1), j.reshape(-1, 1), Jk2[b.ravel()]], axis=1)
@@ -109,7 +119,7 @@ def _sweep(f, dims, J, tol, max_rank, counter):
             raise InputError("the function returned non-finite values")
         S = vals.reshape(ra * n1, n2 * rb)
         U, s, Vt = sla.svd(S, full_matrices=False, check_finite=False)
-        nrm = np.linalg.norm(s)
+        nrm = scaled_norm(s)
         svd = truncate(U, s, Vt, Truncation(atol=tol * nrm / np.sqrt(max(d - 1, 1)), rank=max_rank), shape=S.shape)
         r = max(svd.rank, 1)
         U = U[:, :r]
@@ -122,6 +132,20 @@ def _sweep(f, dims, J, tol, max_rank, counter):
             last = S[rows]  # f(I_{d-1}, i_{d-1}) rows of the final supercore
             cores.append(last.reshape(r, n2, rb))
     return cores, I
+
+
+#: more sweeps than this never help: a converging cross stops after a handful
+MAX_SWEEPS = 1000
+
+
+def check_supercore_size(ra, n1, n2, rb, d):
+    """Refuse a supercore evaluation that cannot fit in memory before building its index array:
+    ra n1 n2 rb rows of d + 1 int64 indices, the values and the SVD (about 4 more floats each)."""
+    from physfact.validation import check_memory
+
+    rows = float(ra) * n1 * n2 * rb
+    check_memory(8.0 * rows * (d + 6), f"a TT-cross supercore of {ra} x {n1} x {n2} x {rb} entries",
+                 "use smaller mode sizes (quantics: qtt_cross splits a large grid into 2 x 2 x ...) or a smaller max_rank")
 
 
 def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_rank=2) -> CrossResult:
@@ -145,14 +169,23 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
     init_rank : int
         Size of the random initial index sets.
     """
-    dims = tuple(check_int(int(n), "dims entry", minimum=1) for n in dims)
+    if not callable(f):
+        raise InputError(f"f must be a callable f(idx) returning one value per index row, got {type(f).__name__}")
+    dims = _check_dims(dims)
     d = len(dims)
     if d < 2:
         raise InputError("tt_cross needs at least 2 dimensions")
     tol = check_positive(tol, "tol")
+    if tol >= 1:
+        raise InputError(f"tol is a relative error in (0, 1), got {tol}")
     max_rank = check_int(max_rank, "max_rank", minimum=1)
     max_sweeps = check_int(max_sweeps, "max_sweeps", minimum=1)
-    rng = np.random.default_rng(seed)
+    if max_sweeps > MAX_SWEEPS:
+        raise InputError(f"max_sweeps = {max_sweeps}: use at most {MAX_SWEEPS} (a converging cross needs a handful)")
+    init_rank = check_int(init_rank, "init_rank", minimum=1)
+    rng = as_generator(seed)
+    # the first supercores: sizes known before any evaluation (later ones are checked as ranks grow)
+    check_supercore_size(1, dims[0], dims[1], min(init_rank, int(np.prod(dims[2:], dtype=object))), d)
     J = [None] * (d + 1)
     J[d] = np.zeros((1, 0), dtype=np.int64)
     for k in range(d - 1, 0, -1):
@@ -184,10 +217,24 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
                            "raise max_sweeps or max_rank, or loosen tol", history=history)
 
 
+def _check_dims(dims):
+    try:
+        dims = [int(n) if float(n).is_integer() else n for n in np.atleast_1d(dims).tolist()]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"dims must be a sequence of positive integers, got {dims!r}") from None
+    return tuple(check_int(n, "dims entry", minimum=1) for n in dims)
+
+
 def sample_error(tt: TensorTrain, f, n_samples: int = 1000, seed=None) -> float:
     """Relative RMS error of ``tt`` against ``f`` on random grid points (a check for cross results)."""
-    rng = np.random.default_rng(seed)
+    if not isinstance(tt, TensorTrain):
+        raise InputError(f"sample_error needs a TensorTrain, got {type(tt).__name__}")
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    rng = as_generator(seed)
     idx = np.stack([rng.integers(0, n, size=n_samples) for n in tt.dims], axis=1)
     ref = np.asarray(f(idx))
+    if ref.shape != (n_samples,) or not np.all(np.isfinite(ref)):
+        raise InputError(f"f must return {n_samples} finite values for {n_samples} index rows, got shape {ref.shape}")
     got = np.array([tt.entry(row) for row in idx])
-    return float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-300))
+    ref_norm = scaled_norm(ref)
+    return scaled_norm(got - ref) / ref_norm if ref_norm > 0 else scaled_norm(got)

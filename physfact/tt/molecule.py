@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError, UnknownNameError
-from physfact.lowrank import Truncation, choose_rank, robust_svd
+from physfact.lowrank import Truncation, choose_rank, robust_svd, scaled_norm
 from physfact.tt.entropy import entropy_from_probabilities
 from physfact.tt.mps import MPS, rank_profile_of_spectra, sweep_schmidt_values
 from physfact.threads import with_single_blas_thread
@@ -134,19 +134,9 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
     the symmetric (singlet) starting vector's spin; for spin 0 the result is checked to be a
     singlet (<S^2> < 1e-6) and otherwise recomputed with a spin penalty (``fix_spin_``).
     """
-    from pyscf import fci, gto, scf
+    from pyscf import fci, scf
 
-    atom = molecule_geometry(molecule)
-    kw = dict(atom=atom, basis=basis, charge=charge, spin=spin, verbose=0)
-    try:
-        try:
-            mol = gto.M(symmetry=True, **kw)
-            if mol.groupname in ("Dooh", "Coov"):
-                mol = gto.M(symmetry=True, symmetry_subgroup="D2h" if mol.groupname == "Dooh" else "C2v", **kw)
-        except Exception:  # symmetry detection failed: the plain build below reports bad input
-            mol = gto.M(**kw)
-    except Exception as exc:  # PySCF raises plain exceptions for bad atoms/basis names
-        raise InputError(f"PySCF could not build the molecule ({exc}); check the atom string and basis") from None
+    mol = build_molecule(molecule, basis=basis, charge=charge, spin=spin)
     group = mol.groupname if mol.symmetry else "C1"
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
@@ -165,8 +155,94 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
         solver = fci.addons.fix_spin_(fci.FCI(mf, singlet=False), ss=0)  # a triplet was lower: penalize S^2
         solver.conv_tol = 1e-12
         e, ci = solver.kernel()
+    if not getattr(solver, "converged", True):  # Davidson stopped at max_cycle: never a silent energy
+        from physfact.errors import ConvergenceError
+
+        raise ConvergenceError(f"FCI (Davidson) did not converge for {molecule}/{basis}")
     return FCIState(np.asarray(ci), norb, (int(nelec[0]), int(nelec[1])), float(e),
                     float(mf.e_tot), str(molecule), str(basis), str(group))
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def build_molecule(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int = 0):
+    """The PySCF ``Mole`` of :func:`fci_state` (point-group symmetry on where PySCF finds it), with
+    every check made before any SCF: atom string and basis, charge and spin consistent with the
+    electron count, no coincident atoms, and an FCI that fits in memory (:func:`check_fci_size`).
+
+    Raises
+    ------
+    UnknownNameError, InputError, ResourceError
+    """
+    import warnings
+
+    from pyscf import gto
+
+    with warnings.catch_warnings():  # PySCF's "basis may be in basis-set-exchange": our message says it
+        warnings.simplefilter("ignore", UserWarning)
+        return _build_molecule(molecule, basis, charge, spin, gto)
+
+
+def _build_molecule(molecule, basis, charge, spin, gto):
+    atom = molecule_geometry(molecule)
+    charge = check_int(charge, "charge", minimum=-1000)
+    spin = check_int(spin, "spin", minimum=-1000)
+    label = f"{molecule}/{basis}"
+    try:
+        neutral = gto.M(atom=atom, basis=basis, verbose=0)
+    except Exception as exc:  # PySCF raises plain exceptions for bad atoms/basis names
+        raise InputError(f"PySCF could not build {label} ({_one_line(exc)}); check the atom string and basis") from None
+    n_el = neutral.nelectron - charge
+    if n_el < 0:
+        raise InputError(f"charge {charge} removes more than the {neutral.nelectron} electrons of {molecule}")
+    if abs(spin) > n_el or (n_el - spin) % 2:
+        raise InputError(f"spin 2S = {spin} is impossible with {n_el} electrons (charge {charge}): 2S must have "
+                         f"the parity of the electron count and |2S| <= {n_el}")
+    coords = neutral.atom_coords()  # Bohr
+    if len(coords) > 1:
+        dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1) + np.diag(np.full(len(coords), np.inf))
+        i, j = np.unravel_index(np.argmin(dist), dist.shape)
+        if dist[i, j] < 0.1:
+            raise InputError(f"atoms {min(i, j)} and {max(i, j)} of {molecule} are {dist[i, j] * 0.529177:.3g} Angstrom "
+                             "apart; fix the geometry (coordinates in Angstrom)")
+    kw = dict(atom=atom, basis=basis, charge=charge, spin=spin, verbose=0)
+    try:
+        try:
+            mol = gto.M(symmetry=True, **kw)
+            if mol.groupname in ("Dooh", "Coov"):
+                mol = gto.M(symmetry=True, symmetry_subgroup="D2h" if mol.groupname == "Dooh" else "C2v", **kw)
+        except Exception:  # symmetry detection failed: the plain build below reports bad input
+            mol = gto.M(**kw)
+    except Exception as exc:
+        raise InputError(f"PySCF could not build {label} ({_one_line(exc)}); check the atom string and basis") from None
+    check_fci_size(mol, label)
+    return mol
+
+
+#: vectors of the FCI dimension PySCF's Davidson holds at once: max_space (12) trial vectors and
+#: their products with H, the diagonal, the start vector and a few work vectors
+FCI_VECTORS = 30
+
+
+def check_fci_size(mol, label: str) -> None:
+    """Refuse an FCI that cannot fit in memory before Hartree-Fock starts: the number of
+    determinants C(n, N_alpha) C(n, N_beta) (n = basis functions) times :data:`FCI_VECTORS` vectors
+    of 8 bytes (the 2^n orbital MPS built afterwards is far smaller)."""
+    from math import comb
+
+    from physfact.validation import check_memory
+
+    n, (na, nb) = int(mol.nao_nr()), (int(mol.nelec[0]), int(mol.nelec[1]))
+    if na > n or nb > n or na < 0 or nb < 0:
+        raise InputError(f"{label}: {na} alpha and {nb} beta electrons do not fit in {n} orbitals; "
+                         "check charge and spin")
+    ndet = comb(n, na) * comb(n, nb)
+    check_memory(8.0 * FCI_VECTORS * ndet,
+                 f"FCI of {label} ({n} orbitals, {na}+{nb} electrons, {ndet:.3g} determinants)",
+                 "use a smaller basis or molecule")
 
 
 # ------------------------------------------------------------------------------------------ signs
@@ -225,9 +301,17 @@ def _checked_ci(ci, n_orbitals, n_electrons, order):
     """Validated (ci, n, N_alpha, N_beta, order, pos) with pos[orbital] = site."""
     from math import comb
 
+    from physfact.validation import as_array
+
     n = check_int(n_orbitals, "n_orbitals", minimum=1)
-    na, nb = (int(n_electrons[0]), int(n_electrons[1]))
-    ci = np.asarray(ci, dtype=float)
+    try:
+        na, nb = n_electrons
+    except (TypeError, ValueError):
+        raise InputError(f"n_electrons must be a pair (N_alpha, N_beta) of ints, got {n_electrons!r}") from None
+    na, nb = check_int(na, "electron count", minimum=0), check_int(nb, "electron count", minimum=0)
+    if na > n or nb > n:
+        raise InputError(f"{na} alpha and {nb} beta electrons do not fit in {n} orbitals")
+    ci = as_array(ci, "ci", ndim=2)
     if ci.shape != (comb(n, na), comb(n, nb)):
         raise InputError(f"ci must have shape (C({n},{na}), C({n},{nb})) = {(comb(n, na), comb(n, nb))}, got {ci.shape}")
     order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
@@ -342,7 +426,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
     ib = np.searchsorted(lists_b[nb], sb)
     M0 = np.zeros((lists_a[na].size, lists_b[nb].size))
     M0[ia[:, None], ib[None, :]] = signed
-    norm = float(np.linalg.norm(M0))
+    norm = scaled_norm(M0)
     if norm == 0:
         raise InputError("the CI vector is zero")
     rule = Truncation(atol=tol * norm / np.sqrt(max(n - 1, 1)), rank=max_bond)
@@ -380,7 +464,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
         if k < n - 1:
             keep = max(choose_rank(pooled, rule), 1)
             thresh = pooled[keep - 1]
-            discarded.append(float(np.sqrt(np.sum(pooled[keep:] ** 2))))
+            discarded.append(scaled_norm(pooled[keep:]))
             svals.append(pooled)
         else:
             keep, thresh = pooled.size, -1.0
@@ -428,7 +512,7 @@ def fci_to_mps(ci, n_orbitals: int, n_electrons, order=None, tol=None, max_bond=
 
     ranks = tuple(c.shape[2] for c in cores[:-1])
     discarded = np.array(discarded)
-    schmidt = sweep_schmidt_values(tuple(svals), ranks, float(np.sqrt(np.sum(discarded**2))))
+    schmidt = sweep_schmidt_values(tuple(svals), ranks, scaled_norm(discarded))
     return MPS(cores, discarded=discarded, singular_values=tuple(svals), center=n - 1, schmidt=schmidt)
 
 
@@ -520,8 +604,13 @@ def orbital_entanglement(mps: MPS, order=None) -> OrbitalEntanglement:
     ``order`` is the orbital order of the MPS sites (site j = orbital order[j]); results are
     returned in orbital index order.
     """
+    if not isinstance(mps, MPS) or set(mps.dims) != {4}:
+        raise InputError("orbital_entanglement needs an orbital MPS (local dimension 4 on every site), "
+                         "e.g. from fci_to_mps")
     n = mps.n_sites
     order = np.arange(n) if order is None else np.asarray(order)
+    if sorted(order.tolist()) != list(range(n)):
+        raise InputError(f"order must be a permutation of 0..{n - 1}, got {order.tolist()}")
     diag = single_orbital_rdms(mps)
     s_site = np.array([entropy_from_probabilities(np.clip(d, 0, None)) for d in diag])
     pair_site = np.zeros((n, n))
@@ -646,8 +735,7 @@ def orbital_entanglement_from_ci(ci, n_orbitals, n_electrons) -> OrbitalEntangle
     <n_pa n_pb> = (O_a^T w O_b)_pp with O the string occupation matrices, <n_pa> and <n_pb> from
     the row and column sums of w (the formulas of :func:`single_orbital_rdms_from_pyscf`).
     """
-    n = int(n_orbitals)
-    na, nb = int(n_electrons[0]), int(n_electrons[1])
+    ci, n, na, nb, _, _ = _checked_ci(ci, n_orbitals, n_electrons, None)
     cache = _ci_cache(ci, n, (na, nb))
     psi, sa, sb = cache
     nrm2 = float(np.sum(psi**2))
@@ -676,7 +764,9 @@ def fiedler_order(mutual_information) -> np.ndarray:
     """Orbital order from the Fiedler vector of the Laplacian of the mutual-information graph
     (Barcza et al., PRA 83 (2011) 012508). Deterministic: the vector's sign is fixed so that its
     first nonzero entry is negative."""
-    I = np.asarray(mutual_information, dtype=float)
+    from physfact.validation import as_array
+
+    I = as_array(mutual_information, "mutual information", ndim=2)
     if I.ndim != 2 or I.shape[0] != I.shape[1]:
         raise InputError(f"mutual information must be a square matrix, got shape {I.shape}")
     W = 0.5 * (I + I.T)

@@ -22,10 +22,11 @@ import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.tt.entropy import _log_base, schmidt_entropy
+from physfact.lowrank import scaled_norm
+from physfact.tt.entropy import _log_base, check_alpha, schmidt_entropy
 from physfact.tt.schmidt import schmidt_spectrum_of_cores  # noqa: F401 (public here too)
 from physfact.tt.tensor_train import TensorTrain
-from physfact.validation import check_int
+from physfact.validation import as_generator, check_int, check_memory
 
 
 class MPS(TensorTrain):
@@ -58,7 +59,10 @@ class MPS(TensorTrain):
         order : {"C", "F"}
             C: site 0 is the most significant digit of the index; F: the least significant.
         """
-        psi_arr = np.asarray(psi)
+        try:
+            psi_arr = np.asarray(psi)
+        except Exception as exc:
+            raise InputError(f"psi could not be read as an array: {exc}") from None
         if psi_arr.ndim != 1:
             raise InputError(f"psi must be a flat state vector, got shape {psi_arr.shape}; "
                              "use TensorTrain.from_dense for a tensor")
@@ -120,6 +124,7 @@ class MPS(TensorTrain):
         Nats by default; ``base=2`` gives bits.
         """
         _log_base(base)
+        alpha = check_alpha(alpha)
         spectrum = self.schmidt_spectrum()
         if bond is not None:
             return schmidt_entropy(spectrum[self._check_bond(bond)], alpha=alpha, base=base)
@@ -144,10 +149,52 @@ class MPS(TensorTrain):
         -------
         ndarray of int, shape (len(tols), L-1)
         """
+        try:
+            tols = np.atleast_1d(np.asarray(tols, dtype=float))
+        except (TypeError, ValueError):
+            raise InputError(f"tols must be numbers in [0, 1), got {tols!r}") from None
         if self.singular_values is None:
             raise InputError("this MPS was not built by a sweep (from_statevector / round); "
                              "call .round(tol=0) first to record the bond spectra")
         return rank_profile_of_spectra(self.singular_values, tols)
+
+    # ---------------------------------------------------------------- files and peers
+    def save(self, path):
+        """Write the MPS to ``path`` (.npz or .h5; atomic, with a format version); see
+        :mod:`physfact.tt.mps_io` for the layout. Returns the path."""
+        from physfact.tt.mps_io import save_mps
+
+        return save_mps(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read an MPS written by :meth:`save` or by ``physfact tt chain/molecule --out``.
+
+        Raises :class:`~physfact.errors.DataFileError` for missing, truncated, inconsistent or
+        newer-format files."""
+        from physfact.tt.mps_io import load_mps
+
+        return load_mps(path, cls)
+
+    @classmethod
+    def from_quimb(cls, qmps):
+        """From a ``quimb.tensor.MatrixProductState`` (open boundaries; site 0 first)."""
+        from physfact.tt.mps_io import from_quimb
+
+        return from_quimb(qmps, cls)
+
+    def to_quimb(self):
+        """As a ``quimb.tensor.MatrixProductState`` (needs quimb)."""
+        from physfact.tt.mps_io import to_quimb
+
+        return to_quimb(self)
+
+    def to_tenpy(self, sites=None):
+        """As a TeNPy finite ``MPS`` (normalized, ``norm`` attribute = this state's norm; needs
+        physics-tenpy)."""
+        from physfact.tt.mps_io import to_tenpy
+
+        return to_tenpy(self, sites)
 
     # ---------------------------------------------------------------- canonical forms and observables
     def normalized(self):
@@ -227,7 +274,10 @@ def random_mps_cores(L: int, chi: int, d: int = 2, seed=0, complex_: bool = Fals
         Core k of shape (r_{k-1}, d, r_k), new writeable arrays; ``MPS(cores)`` builds the state.
     """
     L, chi, d = check_int(L, "L", minimum=1), check_int(chi, "chi", minimum=1), check_int(d, "d", minimum=1)
-    rng = np.random.default_rng(seed)
+    r_max = min(chi, d ** (L // 2))
+    check_memory(8.0 * (2 if complex_ else 1) * L * d * r_max * r_max, f"{L} random cores of bond dimension {r_max}",
+                 "lower L or chi")
+    rng = as_generator(seed)
     cores, r = [], 1
     for k in range(L):
         r2 = min(chi, d ** (k + 1), d ** (L - k - 1))
@@ -260,11 +310,11 @@ def rank_profile_of_spectra(spectra, tols) -> np.ndarray:
     from physfact.lowrank import Truncation, choose_rank
 
     tols = np.atleast_1d(np.asarray(tols, dtype=float))
-    if np.any(tols < 0) or np.any(tols >= 1):
+    if not np.all((tols >= 0) & (tols < 1)):  # also NaN
         raise InputError("tolerances are relative errors in [0, 1)")
     spectra = [np.sort(np.asarray(s, dtype=float))[::-1] for s in spectra]
     nb = len(spectra)
-    nrm = float(np.linalg.norm(spectra[0])) if nb else 0.0
+    nrm = scaled_norm(spectra[0]) if nb else 0.0
     out = np.zeros((tols.size, nb), dtype=int)
     for i, t in enumerate(tols):
         rule = Truncation(atol=t * nrm / np.sqrt(max(nb, 1)))
@@ -282,14 +332,16 @@ def sweep_schmidt_values(singular_values, ranks, error_bound):
     """
     if singular_values is None or not singular_values:
         return None
-    norm = float(np.linalg.norm(singular_values[0]))
+    norm = scaled_norm(singular_values[0])
     if norm == 0 or error_bound > 1e-13 * norm:
         return None
     return tuple(_normalize(s[:r]) for s, r in zip(singular_values, ranks))
 
 
 def _check_op(op, n):
-    op = np.asarray(op)
+    from physfact.validation import as_array
+
+    op = as_array(op, "local operator", ndim=2, allow_complex=True)
     if op.shape != (n, n):
         raise InputError(f"a local operator must be {n} x {n} for this site, got shape {op.shape}")
     return op
@@ -305,20 +357,25 @@ def _local_value(center_core, op):
 
 def _normalize(s):
     s = np.asarray(s, dtype=float)
-    n = np.linalg.norm(s)
+    n = scaled_norm(s)
     if n == 0:
         raise InputError("the zero state has no Schmidt values")
     return s / n
 
 
 def _site_dims(dims, size):
+    if size < 2:
+        raise InputError(f"psi needs at least 2 amplitudes, got {size}")
     if np.isscalar(dims):
         dloc = check_int(dims, "dims", minimum=2)
         L = int(round(np.log(size) / np.log(dloc)))
-        if dloc**L != size:
+        if L < 1 or dloc**L != size:
             raise InputError(f"len(psi) = {size} is not a power of the local dimension {dloc}; give dims per site")
         return (dloc,) * L
-    dims = tuple(check_int(int(n), "dims entry", minimum=1) for n in dims)
+    try:
+        dims = tuple(check_int(n, "dims entry", minimum=1) for n in dims)
+    except TypeError:
+        raise InputError(f"dims must be an int or a sequence of ints, got {dims!r}") from None
     if int(np.prod(dims, dtype=object)) != size:
         raise InputError(f"dims {dims} hold {int(np.prod(dims, dtype=object))} amplitudes but psi has {size}")
     return dims

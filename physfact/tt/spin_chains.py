@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from physfact.errors import ConvergenceError, InputError
-from physfact.validation import check_int
+from physfact.errors import ConvergenceError, InputError, ResourceError
+from physfact.validation import as_generator, check_finite, check_int, check_positive
 
 _BOUNDARIES = ("open", "periodic")
-MAX_SITES = 26
+#: beyond this 2^L amplitudes (8 TiB per vector at 40) fit no machine and overflow int64 indices soon after
+MAX_SITES = 40
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,29 @@ class SpinChain:
         if self.model not in ("tfim", "heisenberg"):
             raise InputError(f"model must be 'tfim' or 'heisenberg', got {self.model!r}")
         check_int(self.L, "L", minimum=2)
-        if self.L > MAX_SITES:
-            raise InputError(f"exact diagonalization needs 2^L amplitudes; L = {self.L} > {MAX_SITES} is too large")
         if self.boundary not in _BOUNDARIES:
             raise InputError(f"boundary must be 'open' or 'periodic', got {self.boundary!r}")
+        need = ("J", "g") if self.model == "tfim" else ("J", "delta")
+        if not isinstance(self.params, dict) or set(self.params) != set(need):
+            raise InputError(f"{self.model} parameters must be a dict with keys {need}, got {self.params!r}; "
+                             f"use {self.model}(L, ...) to build the chain")
+        for name, value in self.params.items():
+            check_finite(value, f"{self.model} parameter {name}")
 
     @property
     def dim(self) -> int:
         return 2**self.L
+
+    def check_ed_size(self, vectors: int = 1, what: str = "exact diagonalization") -> None:
+        """Refuse a dense-vector computation on this chain (``vectors`` vectors of 2^L amplitudes)
+        that cannot fit in memory, or whose 2^L index overflows, before anything is allocated."""
+        from physfact.validation import check_memory
+
+        hint = "use fewer sites (or a DMRG ground state, which holds only the MPS)"
+        if self.L > MAX_SITES:
+            raise ResourceError(f"{what} needs 2^L amplitudes per vector; L = {self.L} > {MAX_SITES} is beyond any "
+                             f"machine (2^{self.L} x 8 bytes); {hint}")
+        check_memory(8.0 * vectors * self.dim, f"{what} of L = {self.L} sites ({vectors} vectors of 2^{self.L})", hint)
 
     def bonds(self):
         b = [(i, i + 1) for i in range(self.L - 1)]
@@ -76,6 +92,8 @@ class SpinChain:
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """H v without forming H."""
+        if self.L > MAX_SITES:
+            self.check_ed_size()
         v = np.asarray(v)
         L, N = self.L, self.dim
         if v.shape != (N,):
@@ -113,6 +131,7 @@ class SpinChain:
         """A real symmetric ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``."""
         from scipy.sparse.linalg import LinearOperator
 
+        self.check_ed_size()
         return LinearOperator((self.dim, self.dim), matvec=self.matvec, dtype=float)
 
     def to_sparse(self) -> sp.csr_matrix:
@@ -147,13 +166,17 @@ class SpinChain:
 
 
 def tfim(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "open") -> SpinChain:
-    """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J)."""
-    return SpinChain("tfim", L, {"J": float(J), "g": float(g)}, boundary)
+    """Transverse-field Ising chain H = -J sum Z_i Z_{i+1} - g sum X_i (critical at g = J).
+
+    Any L >= 2 (only exact diagonalization is size-limited); g and J finite (units of energy)."""
+    return SpinChain("tfim", L, {"J": check_finite(J, "J"), "g": check_finite(g, "g")}, boundary)
 
 
 def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open") -> SpinChain:
-    """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2."""
-    return SpinChain("heisenberg", L, {"J": float(J), "delta": float(delta)}, boundary)
+    """Heisenberg XXZ chain H = J sum (S^x S^x + S^y S^y + delta S^z S^z), S = sigma/2.
+
+    Any L >= 2 (only exact diagonalization is size-limited); J and delta finite."""
+    return SpinChain("heisenberg", L, {"J": check_finite(J, "J"), "delta": check_finite(delta, "delta")}, boundary)
 
 
 @dataclass(frozen=True, repr=False)
@@ -185,6 +208,12 @@ class GroundState:
                 f"energy={self.energy:.12g}, residual={self.residual:.2e})")
 
 
+def check_lanczos_size(chain: SpinChain, k: int = 1) -> None:
+    """Refuse a Lanczos ground state that cannot fit in memory, before allocating: ARPACK keeps
+    ncv = max(2k + 1, 20) basis vectors of 2^L amplitudes plus a few work vectors."""
+    chain.check_ed_size(vectors=max(2 * k + 1, 20) + 6, what="Lanczos (exact diagonalization)")
+
+
 def ground_state(chain: SpinChain, tol: float = 1e-12, seed: int = 0, k: int = 1) -> GroundState:
     """Ground state by Lanczos (``scipy.sparse.linalg.eigsh``, which='SA') with a seeded start vector.
 
@@ -195,7 +224,11 @@ def ground_state(chain: SpinChain, tol: float = 1e-12, seed: int = 0, k: int = 1
     if not isinstance(chain, SpinChain):
         raise InputError(f"expected a SpinChain (tfim(...) or heisenberg(...)), got {type(chain).__name__}")
     k = check_int(k, "k", minimum=1)
-    rng = np.random.default_rng(seed)
+    if k > min(chain.dim - 1, 20):
+        raise InputError(f"k = {k} eigenpairs: Lanczos gives 1 .. {min(chain.dim - 1, 20)} for this chain")
+    tol = check_positive(tol, "tol", allow_none=False)
+    check_lanczos_size(chain, k)
+    rng = as_generator(seed)
     v0 = rng.standard_normal(chain.dim)
     Hop = chain.linear_operator() if chain.L > 12 else chain.to_sparse()
     try:

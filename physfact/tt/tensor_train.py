@@ -17,13 +17,14 @@ The order only affects how a flat vector is read (:meth:`TensorTrain.from_dense`
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 import scipy.linalg as sla
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, robust_svd, truncate
-from physfact.validation import check_int, check_positive
+from physfact.lowrank import Truncation, robust_svd, scaled_norm, truncate
+from physfact.validation import check_int, check_memory, check_positive
 
 
 def _readonly(a):
@@ -67,7 +68,12 @@ class TensorTrain:
     __slots__ = ("_cores", "_order", "_discarded", "_singular_values", "_center", "__weakref__")
 
     def __init__(self, cores, order="C", discarded=None, singular_values=None, center=None):
-        cores = [np.asarray(c) for c in cores]
+        if isinstance(cores, np.ndarray) or not hasattr(cores, "__iter__"):
+            raise InputError(f"cores must be a sequence of 3-D arrays, got {type(cores).__name__}")
+        try:
+            cores = [np.asarray(c) for c in cores]
+        except Exception as exc:
+            raise InputError(f"cores could not be read as arrays: {exc}") from None
         if not cores:
             raise InputError("a tensor train needs at least one core")
         dtype = np.result_type(*cores, np.float64)
@@ -81,6 +87,8 @@ class TensorTrain:
                 raise InputError(f"core {k} has left rank {c.shape[0]} but core {k - 1} has right rank {out[-1].shape[2]}")
             if 0 in c.shape:
                 raise InputError(f"core {k} has an empty dimension: shape {c.shape}")
+            if not np.isfinite(c).all():
+                raise InputError(f"core {k} has NaN or inf entries")
             out.append(_readonly(c.astype(dtype, copy=False)))
         if out[0].shape[0] != 1 or out[-1].shape[2] != 1:
             raise InputError(f"the boundary ranks must be 1, got {out[0].shape[0]} and {out[-1].shape[2]}")
@@ -187,7 +195,7 @@ class TensorTrain:
     @property
     def error_bound(self) -> float:
         """sqrt(sum discarded^2) -- the Frobenius error of that operation (exact for TT-SVD/rounding)."""
-        return float(np.sqrt(np.sum(self._discarded**2)))
+        return scaled_norm(self._discarded)
 
     @property
     def singular_values(self):
@@ -213,7 +221,10 @@ class TensorTrain:
 
     # ---------------------------------------------------------------- dense views
     def full(self) -> np.ndarray:
-        """The full tensor, shape ``dims`` (memory prod(dims))."""
+        """The full tensor, shape ``dims`` (memory prod(dims)); refused before allocating when it
+        cannot fit (:class:`~physfact.errors.ResourceError`)."""
+        check_memory(2.0 * self.size * self.dtype.itemsize, f"the full tensor of dims {self.dims}",
+                     "work with the cores (entry, dot, norm) instead of the full tensor")
         res = self._cores[0].reshape(self._cores[0].shape[1], -1)
         for c in self._cores[1:]:
             r, n, r2 = c.shape
@@ -226,7 +237,10 @@ class TensorTrain:
 
     def entry(self, index) -> complex | float:
         """A single entry A[i_0, ..., i_{d-1}] as a product of d small matrices."""
-        index = tuple(int(i) for i in index)
+        try:
+            index = tuple(operator.index(i) for i in index)
+        except TypeError:
+            raise InputError(f"an entry needs {self.ndim} integer indices, got {index!r}") from None
         if len(index) != self.ndim:
             raise InputError(f"an entry needs {self.ndim} indices, got {len(index)}")
         v = np.ones((1,), dtype=self.dtype)
@@ -279,6 +293,8 @@ class TensorTrain:
         """Scalar multiple (the scalar goes into the orthogonality center, or the last core)."""
         if not isinstance(alpha, numbers.Number) or isinstance(alpha, bool):
             raise InputError("* multiplies a tensor train by a scalar; use hadamard() for the entrywise product")
+        if not np.isfinite(alpha):
+            raise InputError(f"a tensor train can only be scaled by a finite number, got {alpha}")
         k = self._center if self._center is not None else self.ndim - 1
         cores = list(self._cores)
         cores[k] = cores[k] * alpha
@@ -316,14 +332,14 @@ class TensorTrain:
     def norm(self) -> float:
         """Frobenius norm ||A||_F, from a QR sweep (no squaring of small quantities)."""
         if self._center is not None:
-            return float(np.linalg.norm(self._cores[self._center]))
+            return scaled_norm(self._cores[self._center])
         R = np.ones((1, 1), dtype=self.dtype)
         for c in self._cores[:-1]:
             r, n, s = c.shape
             M = np.tensordot(R, c, axes=(1, 0)).reshape(-1, s)
             R = sla.qr(M, mode="r", check_finite=False)[0][: min(M.shape), :]
         last = np.tensordot(R, self._cores[-1], axes=(1, 0))
-        return float(np.linalg.norm(last))
+        return scaled_norm(last)
 
     # ---------------------------------------------------------------- canonical forms
     def canonicalize(self, center: int):
@@ -377,7 +393,7 @@ class TensorTrain:
             return self._new(self._cores, center=0)
         cores = [np.array(c) for c in self._cores]
         _right_sweep(cores, d - 1, 0)
-        nrm = float(np.linalg.norm(cores[0]))
+        nrm = scaled_norm(cores[0])
         rule = Truncation(atol=tol * nrm / np.sqrt(d - 1), rank=max_rank)
         discarded, svals = [], []
         for k in range(d - 1):
@@ -385,7 +401,7 @@ class TensorTrain:
             U, sv, Vt = robust_svd(cores[k].reshape(r * n, s))
             svd = truncate(U, sv, Vt, rule, shape=(r * n, s))
             q = max(svd.rank, 1)
-            discarded.append(float(np.sqrt(np.sum(sv[q:] ** 2))))
+            discarded.append(scaled_norm(sv[q:]))
             svals.append(sv)
             cores[k] = U[:, :q].reshape(r, n, q)
             SV = sv[:q, None] * Vt[:q]

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from physfact.errors import InputError
-from physfact.lowrank import Truncation, robust_svd, truncate
+from physfact.lowrank import Truncation, robust_svd, scaled_norm, truncate
 from physfact.lowrank import tsqr_r as lowrank_tsqr_r
-from physfact.validation import check_int, check_positive
+from physfact.validation import check_int, check_memory, check_positive
 
 # chunk size (elements) for the TSQR / projection passes: large enough for BLAS, small next to N
 _CHUNK_ELEMENTS = 1 << 19
@@ -69,7 +69,7 @@ class TTSVDInfo:
     @property
     def error(self) -> float:
         """||A - TT||_F = sqrt(sum discarded^2) (exact for TT-SVD up to roundoff)."""
-        return float(np.sqrt(np.sum(self.discarded**2)))
+        return scaled_norm(self.discarded)
 
     def __repr__(self):
         return f"TTSVDInfo(norm={self.norm:.6g}, error={self.error:.3e}, tol={self.tol:g})"
@@ -81,6 +81,8 @@ def tsqr_r(C: np.ndarray, chunk_elements: int = _CHUNK_ELEMENTS) -> np.ndarray:
     :func:`physfact.lowrank.tsqr_r` over column chunks of C (row blocks of C^T), so only one
     chunk is copied at a time; C is not modified. The singular values of R are those of C.
     """
+    if not isinstance(C, np.ndarray) or C.ndim != 2:
+        raise InputError(f"tsqr_r needs a 2-D array, got {getattr(C, 'shape', type(C).__name__)}")
     m, n = C.shape
     b = max(4 * m, chunk_elements // max(m, 1))
     return lowrank_tsqr_r(C[:, j0:j0 + b].T for j0 in range(0, n, b))
@@ -116,8 +118,8 @@ def _as_tensor(x, dims, order):
         raise InputError(f"the tensor could not be read as an array: {exc}") from None
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
         raise InputError(f"the tensor must be numeric, got dtype {a.dtype}")
-    if a.size == 0:
-        raise InputError(f"the tensor is empty (shape {a.shape})")
+    if a.size == 0 or a.ndim == 0:
+        raise InputError(f"the tensor needs at least one dimension and one entry, got shape {a.shape}")
     if np.iscomplexobj(a):
         a = a.astype(np.complex128, copy=False)
     else:
@@ -127,6 +129,12 @@ def _as_tensor(x, dims, order):
     if dims is None:
         dims = a.shape
     dims = tuple(check_int(n, "dims entry", minimum=1) for n in np.atleast_1d(dims).tolist())
+    if not a.flags.c_contiguous and not a.flags.f_contiguous:  # a broadcast or strided view: copied below
+        check_memory(2.0 * a.size * np.dtype(a.dtype).itemsize, f"TT-SVD of a {a.size}-entry tensor (a contiguous "
+                     "copy and one remainder)", "pass a smaller tensor, or build the TT by tt_cross")
+    else:
+        check_memory(1.0 * a.size * np.dtype(a.dtype).itemsize, f"TT-SVD of a {a.size}-entry tensor (one remainder)",
+                     "pass a smaller tensor, or build the TT by tt_cross")
     if int(np.prod(dims, dtype=object)) != a.size:
         raise InputError(f"dims {dims} hold {int(np.prod(dims, dtype=object))} entries but the tensor has {a.size}")
     if a.shape != dims:
@@ -163,7 +171,7 @@ def tt_svd(x, dims=None, tol=None, max_rank=None, order="C"):
     a, dims = _as_tensor(x, dims, order)
     d = len(dims)
     if d == 1:
-        nrm = float(np.linalg.norm(a))
+        nrm = scaled_norm(a)
         return [np.array(a, copy=True).reshape(1, dims[0], 1)], TTSVDInfo(np.zeros(0), (), nrm, tol, 0)
     # sweep over the contiguous direction: a C-contiguous tensor from the left, an F-contiguous one
     # (e.g. a flat vector read in F order) from the right, by TT-SVD of its transpose (a view).
@@ -203,12 +211,12 @@ def _tt_svd_c(a, dims, tol, max_rank):
                 raise InputError("the tensor has non-finite entries (NaN or inf); clean the input first")
             U, s, _ = robust_svd(C)
         if norm is None:
-            norm = float(np.linalg.norm(s))
+            norm = scaled_norm(s)
             delta = tol * norm / np.sqrt(d - 1)
         svd = truncate(U, s, np.empty((s.size, 0)), Truncation(atol=delta, rank=max_rank), shape=(rows, cols))
         r = max(svd.rank, 1)  # keep a rank-1 zero core rather than an empty train
         Ur = U[:, :r]
-        discarded.append(float(np.sqrt(np.sum(s[r:] ** 2))))
+        discarded.append(scaled_norm(s[r:]))
         svals.append(np.array(s))
         cores.append(np.ascontiguousarray(Ur).reshape(r_prev, dims[k], r))
         cur = _project_rows(Ur.conj().T, C, out=C if own else None, chunk_elements=chunk)

@@ -49,7 +49,7 @@ def test_molecule_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, code, msg", [
-    (["tt", "chain", "--sites", "40"], 2, "L <= 24"),
+    (["tt", "chain", "--sites", "60"], 2, "L = 60 > 40"),
     (["tt", "molecule", "unobtainium"], 2, "unknown molecule"),
     (["tt", "chain", "--model", "potts"], 2, "invalid choice"),
 ])
