@@ -115,3 +115,16 @@ def test_scipy_round_trip(dt):
     assert back.dt == dt and np.array_equal(back.A, A)
     tf = LTISystem.from_scipy(sig.TransferFunction([1.0], [1.0, 3.0, 2.0]))
     assert tf.n == 2 and tf.freqresp([0.0])[0, 0, 0] == pytest.approx(0.5)
+
+
+def test_io_load_reads_systems_and_bt_roms(tmp_path, capsys):
+    from physfact.io import load
+
+    s = LTISystem(-np.eye(3), np.ones(3), np.ones(3), dt=None)
+    s.save(tmp_path / "s.h5")
+    got = load(tmp_path / "s.h5")
+    assert got.kind == "lti_system" and isinstance(got.obj, LTISystem)
+    _same_response(s, got.obj, rtol=1e-15)
+    assert main(["bt", "heat1d:40", "--order", "4", "--out", str(tmp_path / "r.npz"), "--quiet"]) == 0
+    raw = load(tmp_path / "r.npz")
+    assert raw.kind == "bt_rom" and raw.obj.arrays["A"].shape == (4, 4)
