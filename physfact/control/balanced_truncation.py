@@ -177,7 +177,9 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         Square root or balancing-free square root (see module docstring).
     solver : {"auto", "hammarling", "adi"}
         Gramian factors: dense Hammarling (accurate to roundoff, O(n^3)) or low-rank ADI (sparse,
-        continuous time). "auto": ADI for sparse systems with n > 2000.
+        continuous time). "auto": ADI for sparse continuous systems with n > 2000; for 500 < n <= 2000
+        ADI is tried first (10-50x faster there) and kept when it converged and the requested order
+        lies within what its factors resolve, else the dense solver runs.
     adi_tol, adi_options :
         Relative residual tolerance and options for the ADI solver. ``separate``: True runs two
         independent ``lradi``, False one ``lradi_pair`` run sharing every factorization; default
@@ -212,7 +214,16 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     from physfact.control.lyapunov import AUTO_DENSE_LIMIT
 
     if solver == "auto":
-        solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete) else "hammarling"
+        lowrank_ok = sys.is_sparse and not sys.is_discrete
+        if lowrank_ok and sys.n > AUTO_DENSE_LIMIT:
+            solver = "adi"
+        elif lowrank_ok and sys.n > AUTO_ADI_MIN:
+            trial = _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+            if trial is not None:
+                return trial
+            solver = "hammarling"
+        else:
+            solver = "hammarling"
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
     from physfact.validation import check_memory
@@ -224,6 +235,36 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
 
     with blas_threads_for(sys.n):
         return _bt_dense(sys, rank, tol, method, t0)
+
+
+#: "auto" tries LR-ADI first for sparse continuous-time systems above this order. Measured (CPU s,
+#: one thread, tol=1e-6): heat1d n=400 0.19 dense / 0.025 ADI, heat2d n=841 0.88 / 0.018, FOM n=1006
+#: 0.83 / 0.033; msd n=300 (lightly damped) 0.11 dense while ADI stalls -- hence the fallback.
+AUTO_ADI_MIN = 500
+
+
+def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
+    """LR-ADI balanced truncation when it is reliable for this request, else None (use dense).
+
+    Reliable: ADI converged, and the kept order stops at Hankel singular values the ADI factors
+    resolve (hsv[r-1] >= 100 adi_tol hsv[0]; below that the factors' residual, not the system,
+    decides the values). Warnings of an accepted run are re-emitted; a rejected run is silent.
+    """
+    from physfact.errors import ConvergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+        except ConvergenceError:
+            return None
+    r = res.order
+    if r < 1 or res.hsv.size <= r or res.hsv[r - 1] < 100.0 * adi_tol * res.hsv[0]:
+        return None
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
+    res.info["auto"] = "LR-ADI (sparse, n > %d, order within the factors' resolution)" % AUTO_ADI_MIN
+    return res
 
 
 def _floor(hsv, D):

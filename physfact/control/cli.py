@@ -44,7 +44,8 @@ def _resonance_points(rom, per_pole=9):
     if lam.size == 0:
         return np.zeros(0)
     zeta = np.abs(lam.real) / np.abs(lam)
-    return np.concatenate([abs(l.imag) * (1 + z * np.linspace(-4, 4, per_pole)) for l, z in zip(lam, zeta)])
+    pts = np.concatenate([abs(l.imag) * (1 + z * np.linspace(-4, 4, per_pole)) for l, z in zip(lam, zeta)])
+    return pts[pts > 0]  # heavily damped poles (zeta > 1/4) would give negative frequencies
 
 
 def _error_estimate(sys, rom, console, samples=None):
