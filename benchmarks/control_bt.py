@@ -16,10 +16,17 @@ part added by the solve (peak minus the resident size just before it), factor co
 agreement of the first 20 HSVs (max |d sigma_k| / sigma_1) with the dense reference (slycot) where
 there is one, else between physfact and pyMOR.
 
+``--family``: low-rank frequency-limited BT of the FOM on the band [150, 250] rad/s (order 4; the CPU
+includes the sampled in-band error, 120 sparse LUs) beside pyMOR's plain BT at the same order (pyMOR
+has no frequency-limited BT), and second-order BT (variant p, r = 40 positions) of mass-spring chains
+with Rayleigh damping (n_q = 300, 1000) beside pyMOR's ``SOBTpReductor`` with the same ADI tolerance;
+errors are relative sampled H-infinity errors (in band for FLBT).
+
 Usage::
 
     python benchmarks/control_bt.py            # rail 1357/5177/20209, FOM, heat2d (n = 66049)
     python benchmarks/control_bt.py --quick    # rail_1357, FOM, rail_5177
+    python benchmarks/control_bt.py --family   # low-rank FLBT (FOM) and SOBT (chains) vs pyMOR
 """
 from __future__ import annotations
 
@@ -192,20 +199,28 @@ def _square_root(A, B, C, E, fc, fo, t0, rss0):
                 res=max(fc.residual, fo.residual), poles_max=float(np.linalg.eigvals(Ar).real.max()))
 
 
-def run_pymor(path: str) -> dict:
+def _pymor_adi_solvers():
+    """pyMOR's matrix-equation solver set with LR-ADI at ADI_TOL, logging quiet (imports happen on
+    the first call, before the timing)."""
     import logging
 
     from pymor.core.logger import set_log_levels
-    from pymor.models.iosys import LTIModel
-    from pymor.reductors.bt import BTReductor
     from pymor.solvers.matrix_equations.adi import ADILyapunovSolver
     from pymor.solvers.matrix_equations.default import MatrixEquationSolvers
 
     set_log_levels({"pymor": logging.WARNING})
+    return MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+
+
+def run_pymor(path: str) -> dict:
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+
+    _pymor_adi_solvers()
     A, B, C, E = _load(path)
     rss0 = _rss_mib()
     t0 = time.process_time()
-    solvers = MatrixEquationSolvers(lyapunov_lr=ADILyapunovSolver(adi_tol=ADI_TOL))
+    solvers = _pymor_adi_solvers()
     fom = LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=solvers)
     red = BTReductor(fom)
     rom = red.reduce(ORDER)
@@ -236,13 +251,148 @@ def run_slycot(path: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------
+# the rest of the family: frequency-limited BT (low-rank) and second-order BT, against pyMOR
+
+FL_BAND = (150.0, 250.0)  # FOM's 200 rad/s resonance
+FL_ORDER = 4
+SO_ORDER = 40
+
+
+def _chain(nq):
+    """Mass-spring chain, random masses in [1, 2] (seed 0), springs 4, Rayleigh damping
+    0.05 M + 0.05 K; force on the last mass; outputs: first position, middle velocity."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    T = sp.diags([-np.ones(nq - 1), 2.0 * np.ones(nq), -np.ones(nq - 1)], [-1, 0, 1], format="csr")
+    M, K = sp.diags(1.0 + rng.random(nq), format="csr"), 4.0 * T
+    B, Cp, Cv = np.zeros((nq, 1)), np.zeros((1, nq)), np.zeros((1, nq))
+    B[-1], Cp[0, 0], Cv[0, nq // 2] = 1.0, 1.0, 1.0
+    return M, 0.05 * M + 0.05 * K, K, B, Cp, Cv
+
+
+def _band_error(G, Gr):
+    return float(np.max(np.linalg.norm(G - Gr, 2, axis=(1, 2))) / np.max(np.linalg.norm(G, 2, axis=(1, 2))))
+
+
+def _fl_grid():
+    return np.linspace(*FL_BAND, 400)
+
+
+def run_flbt_physfact(path: str) -> dict:
+    """Low-rank frequency-limited BT (ADI factors + Galerkin log term), order FL_ORDER."""
+    import physfact.control.frequency_limited  # noqa: F401 - imported before the timing
+    import physfact.control.lradi  # noqa: F401
+    from physfact.control import LTISystem, balanced_truncation
+
+    A, B, C, E = _load(path)
+    sys_ = LTISystem(A, B, C, E=E)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    res = balanced_truncation(sys_, rank=FL_ORDER, frequency_band=FL_BAND, solver="adi", adi_tol=ADI_TOL)
+    cpu = time.process_time() - t0
+    w = _fl_grid()
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, order=res.order, gramians=res.info["gramians"],
+                error=_band_error(sys_.freqresp(w), res.rom.freqresp(w)))
+
+
+def run_flbt_pymor_bt(path: str) -> dict:
+    """pyMOR has no frequency-limited BT: its plain BT at the same order is the peer."""
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+
+    from physfact.control import LTISystem
+
+    _pymor_adi_solvers()
+    A, B, C, E = _load(path)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    solvers = _pymor_adi_solvers()
+    rom = BTReductor(LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=solvers)).reduce(FL_ORDER)
+    cpu = time.process_time() - t0
+    w = _fl_grid()
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, order=FL_ORDER, gramians="plain BT",
+                error=_band_error(LTISystem(A, B, C, E=E).freqresp(w), rom.transfer_function.freq_resp(w)))
+
+
+def _so_error(M, D, K, B, Cp, Cv, freq_resp):
+    from physfact.control import SecondOrderSystem
+
+    w = np.logspace(-3, 1.5, 300)
+    return _band_error(SecondOrderSystem(M, D, K, B, Cp, Cv).freqresp(w), freq_resp(w))
+
+
+def run_sobt_physfact(nq: int) -> dict:
+    import physfact.control.lradi  # noqa: F401 - imported before the timing
+    from physfact.control import SecondOrderSystem, second_order_balanced_truncation
+
+    mats = _chain(nq)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    res = second_order_balanced_truncation(SecondOrderSystem(*mats), rank=SO_ORDER, variant="p", solver="adi",
+                                           adi_tol=ADI_TOL)
+    cpu = time.process_time() - t0
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, order=res.order, gramians="SOBT-p",
+                error=_so_error(*mats, res.rom.freqresp))
+
+
+def run_sobt_pymor(nq: int) -> dict:
+    from pymor.models.iosys import SecondOrderModel
+    from pymor.reductors.sobt import SOBTpReductor
+
+    _pymor_adi_solvers()
+    mats = _chain(nq)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    solvers = _pymor_adi_solvers()
+    fom = SecondOrderModel.from_matrices(*mats, matrix_equation_solvers=solvers)
+    rom = SOBTpReductor(fom).reduce(SO_ORDER)
+    cpu = time.process_time() - t0
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, order=SO_ORDER, gramians="SOBT-p",
+                error=_so_error(*mats, rom.transfer_function.freq_resp))
+
+
+def family(tmp):
+    """FLBT (FOM, band FL_BAND) and SOBT-p (mass-spring chains) rows: physfact vs pyMOR."""
+    rows, ratios = [], []
+    fom_path = measure("control_bt:prepare_in_child", {"name": "fom", "folder": tmp})["result"]
+    cases = [("flbt", "fom", {"path": fom_path}, "run_flbt_physfact", "run_flbt_pymor_bt")]
+    cases += [("sobt", f"chain_{nq}", {"nq": nq}, "run_sobt_physfact", "run_sobt_pymor") for nq in (300, 1000)]
+    for kind, model, kw, ours, peer in cases:
+        got = {}
+        for label, fn in (("physfact", ours), ("pymor", peer)):
+            r = measure(f"control_bt:{fn}", kw, timeout=3600)
+            if "error" in r:
+                rows.append(dict(kind=kind, model=model, solver=label, failure=r["error"]))
+                continue
+            out = r["result"]
+            got[label] = (r, out)
+            rows.append(dict(kind=kind, model=model, solver=label, method=out["gramians"], r=out["order"],
+                             cpu_s=out["solve_cpu_s"], peak_mib=r["peak_mib"],
+                             extra_mib=r["peak_mib"] - out["rss_before_mib"], rel_error=out["error"]))
+        if len(got) == 2:
+            (ra, a), (rb, b) = got["physfact"], got["pymor"]
+            ratios.append(dict(kind=kind, model=model, cpu_ratio=a["solve_cpu_s"] / b["solve_cpu_s"],
+                               peak_ratio=ra["peak_mib"] / rb["peak_mib"], error_ratio=a["error"] / b["error"]))
+    cols = ["kind", "model", "solver", "method", "r", "cpu_s", "peak_mib", "extra_mib", "rel_error", "failure"]
+    print_table(rows, cols, title="FLBT (in-band rel. error on [150, 250] rad/s; pyMOR has no FLBT: its plain BT) "
+                                  "and SOBT-p (rel. error sampled on [1e-3, 10^1.5] rad/s), ADI tol 1e-10")
+    print()
+    print_table(ratios, ["kind", "model", "cpu_ratio", "peak_ratio", "error_ratio"],
+                title="physfact / pyMOR (target: cpu <= 0.5 at error_ratio <= 1)")
+    return rows, ratios
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="rail_1357, FOM and rail_5177 only")
     ap.add_argument("--models", nargs="*", help="subset, e.g. rail_1357 fom heat2d_258")
+    ap.add_argument("--family", action="store_true",
+                    help="only the frequency-limited and second-order BT rows (FOM band, mass-spring chains)")
     args = ap.parse_args(argv)
+    if args.family:
+        with tempfile.TemporaryDirectory() as tmp:
+            return family(tmp)
     models = args.models or (["rail_1357", "fom", "rail_5177"] if args.quick else
                              ["rail_1357", "fom", "rail_5177", "rail_20209", "heat2d_258"])
     dense_ok = {"rail_1357", "fom"}

@@ -7,6 +7,7 @@ Four applications on one low-rank core:
 - :mod:`physfact.fem` -- Kronecker / low-rank compression of finite-element stiffness matrices
 - :mod:`physfact.chem` -- double factorization of two-electron integrals
 - :mod:`physfact.tt` -- tensor trains and MPS with entanglement diagnostics
+- :mod:`physfact.sweep` -- parameter studies over any of them as Dask tasks, resumable
 
 Subpackages are imported on first use, so ``import physfact`` stays fast.
 """
@@ -20,7 +21,7 @@ from physfact.errors import (  # noqa: E402  (cheap, always available)
     PhysfactError,
 )
 
-_SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt")
+_SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt", "sweep")
 
 __all__ = ["__version__", "PhysfactError", "InputError", "ConvergenceError", *_SUBPACKAGES]
 

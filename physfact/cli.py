@@ -43,7 +43,7 @@ from physfact.console import Console, silence_closed_stdout
 from physfact.errors import InputError, PhysfactError
 from physfact.validation import PLOT_SUFFIXES  # the figure formats matplotlib writes
 
-SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt")
+SUBPACKAGES = ("lowrank", "control", "fem", "chem", "tt", "sweep")
 
 #: formats ``--out`` of a result dict can take when the command line writes it (``out_by_cli``)
 RESULT_SUFFIXES = (".json", ".npz", ".h5", ".hdf5")
@@ -321,7 +321,7 @@ def main(argv=None) -> int:
                 from physfact.io import to_jsonable
 
                 print(json.dumps(to_jsonable(result), indent=2), file=console.stdout, flush=True)
-        return 0
+        return getattr(args, "exit_status", 0)  # a handler may report partial failure (sweep: some points failed)
     except BrokenPipeError:
         silence_closed_stdout()
         return 0

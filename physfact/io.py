@@ -54,11 +54,15 @@ LOADERS: dict[str, str] = {
     "molecular_hamiltonian": "physfact.io:load_raw",
     "bt_rom": "physfact.io:load_raw",
     "lti_system": "physfact.control.lti:LTISystem.load",
+    "sobt_rom": "physfact.io:load_raw",
     "physfact.fem": "physfact.io:load_raw",
     "tt.mps": "physfact.tt.mps_io:load_mps",
     "tt.chain": "physfact.io:load_raw",
     "tt.molecule": "physfact.io:load_raw",
     "lowrank.rank": "physfact.io:load_raw",
+    "tt_chain": "physfact.io:load_raw",      # physfact.sweep point files
+    "fem_beam": "physfact.io:load_raw",
+    "sweep_point": "physfact.io:load_raw",
     "cli.result": "physfact.io:load_raw",
 }
 

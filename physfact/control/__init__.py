@@ -13,6 +13,8 @@ from physfact.control.balanced_truncation import (
 from physfact.control.lti import HinfNorm, LTISystem, TimeResponse
 from physfact.control.lyapunov import lyapunov_factor, solve_lyapunov
 from physfact.control.lyapunov_result import LyapunovFactor
+from physfact.control.second_order import SecondOrderSystem, SOBTResult, second_order_balanced_truncation
 
 __all__ = ["LTISystem", "HinfNorm", "TimeResponse", "LyapunovFactor", "lyapunov_factor", "solve_lyapunov",
-           "balanced_truncation", "BTResult", "RoundoffFloorWarning", "share_factorizations", "models"]
+           "balanced_truncation", "BTResult", "RoundoffFloorWarning", "share_factorizations", "models",
+           "SecondOrderSystem", "SOBTResult", "second_order_balanced_truncation"]

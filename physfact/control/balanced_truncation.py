@@ -12,6 +12,10 @@ formed). For order r, with U_r, V_r, \Sigma_r the leading parts,
   orthonormal bases of span(L_c V_r) and span(L_o U_r), rescaled so that W^T E V = I; better
   conditioned projection when the system is far from balanced, same transfer function.
 
+* ``method="spa"`` (singular perturbation approximation; Liu & Anderson 1989, SLICOT AB09ND): the
+  trailing states of a minimal balanced realization are residualized instead of truncated
+  (:mod:`physfact.control.spa`), which keeps the DC gain exactly; same bound.
+
 The reduced model is (W^T A V, W^T B, C V, D) with W^T E V = I (so E_r = I), and
 
 .. math::  \|G - G_r\|_{H_\infty} \le 2 \sum_{k > r} \sigma_k
@@ -21,7 +25,9 @@ Al-Saggaf & Franklin, IEEE TAC 32 (1987) 815).
 
 Unstable systems (dense only): an ordered real Schur form of E^{-1}A puts the stable poles first,
 a Sylvester equation decouples G = G_s + G_u, the antistable part G_u is kept exactly (its poles are
-the computed Schur eigenvalues) and G_s is reduced; the bound then applies to G_s.
+the computed Schur eigenvalues) and G_s is reduced; the bound then applies to G_s. With ``alpha``
+(SLICOT AB09MD/AB09ND) the split is at Re(s) = alpha <= 0 (|z| = alpha in discrete time): the poles on
+or right of it are kept exactly.
 
 Order selection with ``tol``: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol (an absolute
 H-infinity error target), through the shared :class:`physfact.lowrank.Truncation` rule
@@ -44,6 +50,9 @@ from physfact.lowrank import Truncation
 from physfact.validation import check_int, check_positive
 
 EPS = np.finfo(float).eps
+#: Low-rank SPA keeps the balanced states with hsv > SPA_LOWRANK_RTOL * adi_tol * hsv[0]: smaller
+#: ones are below the accuracy of the ADI factors, and residualizing through them is noise.
+SPA_LOWRANK_RTOL = 1e-2
 
 
 class RoundoffFloorWarning(UserWarning):
@@ -132,10 +141,15 @@ def choose_order(hsv, rank=None, tol=None) -> int:
     return max(1, int(rule.choose(x)))  # at least one state: an order-0 model is not an LTISystem
 
 
-def _split_unstable(Ahat, discrete):
-    """Ordered real Schur form with the stable eigenvalues first, plus the decoupling Sylvester
-    solution X (T11 X - X T22 = -T12... see module docstring). Returns (Qs, T, k, X)."""
-    sort = "iuc" if discrete else "lhp"
+def _split_unstable(Ahat, discrete, alpha=None):
+    """Ordered real Schur form with the (alpha-)stable eigenvalues first, plus the decoupling
+    Sylvester solution X (T11 X - X T22 = -T12... see module docstring). Returns (Qs, T, k, X)."""
+    if alpha is None:
+        sort = "iuc" if discrete else "lhp"
+    elif discrete:
+        sort = lambda re, im: np.hypot(re, im) < alpha  # noqa: E731 - the boundary is not stable
+    else:
+        sort = lambda re, im: re < alpha  # noqa: E731
     T, Qs, k = sla.schur(Ahat, output="real", sort=sort)
     n = T.shape[0]
     if k == n:
@@ -145,27 +159,52 @@ def _split_unstable(Ahat, discrete):
     return Qs, T, k, X
 
 
-def _square_root(So, Sc, r, method, svd=None):
-    """From factors of (E^T Q E, P) in some common orthonormal basis: SVD and projection bases."""
-    if svd is None:
-        svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_rtol=None):
+    """Projection bases and reduced matrices from Gramian factors and the SVD of Lo^T E Lc.
+
+    ``project(V, W)`` returns (V, W, W^T A V, W^T B, C V) in the caller's coordinates. For
+    ``method="spa"`` the bases span a minimal balanced realization (order
+    :func:`~physfact.control.spa.minimal_order`) whose trailing states are then residualized; the
+    returned V, W are its leading r columns (the ROM is then not W^T A V).
+    Returns (r, V, W, Ar, Br, Cr, Dr).
+    """
     U, s, Vt = svd
+    if method == "spa":
+        from physfact.control.spa import minimal_order, residualize
+
+        k = minimal_order(s, n_states, spa_rtol)
+        r = min(r, k)
+        V, W, Ak, Bk, Ck = project(*projection_bases(Lc, Lo, U, s, Vt, k, "sr", E))
+        return (r, V[:, :r], W[:, :r]) + residualize(Ak, Bk, Ck, D, r, discrete)
     r = min(r, int(np.count_nonzero(s > 0)))
-    if r == 0:
-        return s, np.zeros((Sc.shape[0], 0)), np.zeros((So.shape[0], 0))
-    Vb, Wb = projection_bases(Sc, So, U, s, Vt, r, method)
-    return s, Vb, Wb
+    V, W, Ar, Br, Cr = project(*projection_bases(Lc, Lo, U, s, Vt, r, method, E))
+    return r, V, W, Ar, Br, Cr, D.copy()
+
+
+def _reduce_stable(*args, **kwargs):
+    """:func:`_reduce` at the largest order <= the requested one whose reduced A is stable (the
+    backstop of :func:`_stable_order`); same arguments (the order is the 4th) and return value."""
+    args = list(args)
+    discrete = args[7]
+
+    def build(r):
+        out = _reduce(*args[:3], r, *args[4:], **kwargs)
+        return (out[3],) + out
+
+    _, out = _stable_order(build, args[3], discrete)
+    return out[1:]
 
 
 def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | None = None,
                         method: str = "sr", solver: str = "auto", adi_tol: float = 1e-10,
-                        **adi_options) -> BTResult:
+                        frequency_band=None, alpha: float | None = None, **adi_options) -> BTResult:
     """Balanced truncation of ``sys`` to order ``rank`` or to H-infinity error ``tol``.
 
     Parameters
     ----------
-    sys : LTISystem
-        Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only.
+    sys : LTISystem or SecondOrderSystem
+        Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only. A
+        SecondOrderSystem is reduced in its first-order form (the ROM is unstructured).
     rank : int, optional
         Reduced order of the stable part (a cap when ``tol`` is also given). An order beyond the
         Hankel singular values above the roundoff floor is lowered to what can be resolved (with a
@@ -173,8 +212,11 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         stable system is always stable.
     tol : float, optional
         Absolute H-infinity error target: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol.
-    method : {"sr", "bfsr"}
-        Square root or balancing-free square root (see module docstring).
+    method : {"sr", "bfsr", "spa"}
+        Square root, balancing-free square root (see module docstring), or singular perturbation
+        approximation of the balanced realization (:mod:`physfact.control.spa`: DC gain kept exactly,
+        same error bound; ``V``, ``W`` are then the leading balanced bases, not a projection giving
+        the ROM).
     solver : {"auto", "hammarling", "adi"}
         Gramian factors: dense Hammarling (accurate to roundoff, O(n^3)) or low-rank ADI (sparse,
         continuous time). "auto": ADI for sparse continuous systems with n > 2000; for 500 < n <= 2000
@@ -184,6 +226,15 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         Relative residual tolerance and options for the ADI solver. ``separate``: True runs two
         independent ``lradi``, False one ``lradi_pair`` run sharing every factorization; default
         (None) from the numbers of inputs and outputs (:func:`share_factorizations`).
+    frequency_band : (float, float), optional
+        (w1, w2) in rad/s, 0 <= w1 < w2 <= inf: frequency-limited balanced truncation
+        (:mod:`physfact.control.frequency_limited`, continuous time). No a-priori error bound exists:
+        ``error_bound`` is then nan and ``info["band_error"]`` holds the in-band sampled
+        H-infinity error.
+    alpha : float, optional
+        Stability boundary (SLICOT AB09MD/AB09ND ``ALPHA``; dense only): poles with
+        Re(s) >= alpha (continuous, alpha <= 0) or |z| >= alpha (discrete, 0 <= alpha <= 1) are
+        kept exactly, the rest is reduced. Default: the ordinary stability boundary.
 
     Returns
     -------
@@ -196,10 +247,14 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         sigma_1 + ||D||_2 <= ... ; the returned model then keeps every resolvable state).
     """
     t0 = time.perf_counter()
+    from physfact.control.second_order import SecondOrderSystem
+
+    if isinstance(sys, SecondOrderSystem):
+        sys = sys.to_first_order()  # unstructured; second_order_balanced_truncation keeps the structure
     if not isinstance(sys, LTISystem):
         raise InputError(f"balanced_truncation needs an LTISystem, got {type(sys).__name__}")
-    if method not in ("sr", "bfsr"):
-        raise InputError(f"method must be 'sr' or 'bfsr', got {method!r}")
+    if method not in ("sr", "bfsr", "spa"):
+        raise InputError(f"method must be 'sr', 'bfsr' or 'spa', got {method!r}")
     if solver not in ("auto", "hammarling", "adi"):
         raise InputError(f"solver must be 'auto', 'hammarling' or 'adi', got {solver!r}")
     rank = check_int(rank, "rank", minimum=1)
@@ -213,17 +268,36 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         raise InputError("give the reduced order (rank=...) or an H-infinity error target (tol=...)")
     from physfact.control.lyapunov import AUTO_DENSE_LIMIT
 
+    if alpha is not None:
+        alpha = float(alpha)
+        ok = (0.0 <= alpha <= 1.0) if sys.is_discrete else (alpha <= 0.0)
+        if not (np.isfinite(alpha) and ok):
+            want = "0 <= alpha <= 1 (discrete time)" if sys.is_discrete else "alpha <= 0 (continuous time)"
+            raise InputError(f"alpha must satisfy {want}, got {alpha!r}")
+        if solver == "adi":
+            raise InputError("alpha= needs the dense solver (an ordered Schur form); use solver='hammarling'")
     if solver == "auto":
-        lowrank_ok = sys.is_sparse and not sys.is_discrete
+        lowrank_ok = sys.is_sparse and not sys.is_discrete and alpha is None
         if lowrank_ok and sys.n > AUTO_DENSE_LIMIT:
             solver = "adi"
-        elif lowrank_ok and sys.n > AUTO_ADI_MIN:
+        elif lowrank_ok and sys.n > AUTO_ADI_MIN and frequency_band is None and not sys.is_dae:
             trial = _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
             if trial is not None:
                 return trial
             solver = "hammarling"
         else:
             solver = "hammarling"
+    if sys.is_dae:
+        if frequency_band is not None or solver == "adi":
+            raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
+        from physfact.control.dae import dae_balanced_truncation
+
+        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0)
+    if frequency_band is not None:
+        from physfact.control.frequency_limited import frequency_limited_bt
+
+        return frequency_limited_bt(sys, frequency_band, rank=rank, tol=tol, method=method, solver=solver,
+                                    adi_tol=adi_tol, t0=t0, **adi_options)
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
     from physfact.validation import check_memory
@@ -234,7 +308,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     from physfact.control._blas import blas_threads_for
 
     with blas_threads_for(sys.n):
-        return _bt_dense(sys, rank, tol, method, t0)
+        return _bt_dense(sys, rank, tol, method, t0, alpha)
 
 
 #: "auto" tries LR-ADI first for sparse continuous-time systems above this order. Measured (CPU s,
@@ -349,23 +423,20 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
     U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
     floor = _floor(s, D)
     _warn_floor(tol, floor)
-    r = _resolvable_order(s, choose_order(s, rank, tol), floor)
-
-    def build(r):
-        V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
-        return W.T @ A @ V, V, W
-
-    r, (Ar, V, W) = _stable_order(build, r, False)
-    rom = LTISystem(Ar, W.T @ B, C @ V, D.copy(), None, sys.dt)
+    r0 = _resolvable_order(s, choose_order(s, rank, tol), floor)
+    r, V, W, Ar, Br, Cr, Dr = _reduce_stable(Lc, Lo, (U, s, Vt), r0, method,
+                                             lambda V, W: (V, W, W.T @ A @ V, W.T @ B, C @ V), D, sys.is_discrete,
+                                             sys.n, E)
+    rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
     return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
                     info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
 
 
-def _bt_dense(sys, rank, tol, method, t0):
+def _bt_dense(sys, rank, tol, method, t0, alpha=None):
     from physfact.control.hammarling import QZ_RCOND, DenseGramianSolver
 
-    if sys.E is not None and not sys.is_discrete:
+    if sys.E is not None and not sys.is_discrete and alpha is None:
         from physfact.control.descriptor import EFactor
 
         rcond = sys.efactor.rcond if not sys.efactor.sparse else EFactor(sys.dense_matrices()[4]).rcond
@@ -379,17 +450,18 @@ def _bt_dense(sys, rank, tol, method, t0):
     # split off the unstable part only when there is one (the common case costs nothing extra:
     # DenseGramianSolver's own Schur form checks stability)
     lam = None
-    try:
-        solver = DenseGramianSolver(A, None, discrete)
-        k = n
-    except Exception as exc:
-        from physfact.errors import UnstableSystemError
+    solver = None
+    if alpha is None:
+        try:
+            solver = DenseGramianSolver(A, None, discrete)
+            k = n
+        except Exception as exc:
+            from physfact.errors import UnstableSystemError
 
-        if not isinstance(exc, UnstableSystemError):
-            raise
-        solver = None
+            if not isinstance(exc, UnstableSystemError):
+                raise
     if solver is None:
-        Qs, T, k, X = _split_unstable(A, discrete)
+        Qs, T, k, X = _split_unstable(A, discrete, alpha)
         Q1, Q2 = Qs[:, :k], Qs[:, k:]
         B1 = Q1.T @ B + X @ (Q2.T @ B)
         B2 = Q2.T @ B
@@ -409,18 +481,17 @@ def _bt_dense(sys, rank, tol, method, t0):
         hsv_all = svd[1]
         floor = _floor(hsv_all, D)
         _warn_floor(tol, floor)
-        r = _resolvable_order(hsv_all, choose_order(hsv_all, rank, tol), floor)
         Qr = solver.schur.Qr
 
-        def build(r):
-            hsv, Vs, Ws = _square_root(So, Sc, r, method, svd=svd)
-            Vs, Ws = Qr @ Vs, Qr @ Ws  # bases in the coordinates of the stable block
-            return Ws.T @ (solver.Ahat @ Vs), hsv, Vs, Ws
+        def project(Vb, Wb):
+            Vb, Wb = Qr @ Vb, Qr @ Wb  # bases in the coordinates of the stable block
+            return Vb, Wb, Wb.T @ (solver.Ahat @ Vb), Wb.T @ B1, C1 @ Vb
 
-        r, (Ar, hsv, Vs, Ws) = _stable_order(build, r, discrete)
-        Br = Ws.T @ B1
-        Cr = C1 @ Vs
+        hsv = hsv_all
+        r0 = _resolvable_order(hsv_all, choose_order(hsv_all, rank, tol), floor)
+        r, Vs, Ws, Ar, Br, Cr, Dr = _reduce_stable(Sc, So, svd, r0, method, project, D, discrete, k)
     else:
+        Dr = D.copy()
         hsv = np.zeros(0)
         floor = _floor(hsv, D)
         r = 0
@@ -439,7 +510,7 @@ def _bt_dense(sys, rank, tol, method, t0):
         V, What = Vs, Ws
     # What = E^T W (W^T E V = What^T V = I); return W for the original pencil
     W = sys.efactor.solve(What, trans=True) if sys.E is not None else What
-    rom = LTISystem(Ar, Br, Cr, D.copy(), None, sys.dt)
+    rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
     bound = _honest_bound(hsv, r, floor) if k > 0 else 0.0  # nothing stable: nothing was truncated
     info = {"stable_order": r, "unstable_poles": lam}
     if n_unstable and k > 0:  # G = G_s + G_u with G_u kept exactly: the bound is about G_s - G_sr
@@ -485,16 +556,11 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     U, s, Vt = sla.svd(core, full_matrices=False)
     floor = _floor(s, sys.D)
     _warn_floor(tol, floor)
-    r = _resolvable_order(s, choose_order(s, rank, tol), floor)
-
-    def build(r):
-        V, W = projection_bases(Lc, Lo, U, s, Vt, r, method, sys.E)
-        return W.T @ (sys.A @ V), V, W
-
-    r, (Ar, V, W) = _stable_order(build, r, False)
-    Br = W.T @ sys.B
-    Cr = sys.C @ V
-    rom = LTISystem(Ar, Br, Cr, sys.D.copy(), None, sys.dt)
+    r0 = _resolvable_order(s, choose_order(s, rank, tol), floor)
+    r, V, W, Ar, Br, Cr, Dr = _reduce_stable(Lc, Lo, (U, s, Vt), r0, method,
+                                             lambda V, W: (V, W, W.T @ (sys.A @ V), W.T @ sys.B, sys.C @ V),
+                                             sys.D, False, sys.n, sys.E, spa_rtol=SPA_LOWRANK_RTOL * adi_tol)
+    rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
     info = {"factor_columns": (Lc.shape[1], Lo.shape[1]), "residuals": (fc.residual, fo.residual),
             "iterations": (fc.iterations, fo.iterations), "stable_order": r,
             "factorizations": (fc.info.get("factorizations"), fo.info.get("factorizations")),

@@ -19,8 +19,19 @@ def register(sub, common):
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--order", "-r", type=int, help="reduced order r")
     g.add_argument("--tol", type=float, help="H-infinity error target: smallest r with 2*sum(hsv[r:]) <= tol")
-    p.add_argument("--method", choices=("sr", "bfsr"), default="sr",
-                   help="square root (balanced ROM) or balancing-free square root (default sr)")
+    p.add_argument("--method", choices=("sr", "bfsr", "spa"), default=None,
+                   help="square root (balanced ROM), balancing-free square root, or singular perturbation "
+                        "approximation (keeps the DC gain exactly); default sr (bfsr for second-order models)")
+    p.add_argument("--band", nargs=2, type=float, metavar=("W1", "W2"), default=None,
+                   help="frequency-limited BT for the band [W1, W2] rad/s (W2 may be inf); reports the in-band "
+                        "sampled error (no a-priori bound)")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="stability boundary: keep poles with Re(s) >= ALPHA (<= 0; discrete |z| >= ALPHA) exactly")
+    p.add_argument("--variant", choices=("p", "v", "pv", "vp", "fv"), default="p",
+                   help="second-order BT variant for second-order models (default p)")
+    p.add_argument("--first-order", action="store_true",
+                   help="reduce a second-order model (M, D, K) in its first-order form (unstructured ROM) "
+                        "instead of by structure-preserving second-order BT")
     p.add_argument("--solver", choices=("auto", "hammarling", "adi"), default="auto",
                    help="Gramian solver: dense Hammarling or low-rank ADI (default: auto by size/sparsity)")
     p.add_argument("--adi-tol", type=float, default=1e-10, help="relative residual for the ADI solver (default 1e-10)")
@@ -54,7 +65,12 @@ def _error_estimate(sys, rom, console, samples=None):
     (HinfNorm or None, grid)."""
     err = sys - rom
     if err.n <= 600 and not (sys.is_sparse and sys.n > 3000) and samples != 0:
-        return err.hinf_norm(), None
+        from physfact.errors import ConvergenceError
+
+        try:
+            return err.hinf_norm(), None
+        except ConvergenceError as exc:  # e.g. poles kept exactly by alpha= cancel in G - G_r
+            console.info(f"certified H-infinity norm failed ({exc}); sampling instead")
     large = sys.is_sparse and sys.n > 5000
     if samples is None:
         samples = 25 if large else 60
@@ -110,17 +126,26 @@ def run_bt(args, console) -> dict:
 
     from physfact.control import balanced_truncation, models
 
+    from physfact.control.second_order import SecondOrderSystem
+
     check_bt_args(args)
     sys = models.load(args.model)
     if args.order is not None and args.order > sys.n:
         raise InputError(f"--order {args.order} exceeds the model's state dimension n = {sys.n}; "
                          f"give an order below n")
     console.info(f"model {args.model}: {sys!r}")
+    if isinstance(sys, SecondOrderSystem) and not args.first_order:
+        if args.band is not None or args.alpha is not None or args.method == "spa":
+            raise InputError("--band, --alpha and --method spa reduce the first-order form: add --first-order")
+        return _run_sobt(sys, args, console)
+    if isinstance(sys, SecondOrderSystem):
+        sys = sys.to_first_order()
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = balanced_truncation(sys, rank=args.order, tol=args.tol, method=args.method, solver=args.solver,
-                                  adi_tol=args.adi_tol)
+        res = balanced_truncation(sys, rank=args.order, tol=args.tol, method=args.method or "sr",
+                                  solver=args.solver, adi_tol=args.adi_tol, frequency_band=args.band,
+                                  alpha=args.alpha)
     for w in {str(w.message) for w in caught}:
         console.info(f"warning: {w}")
     seconds = time.perf_counter() - t0
@@ -137,13 +162,18 @@ def run_bt(args, console) -> dict:
         show = [k for k in (0, 1, 4, 9, 19, 49, 99) if k < hsv.size]
         console.print("HSV decay: " + ", ".join(f"s{k + 1}/s1 = {hsv[k] / hsv[0]:.2e}" for k in show))
     part = " of the stable part" if res.n_unstable else ""
-    console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
     unit = "rad/s" if not sys.is_discrete else "rad per time unit"
+    if args.band is not None:
+        console.print(f"frequency-limited to [{args.band[0]:g}, {args.band[1]:g}] rad/s: no a-priori error bound; "
+                      f"in-band sampled error {res.info['band_error']:.4e} at |omega| = "
+                      f"{abs(res.info['band_error_frequency']):.4g} rad/s (Gramians: {res.info['gramians']})")
+    else:
+        console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
     if err is not None:
         kind = "estimate (frequency sampling)" if err.estimate else "certified (Hamiltonian level set)"
         console.print(f"||G - G_r||_Hinf{part} = {float(err):.4e} at |omega| = {abs(err.frequency):.4g} {unit}  "
                       f"[{kind}]")
-        if float(err) > res.error_bound * (1 + 1e-6):
+        if args.band is None and float(err) > res.error_bound * (1 + 1e-6):
             console.print(f"note: the measured error exceeds the bound by {float(err) / res.error_bound:.3g}x: "
                           "rounding at Hankel singular values near the noise level; a lower order is as accurate")
     elif full_s is None:
@@ -158,6 +188,8 @@ def run_bt(args, console) -> dict:
            "frequency_unit": unit,
            "hinf_error_is_estimate": None if err is None else err.estimate,
            "warnings": sorted({str(w.message) for w in caught})}
+    if args.band is not None:
+        out.update(band=list(args.band), band_error=res.info["band_error"], gramians=res.info["gramians"])
     rom = res.rom
     if args.full:
         out["rom"] = {"A": rom.A, "B": rom.B, "C": rom.C, "D": rom.D, "dt": rom.dt}
@@ -185,13 +217,67 @@ def run_bt(args, console) -> dict:
                              title=f"Hankel singular values ({args.model}, n={sys.n})", ylabel=r"$\sigma_k/\sigma_1$")
         console.print(f"HSV plot: {args.plot}")
     if args.bode:
-        bode_plot(sys, res.rom, args.bode, title=f"{args.model}: n={sys.n} vs r={res.order}", grid=grid)
+        bode_plot(sys, res.rom, args.bode, title=f"{args.model}: n={sys.n} vs r={res.order}", grid=grid,
+                  band=args.band)
         console.print(f"Bode plot: {args.bode}")
     return out
 
 
-def bode_plot(sys, rom, path, title="", grid=None):
-    """Largest singular value of G, G_r and G - G_r over frequency (log-log), saved to ``path``."""
+def _run_sobt(sos, args, console) -> dict:
+    """Structure-preserving second-order BT of a second-order model (``physfact bt`` default there)."""
+    from physfact.control.second_order import second_order_balanced_truncation
+
+    t0 = time.perf_counter()
+    res = second_order_balanced_truncation(sos, rank=args.order, tol=args.tol, variant=args.variant,
+                                           method=args.method or "bfsr", solver=args.solver, adi_tol=args.adi_tol)
+    seconds = time.perf_counter() - t0
+    fo, rom_fo = sos.to_first_order(), res.rom.to_first_order()
+    err, grid = _error_estimate(fo, rom_fo, console, args.error_samples)
+    console.print(f"model: {args.model}  second order, n_q = {sos.nq} (first-order n = {sos.n}), m = {sos.m}, "
+                  f"p = {sos.p}")
+    console.print(f"second-order balanced truncation (variant {res.variant}, {res.method}, Gramians by "
+                  f"{res.solver}): r = {res.order} positions (first-order {2 * res.order}) in {seconds:.3f} s")
+    console.print("no a-priori error bound for second-order BT; --first-order gives BT with its bound "
+                  "(unstructured ROM)")
+    stable = rom_fo.is_stable()
+    if err is not None:
+        kind = "estimate (frequency sampling)" if err.estimate else "certified (Hamiltonian level set)"
+        console.print(f"||G - G_r||_Hinf = {float(err):.4e} at omega = {err.frequency:.4g}  [{kind}]")
+    console.print(f"reduced model stable: {stable}")
+    out = {"model": str(args.model), "n": sos.n, "nq": sos.nq, "m": sos.m, "p": sos.p, "r": res.order,
+           "structure": "second-order", "variant": res.variant, "method": res.method, "solver": res.solver,
+           "seconds": seconds, "hsv": res.hsv[:100], "error_bound": None, "stable": stable,
+           "hinf_error": None if err is None else float(err),
+           "hinf_error_frequency": None if err is None else err.frequency,
+           "hinf_error_is_estimate": None if err is None else err.estimate}
+    if args.out:
+        from pathlib import Path
+
+        from physfact.io import save_arrays, write_json
+
+        if Path(args.out).suffix.lower() == ".json":
+            write_json(args.out, out)
+        else:
+            rom = res.rom
+            save_arrays(args.out, "sobt_rom", attrs={"hinf_error": float("nan") if err is None else float(err)},
+                        M=rom.M, D=rom.D, K=rom.K, B=rom.B, Cp=rom.Cp, Cv=rom.Cv, hsv=res.hsv, V=res.V, W=res.W)
+        console.print(f"reduced model written to {args.out}")
+    if args.plot:
+        from physfact.plotting import plot_singular_values
+
+        plot_singular_values(res.hsv, args.plot, rank=res.order,
+                             title=f"SOBT-{res.variant} singular values ({args.model})", ylabel=r"$\sigma_k/\sigma_1$")
+        console.print(f"singular value plot: {args.plot}")
+    if args.bode:
+        bode_plot(fo, rom_fo, args.bode, title=f"{args.model}: n_q={sos.nq} vs r={res.order} (SOBT-{res.variant})",
+                  grid=grid)
+        console.print(f"Bode plot: {args.bode}")
+    return out
+
+
+def bode_plot(sys, rom, path, title="", grid=None, band=None):
+    """Largest singular value of G, G_r and G - G_r over frequency (log-log), saved to ``path``;
+    ``band=(w1, w2)`` (rad/s) is shaded."""
     from physfact.plotting import pyplot, save_figure
 
     if grid is None or len(grid) < 2:
@@ -205,6 +291,9 @@ def bode_plot(sys, rom, path, title="", grid=None):
     if not sys.is_discrete:
         w = np.unique(np.concatenate([w, _resonance_points(rom)]))
     w = w[w > 0] if not sys.is_discrete else w
+    if band is not None:  # resolve the band
+        hi = band[1] if np.isfinite(band[1]) else 10 * max(band[0], 1.0)
+        w = np.unique(np.concatenate([w, np.geomspace(max(band[0], hi * 1e-4), hi, 60)]))
     full = sys.bode(w)
     red = rom.bode(w)
     err = np.linalg.svd(sys.freqresp(w) - rom.freqresp(w), compute_uv=False)[:, 0]
@@ -214,6 +303,10 @@ def bode_plot(sys, rom, path, title="", grid=None):
     plot(w, full, "-", label=f"full (n={sys.n})")
     plot(w, red, "--", label=f"reduced (r={rom.n})")
     ax.loglog(w, np.maximum(err, 1e-300), ":", label="error") if not sys.is_discrete else ax.semilogy(w, err, ":")
+    if band is not None:
+        hi = band[1] if np.isfinite(band[1]) else w.max()
+        ax.axvspan(max(band[0], w.min()), hi, color="tab:green", alpha=0.12,
+                   label=f"band [{band[0]:g}, {band[1]:g}] rad/s")
     ax.set_xlabel(r"$\omega$ [rad/s]" if not sys.is_discrete else r"$\omega$ [rad per time unit]")
     ax.set_ylabel(r"$\sigma_{\max}(G(i\omega))$")
     ax.set_title(title)

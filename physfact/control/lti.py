@@ -142,11 +142,22 @@ class LTISystem:
         self._efactor = None
         self._schur = None
         self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
+        self._dae = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
         # validate small E now; a large one at first use: an LU of a large sparse E only to check it
         # (and kept) doubled the memory of a low-rank BT (heat2d n = 66049: +124 MiB), and LR-ADI
         # factors and checks E itself before its first step
         if E is not None and n <= DENSE_LIMIT:
-            self.efactor  # noqa: B018 - validates that E is nonsingular
+            from physfact.errors import SingularMatrixError
+
+            try:
+                self.efactor  # noqa: B018 - validates that E is nonsingular
+            except SingularMatrixError:
+                if dt is not None:
+                    raise
+                from physfact.control.dae import split_descriptor
+
+                A_, _, _, _, E_ = self.dense_matrices()
+                self._dae = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -173,10 +184,20 @@ class LTISystem:
         return sp.issparse(self.A) or sp.issparse(self.E)
 
     @property
+    def is_dae(self) -> bool:
+        """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`)."""
+        return self._dae is not None
+
+    @property
     def efactor(self):
         """LU factors of E (None when E = I)."""
         if self.E is None:
             return None
+        if self._dae is not None:
+            from physfact.errors import SingularMatrixError
+
+            raise SingularMatrixError("E is singular (a DAE): this operation needs E^{-1}; DAEs support "
+                                      "freqresp, poles, is_stable, hinf_norm and balanced_truncation")
         if self._efactor is None:
             from physfact.control.descriptor import EFactor
 
@@ -224,6 +245,8 @@ class LTISystem:
             such as heat or structural models these are the slowest, rightmost poles), sorted by
             decreasing real part; required for sparse systems with n > 3000.
         """
+        if self._dae is not None:  # the finite poles
+            return LTISystem(self._dae.A11, self._dae.B1, self._dae.C1, None, self._dae.E11).poles(k)
         if k is None and self._parts is not None:
             return _sort_poles(np.concatenate([part.poles() for part in self._parts]), self.is_discrete)
         if k is None:
@@ -304,8 +327,8 @@ class LTISystem:
 
             A, B, C, D, E = self.dense_matrices()
             with blas_threads_for(self.n):
-                ef = EFactor(E) if E is not None else None
-                if ef is None or ef.rcond > 1e-5:
+                ef = EFactor(E) if (E is not None and self._dae is None) else None
+                if (ef is None and E is None) or (ef is not None and ef.rcond > 1e-5):
                     Ah, Bh = (ef.solve(A), ef.solve(B)) if ef is not None else (A, B)
                     S, Z = sla.rsf2csf(*sla.schur(Ah, output="real", check_finite=False), check_finite=False)
                     ZH = Z.conj().T
@@ -440,6 +463,11 @@ class LTISystem:
             if np.any(omega < 0):
                 raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
+        if self._dae is not None:
+            if len(self._dae.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
+                return HinfNorm(float("inf"), frequency=float("inf"), method="polynomial part")
+            return self._dae.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
+                                                       refine_iters=refine_iters)
         if method not in ("auto", "hamiltonian", "sampling"):
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
         if method == "auto":

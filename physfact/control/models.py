@@ -26,7 +26,8 @@ File readers (``load(path)``):
 
 ``.mat``
     MATLAB files with A, B, C (and optionally D, E), or a second-order model M, D, K, B, C
-    (M q'' + D q' + K q = B u, y = C q) converted to first order x = [q; q'] with
+    (M q'' + D q' + K q = B u, y = C q): ``load`` returns a ``SecondOrderSystem``, ``load_mat`` its
+    first-order form x = [q; q'] with
     E = blkdiag(I, M), A = [[0, I], [-K, -D]], B = [0; B], C = [C, 0]. Integer-typed arrays (the
     rail files store C as int16) are cast to float.
 ``.npz`` / ``.h5``
@@ -170,24 +171,23 @@ def _num(x, name, path):
     return arr.astype(float)
 
 
-def from_arrays(path, A=None, B=None, C=None, D=None, E=None, M=None, K=None, Dd=None) -> LTISystem:
-    """Build a system from arrays read from ``path`` (first- or second-order)."""
+def from_arrays(path, A=None, B=None, C=None, D=None, E=None, M=None, K=None, Dd=None, structured=False):
+    """Build a system from arrays read from ``path`` (first- or second-order). A second-order model
+    (M, K[, Dd], B, C) becomes a :class:`SecondOrderSystem` with ``structured=True``, otherwise its
+    first-order realization."""
     if A is None and M is not None and K is not None:
+        from physfact.control.second_order import SecondOrderSystem
+
         n = M.shape[0]
-        Z = sp.csr_matrix((n, n))
-        Id = sp.eye(n, format="csr")
-        Dd = Z if Dd is None else sp.csr_matrix(Dd)
-        A = sp.bmat([[Z, Id], [-sp.csr_matrix(K), -Dd]], format="csr")
-        E = sp.block_diag([Id, sp.csr_matrix(M)], format="csr")
         Bd = B.toarray() if sp.issparse(B) else np.asarray(B)
         Cd = C.toarray() if sp.issparse(C) else np.asarray(C)
         if Bd.shape[0] != n and Bd.shape[1] == n:
             Bd = Bd.T
         if Cd.shape[1] != n and Cd.shape[0] == n:
             Cd = Cd.T
-        B = np.vstack([np.zeros_like(Bd), Bd])
-        C = np.hstack([Cd, np.zeros_like(Cd)])
-        return LTISystem(A, B, C, None, E)
+        sos = SecondOrderSystem(sp.csr_matrix(M), sp.csr_matrix((n, n)) if Dd is None else sp.csr_matrix(Dd),
+                                sp.csr_matrix(K), Bd, Cd)
+        return sos if structured else sos.to_first_order()
     if A is None or B is None or C is None:
         raise DataFileError(f"{path}: needs matrices A, B, C (first order) or M, K, B, C (second order)")
     n = A.shape[0]
@@ -201,8 +201,9 @@ def from_arrays(path, A=None, B=None, C=None, D=None, E=None, M=None, K=None, Dd
     return LTISystem(A, Bd, Cd, Dm, E)
 
 
-def load_mat(path) -> LTISystem:
-    """Read a MATLAB .mat model (see the module docstring)."""
+def load_mat(path, structured: bool = False) -> LTISystem:
+    """Read a MATLAB .mat model (see the module docstring); a second-order one as a
+    :class:`~physfact.control.second_order.SecondOrderSystem` when ``structured``."""
     import scipy.io
 
     path = Path(path)
@@ -214,7 +215,8 @@ def load_mat(path) -> LTISystem:
     if "A" in get:
         return from_arrays(path, A=get["A"], B=get.get("B"), C=get.get("C"), D=get.get("D"), E=get.get("E"))
     if "M" in get and "K" in get:
-        return from_arrays(path, M=get["M"], K=get["K"], Dd=get.get("D"), B=get.get("B"), C=get.get("C"))
+        return from_arrays(path, M=get["M"], K=get["K"], Dd=get.get("D"), B=get.get("B"), C=get.get("C"),
+                           structured=structured)
     raise DataFileError(f"{path}: holds {sorted(get)}; expected A, B, C[, D, E] or M, D, K, B, C")
 
 
@@ -259,7 +261,9 @@ def load(name_or_path, **kwargs) -> LTISystem:
     """A model by built-in name (``fom``, ``heat1d``, ``msd``, ``heat2d``, benchmark data names) or
     from a file (.mat, .mtx / Matrix Market base path or directory).
 
-    ``kwargs`` go to the generator (``load("heat1d", n=500)``). Names may carry a size:
+    Second-order files (M, D, K, B, C: LF10) give a
+    :class:`~physfact.control.second_order.SecondOrderSystem` (``.to_first_order()`` for the
+    LTISystem). ``kwargs`` go to the generator (``load("heat1d", n=500)``). Names may carry a size:
     ``"heat1d:500"``, ``"msd:100"``, ``"heat2d:60"``.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
@@ -278,7 +282,7 @@ def load(name_or_path, **kwargs) -> LTISystem:
         f = shared_data_dir() / DATA_FILES[key]
         if not f.is_file():
             raise DataFileError(f"benchmark file {f} not found; pass the path to {DATA_FILES[key]} instead")
-        return load_mat(f)
+        return load_mat(f, structured=True)
     p = Path(s)
     if p.suffix.lower() in (".npz", ".h5", ".hdf5"):  # a system physfact wrote (LTISystem.save, bt --out)
         if not p.is_file():
@@ -287,7 +291,7 @@ def load(name_or_path, **kwargs) -> LTISystem:
     if p.suffix.lower() == ".mat":
         if not p.is_file():
             raise DataFileError(f"{p}: no such file")
-        return load_mat(p)
+        return load_mat(p, structured=True)
     if p.suffix.lower() == ".mtx" or p.is_dir() or Path(s + ".A.mtx").is_file() or Path(s + "_A.mtx").is_file():
         return load_mtx(p)
     if p.exists():

@@ -135,7 +135,7 @@ def run_rank(args, console) -> dict:
     result = {"source": source, "shape": list(Y.shape), "noise_sigma": sigma, "ranks": ranks, "singular_values": s}
     if args.out:
         _save(args.out, result)
-        console.print(f"results: {args.out}")
+        console.info(f"wrote {args.out}")
     return {**result, "singular_values": s[:50]}
 
 

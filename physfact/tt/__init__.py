@@ -4,6 +4,8 @@
   rounding, canonical forms, exact algebra (Oseledets 2011);
 * :class:`MPS` -- state vectors as MPS: normalized Schmidt values, von Neumann/Renyi entropies
   (nats, or bits with ``base=2``), rank profiles, local expectation values;
+* :class:`MPO` -- sums of local terms as matrix product operators; :func:`dmrg` -- their ground
+  states by two-site DMRG (White 1992), so chains of hundreds of sites reach the entanglement tools;
 * :mod:`physfact.tt.models` -- spin chains with exact free-fermion references, Calabrese-Cardy
   fits, and molecules (PySCF FCI vectors as orbital MPS, orbital entropies, Fiedler ordering).
 """
@@ -21,3 +23,7 @@ from physfact.tt.qtt import qtt_cross, qtt_from_vector, qtt_values, quantics_gri
 
 __all__ += ["CrossResult", "maxvol", "sample_error", "tt_cross",
             "qtt_cross", "qtt_from_vector", "qtt_values", "quantics_grid", "quantics_index"]
+from physfact.tt.mpo import MPO  # noqa: E402
+from physfact.tt.dmrg import DMRGResult, dmrg  # noqa: E402
+
+__all__ += ["MPO", "DMRGResult", "dmrg"]

@@ -6,6 +6,10 @@ import time
 import numpy as np
 
 from physfact.errors import InputError
+from physfact.tt.spin_chains import ED_AUTO_MAX_SITES
+
+#: DMRG bond-dimension cap of the command line when --max-bond is not given
+CLI_DMRG_MAX_BOND = 64
 
 
 def register(sub, common):
@@ -13,16 +17,30 @@ def register(sub, common):
     tsub = p.add_subparsers(dest="tt_command", metavar="ACTION", required=True)
 
     c = tsub.add_parser("chain", parents=[common],
-                        help="ED ground state of a spin chain -> MPS; bond entropies, free-fermion check, CC fit")
+                        help="ground state of a spin chain (ED or DMRG) as an MPS; bond entropies, "
+                             "free-fermion check, CC fit")
     c.add_argument("--model", choices=("tfim", "heisenberg"), default="tfim",
-                   help="tfim: H = -J sum ZZ - g sum X; heisenberg: H = J sum S.S (default tfim)")
-    c.add_argument("--sites", "-L", type=int, default=12, help="number of sites L >= 2 (exact diagonalization: up to ~22-24, as memory allows; default 12)")
+                   help="tfim: H = -J sum ZZ - g sum X; heisenberg: H = J sum (SxSx + SySy + delta SzSz) "
+                        "(default tfim)")
+    c.add_argument("--sites", "-L", type=int, default=12,
+                   help="number of sites L >= 2 (exact diagonalization up to ~22-24 as memory allows, "
+                        "DMRG any; default 12)")
     c.add_argument("--field", "-g", type=float, default=1.0, help="transverse field g for the TFIM (default 1, critical)")
     c.add_argument("--coupling", "-J", type=float, default=1.0, help="coupling J (default 1)")
+    c.add_argument("--delta", "-D", type=float, default=1.0,
+                   help="anisotropy delta of the Heisenberg chain (default 1: XXX)")
     c.add_argument("--boundary", choices=("open", "periodic"), default="open", help="default open")
+    c.add_argument("--method", choices=("auto", "lanczos", "dmrg"), default="auto",
+                   help=f"lanczos: exact diagonalization, then TT-SVD; dmrg: two-site DMRG; auto: lanczos up to "
+                        f"L = {ED_AUTO_MAX_SITES}, dmrg above (default)")
     c.add_argument("--tol", type=float, default=None,
-                   help="relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact)")
-    c.add_argument("--max-bond", type=int, default=None, help="cap on the bond dimension")
+                   help="ED: relative MPS truncation tolerance ||psi - MPS|| <= tol (default 1e-14: exact); "
+                        "DMRG: relative energy change per half-sweep at convergence (default 1e-10)")
+    c.add_argument("--max-bond", type=int, default=None,
+                   help="cap on the bond dimension (ED: of the TT-SVD; DMRG: of the sweeps, default 64)")
+    c.add_argument("--cutoff", type=float, default=1e-14,
+                   help="DMRG: largest discarded weight per bond (default 1e-14)")
+    c.add_argument("--sweeps", type=int, default=30, help="DMRG: most sweeps before giving up (default 30)")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
     c.set_defaults(handler=run_chain, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
@@ -41,24 +59,48 @@ def register(sub, common):
 
 
 # ---------------------------------------------------------------------------------------- chain
-def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=None, max_bond=None, seed=0):
-    """The computation behind ``physfact tt chain`` (also used by the demo and examples)."""
+def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=None, max_bond=None, seed=0,
+                       delta=1.0, method="auto", cutoff=1e-14, sweeps=30, callback=None):
+    """The computation behind ``physfact tt chain`` (also used by the demo, sweeps and examples).
+
+    ``method="lanczos"`` (or "auto" up to L = ED_AUTO_MAX_SITES): ED ground state, then its MPS by
+    TT-SVD with ``tol``/``max_bond``; ``"dmrg"``: two-site DMRG with bond cap ``max_bond`` (default 64),
+    energy tolerance ``tol`` (default 1e-10), ``cutoff`` and ``sweeps``; ``callback`` gets each half-sweep.
+    """
     from physfact.tt.calabrese_cardy import calabrese_cardy_fit
     from physfact.tt.free_fermions import tfim_energy_exact, tfim_entropies_exact
     from physfact.tt.mps import MPS
     from physfact.tt.spin_chains import ground_state, heisenberg, tfim
 
-    chain = tfim(L, g=g, J=J, boundary=boundary) if model == "tfim" else heisenberg(L, J=J, boundary=boundary)
+    chain = (tfim(L, g=g, J=J, boundary=boundary) if model == "tfim"
+             else heisenberg(L, J=J, delta=delta, boundary=boundary))
+    use_dmrg = method == "dmrg" or (method == "auto" and L > ED_AUTO_MAX_SITES)
     t0 = time.perf_counter()
-    gs = ground_state(chain, seed=seed)
-    t_ed = time.perf_counter() - t0
+    if use_dmrg:
+        gs = ground_state(chain, method="dmrg", seed=seed, tol=tol, cutoff=cutoff, sweeps=sweeps, callback=callback,
+                          max_bond=CLI_DMRG_MAX_BOND if max_bond is None else max_bond)
+        mps = gs.mps
+    else:
+        gs = ground_state(chain, method="lanczos", seed=seed)
+    t_gs = time.perf_counter() - t0
     t0 = time.perf_counter()
-    mps = MPS.from_statevector(gs.psi, dims=2, tol=tol, max_bond=max_bond)
+    if not use_dmrg:
+        mps = MPS.from_statevector(gs.psi, dims=2, tol=tol, max_bond=max_bond)
     S = mps.entanglement_entropy()
     t_mps = time.perf_counter() - t0
-    out = {"model": model, "L": L, "boundary": boundary, "J": J, "energy": gs.energy, "ed_residual": gs.residual,
-           "bond_dimensions": list(mps.bond_dimensions), "entropy_nats": S,
-           "mps_error": mps.error_bound, "seconds_ed": t_ed, "seconds_mps": t_mps}
+    out = {"model": model, "L": L, "boundary": boundary, "J": J, "method": gs.method, "energy": gs.energy,
+           "residual": gs.residual, "bond_dimensions": list(mps.bond_dimensions), "entropy_nats": S,
+           "seconds_ground_state": t_gs, "seconds_mps": t_mps}
+    if use_dmrg:
+        r = gs.dmrg
+        out.update(sweeps=r.sweeps, energy_per_half_sweep=r.energies, discarded_per_half_sweep=r.discarded,
+                   max_bond_per_half_sweep=r.bond_dimensions, discarded_per_bond=r.discarded_per_bond,
+                   variance=r.variance, matvecs=r.matvecs)
+    else:
+        out["ed_residual"] = gs.residual
+        out["mps_error"] = mps.error_bound
+    if model == "heisenberg":
+        out["delta"] = delta
     if model == "tfim":
         out["g"] = g
         out["energy_free_fermion"] = tfim_energy_exact(L, g=g, J=J, boundary=boundary)
@@ -88,7 +130,7 @@ def _check_tol(value, flag):
         raise InputError(f"{flag} is a relative error in [0, 1), got {value}")
 
 
-def _check_chain_args(args):
+def _check_chain_args(args, use_dmrg=False):
     """Every ``tt chain`` flag, before the (possibly long) ground-state computation."""
     from physfact.tt.spin_chains import check_lanczos_size, heisenberg, tfim
     from physfact.validation import check_int
@@ -99,24 +141,54 @@ def _check_chain_args(args):
     if args.model == "tfim":
         chain = tfim(args.sites, g=args.field, J=args.coupling, boundary=args.boundary)
     else:
-        chain = heisenberg(args.sites, J=args.coupling, boundary=args.boundary)
-    check_lanczos_size(chain)
+        chain = heisenberg(args.sites, J=args.coupling, delta=args.delta, boundary=args.boundary)
+    if use_dmrg:  # the memory check of the bond dimension runs inside dmrg, before any allocation
+        check_int(args.sweeps, "--sweeps", minimum=1)
+        if not 0 <= args.cutoff < 1:
+            raise InputError(f"--cutoff is a discarded weight in [0, 1), got {args.cutoff}")
+    else:
+        check_lanczos_size(chain)
     return chain
 
 
 def run_chain(args, console) -> dict:
-    _check_chain_args(args)
-    if args.sites > 20:
+    use_dmrg = args.method == "dmrg" or (args.method == "auto" and args.sites > ED_AUTO_MAX_SITES)
+    _check_chain_args(args, use_dmrg)
+    if not use_dmrg and args.sites > 20:
         console.info(f"ED of L = {args.sites} (2^{args.sites} amplitudes) takes a while ...")
-    out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
-                                  args.max_bond, args.seed)
+    callback = None
+    if use_dmrg:
+        cap = CLI_DMRG_MAX_BOND if args.max_bond is None else args.max_bond
+        console.info(f"DMRG (two-site), L = {args.sites}, max bond {cap}, cutoff {args.cutoff:g} ...")
+        bar = console.progress(total=2 * args.sweeps, desc="DMRG half-sweeps")
+
+        def callback(info):
+            bar.update(1)
+            bar.set_postfix_str(f"E={info['energy']:.10f} bond={info['max_bond']} disc={info['discarded']:.1e}")
+            if not console.show_progress:
+                console.info(f"  sweep {info['sweep']:4.1f} ({info['direction']:>5}): E = {info['energy']:.12f}, "
+                             f"max discarded weight "
+                             f"{info['discarded']:.1e}, max bond {info['max_bond']}, {info['seconds']:.1f} s")
+    try:
+        out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
+                                      args.max_bond, args.seed, delta=args.delta, method=args.method,
+                                      cutoff=args.cutoff, sweeps=args.sweeps, callback=callback)
+    finally:
+        if use_dmrg:
+            bar.close()
     unit, conv = ("bits", 1 / np.log(2)) if args.bits else ("nats", 1.0)
-    label = f"TFIM g={args.field:g}" if args.model == "tfim" else "Heisenberg"
-    console.print(f"{label}, J={args.coupling:g}, L={args.sites} ({args.boundary}): E0 = {out['energy']:.12f}")
+    label = (f"TFIM g={args.field:g}" if args.model == "tfim"
+             else ("Heisenberg" if args.delta == 1 else f"XXZ delta={args.delta:g}"))
+    console.print(f"{label}, J={args.coupling:g}, L={args.sites} ({args.boundary}), {out['method']}: "
+                  f"E0 = {out['energy']:.12f}")
     if "energy_free_fermion" in out:
         console.print(f"  free-fermion E0 = {out['energy_free_fermion']:.12f} "
                       f"(difference {out['energy'] - out['energy_free_fermion']:.2e})")
-    console.print(f"  MPS: error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
+    if out["method"] == "dmrg":
+        console.print(f"  DMRG: {out['sweeps']:g} sweeps, max bond {max(out['bond_dimensions'])}, largest discarded "
+                      f"weight {out['discarded_per_half_sweep'][-1]:.1e}, variance <H^2>-<H>^2 = {out['variance']:.1e}")
+    else:
+        console.print(f"  MPS: error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
     rows = []
     for k, (chi, s) in enumerate(zip(out["bond_dimensions"], out["entropy_nats"])):
         row = [k, chi, float(s * conv)]
@@ -124,6 +196,9 @@ def run_chain(args, console) -> dict:
             row.append(float(out["entropy_free_fermion"][k] * conv))
         rows.append(row)
     headers = ["bond", "chi", f"S ({unit})"] + (["S free fermions"] if "entropy_free_fermion" in out else [])
+    if len(rows) > 40:  # long chains: every n-th bond
+        step = int(np.ceil(len(rows) / 40))
+        rows = rows[::step]
     console.table(rows, headers)
     if "entropy_max_error" in out:
         console.print(f"  max |S_MPS - S_free-fermion| = {out['entropy_max_error']:.2e} nats")
@@ -151,7 +226,8 @@ def _plot_chain(out, path, label):
     fig, ax = plt.subplots(figsize=(6, 4))
     L = out["L"]
     ell = np.arange(1, L)
-    ax.plot(ell, out["entropy_nats"], "o", label="MPS of the ED ground state")
+    src = "DMRG ground state" if out.get("method") == "dmrg" else "MPS of the ED ground state"
+    ax.plot(ell, out["entropy_nats"], "o", ms=3 if L > 60 else 6, label=src)
     if "entropy_free_fermion" in out:
         ax.plot(ell, out["entropy_free_fermion"], "-", lw=1, label="free fermions (exact)")
     if "central_charge" in out:

@@ -1,7 +1,8 @@
 """Models whose states the tt package turns into MPS: spin chains with exact references, molecules.
 
-* :func:`tfim`, :func:`heisenberg` -> :class:`SpinChain` (matrix-free), :func:`ground_state`
-  (Lanczos), see :mod:`physfact.tt.spin_chains`;
+* :func:`tfim`, :func:`heisenberg` -> :class:`SpinChain` (matrix-free; any L, ``to_mpo()``),
+  :func:`ground_state` (Lanczos up to L = 18, DMRG above, :mod:`physfact.tt.dmrg`), see
+  :mod:`physfact.tt.spin_chains`;
 * :func:`tfim_energy_exact`, :func:`tfim_entropies_exact`: the free-fermion solution of the
   transverse-field Ising chain (:mod:`physfact.tt.free_fermions`);
 * :func:`calabrese_cardy_fit`: central charge from S(l) (:mod:`physfact.tt.calabrese_cardy`);

@@ -232,8 +232,17 @@ class MPS(TensorTrain):
             out._cache["schmidt"] = sch
         return out
 
-    def expectation(self, op, site: int):
-        """<psi| O_site |psi> / <psi|psi> for a local operator O (n_site x n_site matrix)."""
+    def expectation(self, op, site: int = None):
+        """<psi| O_site |psi> / <psi|psi> for a local operator O (n_site x n_site matrix), or
+        <psi|H|psi> / <psi|psi> for an :class:`~physfact.tt.mpo.MPO` ``op`` (no ``site``)."""
+        from physfact.tt.mpo import MPO
+
+        if isinstance(op, MPO):
+            if site is not None:
+                raise InputError("an MPO acts on the whole chain: give no site")
+            return op.expectation(self)
+        if site is None:
+            raise InputError("a local operator needs the site it acts on")
         site = check_int(site, "site", minimum=0)
         if site >= self.ndim:
             raise InputError(f"site {site} outside 0 .. {self.ndim - 1}")

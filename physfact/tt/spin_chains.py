@@ -10,7 +10,9 @@ Basis: |i_0 i_1 ... i_{L-1}> with i = 0 for Z = +1 (spin up) and index sum_k i_k
 (C order: site 0 is the most significant bit), the convention of :class:`physfact.tt.MPS`.
 
 The operator is matrix-free (each term is a reshape/view of the state vector), so ground states
-by ``scipy.sparse.linalg.eigsh`` reach L ~ 22-24 (2^22 amplitudes = 32 MB per vector).
+by ``scipy.sparse.linalg.eigsh`` reach L ~ 22-24 (2^22 amplitudes = 32 MB per vector); that limit
+applies to exact diagonalization only. Any L has an MPO (:meth:`SpinChain.to_mpo`) and a DMRG
+ground state (``ground_state(chain, method="dmrg")``, :mod:`physfact.tt.dmrg`).
 :meth:`SpinChain.to_sparse` builds the same operator independently from Kronecker products of
 Pauli matrices (for tests and small L).
 """
@@ -76,6 +78,32 @@ class SpinChain:
                              f"machine (2^{self.L} x 8 bytes); {hint}")
         check_memory(8.0 * vectors * self.dim, f"{what} of L = {self.L} sites ({vectors} vectors of 2^{self.L})", hint)
 
+    def terms(self) -> list:
+        """The Hamiltonian as (coefficient, [(site, 2x2 matrix), ...]) terms with real matrices
+        (XX + YY = 2 (S+S- + S-S+) with S+- = (X +- iY)/2), the input of :meth:`MPO.from_terms`."""
+        X = np.array([[0.0, 1.0], [1.0, 0.0]])
+        Z = np.diag([1.0, -1.0])
+        Sp = np.array([[0.0, 1.0], [0.0, 0.0]])  # |0><1| raises S^z (i = 0 is spin up)
+        Sm = Sp.T
+        out = []
+        if self.model == "tfim":
+            J, g = self.params["J"], self.params["g"]
+            out += [(-J, [(i, Z), (j, Z)]) for i, j in self.bonds()]
+            out += [(-g, [(k, X)]) for k in range(self.L)]
+        else:
+            J, delta = self.params["J"], self.params["delta"]
+            for i, j in self.bonds():
+                out += [(J / 2.0, [(i, Sp), (j, Sm)]), (J / 2.0, [(i, Sm), (j, Sp)]),
+                        (J * delta / 4.0, [(i, Z), (j, Z)])]
+        return out
+
+    def to_mpo(self):
+        """The Hamiltonian as an :class:`~physfact.tt.mpo.MPO` (any L; bond dimension 3 for the TFIM,
+        5 for XXZ with open boundaries; a periodic chain adds the long bond's states)."""
+        from physfact.tt.mpo import MPO
+
+        return MPO.from_terms(self.L, 2, self.terms())
+
     def bonds(self):
         b = [(i, i + 1) for i in range(self.L - 1)]
         if self.boundary == "periodic" and self.L > 2:
@@ -138,7 +166,8 @@ class SpinChain:
         """The Hamiltonian as a sparse matrix, built from Kronecker products of Pauli matrices
         (independent of :meth:`matvec`; meant for L <= 16)."""
         if self.L > 20:
-            raise InputError(f"to_sparse is meant for small chains (L <= 20), got L = {self.L}; use linear_operator()")
+            raise InputError(f"to_sparse is meant for small chains (L <= 20), got L = {self.L}; "
+                             "use linear_operator() or to_mpo()")
         X = sp.csr_matrix([[0.0, 1.0], [1.0, 0.0]])
         Y = sp.csr_matrix(np.array([[0.0, -1j], [1j, 0.0]]))
         Z = sp.csr_matrix([[1.0, 0.0], [0.0, -1.0]])
@@ -179,6 +208,10 @@ def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open
     return SpinChain("heisenberg", L, {"J": check_finite(J, "J"), "delta": check_finite(delta, "delta")}, boundary)
 
 
+#: ``ground_state(method="auto")`` uses exact diagonalization (Lanczos on 2^L amplitudes) up to this L
+ED_AUTO_MAX_SITES = 18
+
+
 @dataclass(frozen=True, repr=False)
 class GroundState:
     """Lowest eigenpair of a chain.
@@ -187,24 +220,41 @@ class GroundState:
     ----------
     energy : float
         E_0 (units of J).
-    psi : ndarray, shape (2^L,)
+    psi : ndarray, shape (2^L,), or None
         Normalized ground state, C order (site 0 most significant bit), sign fixed so the
-        largest-magnitude amplitude is positive.
+        largest-magnitude amplitude is positive; None for DMRG (the vector is never formed).
     chain : SpinChain
     residual : float
-        ||H psi - E_0 psi||.
+        ||H psi - E_0 psi|| (for DMRG sqrt(<H^2> - <H>^2), the same quantity for a normalized MPS;
+        NaN when the variance was not computed).
     gap : float
-        E_1 - E_0 from the same Lanczos run (NaN if not requested).
+        E_1 - E_0 from the same Lanczos run (NaN if not requested, and for DMRG).
+    method : {"lanczos", "dmrg"}
+    dmrg : DMRGResult or None
+        Sweep history for DMRG.
+    mps : MPS
+        The state as an MPS: the DMRG state, or (ED) the TT-SVD of ``psi`` formed on first use.
     """
 
     energy: float
-    psi: np.ndarray
+    psi: np.ndarray | None
     chain: SpinChain
     residual: float
     gap: float = float("nan")
+    method: str = "lanczos"
+    dmrg: object = None
+    _mps: object = field(default=None, compare=False)
+
+    @property
+    def mps(self):
+        if self._mps is None:
+            from physfact.tt.mps import MPS
+
+            object.__setattr__(self, "_mps", MPS.from_statevector(self.psi, dims=2))
+        return self._mps
 
     def __repr__(self):
-        return (f"GroundState({self.chain.model}, L={self.chain.L}, {self.chain.boundary}, "
+        return (f"GroundState({self.chain.model}, L={self.chain.L}, {self.chain.boundary}, {self.method}, "
                 f"energy={self.energy:.12g}, residual={self.residual:.2e})")
 
 
@@ -214,15 +264,50 @@ def check_lanczos_size(chain: SpinChain, k: int = 1) -> None:
     chain.check_ed_size(vectors=max(2 * k + 1, 20) + 6, what="Lanczos (exact diagonalization)")
 
 
-def ground_state(chain: SpinChain, tol: float = 1e-12, seed: int = 0, k: int = 1) -> GroundState:
-    """Ground state by Lanczos (``scipy.sparse.linalg.eigsh``, which='SA') with a seeded start vector.
+def ground_state(chain: SpinChain, tol: float = None, seed: int = 0, k: int = 1, method: str = "auto",
+                 max_bond: int = None, callback=None, **dmrg_options) -> GroundState:
+    """Ground state by exact diagonalization (Lanczos) or DMRG.
 
-    ``k = 2`` also returns the gap. Raises :class:`ConvergenceError` if ARPACK does not converge.
+    Parameters
+    ----------
+    chain : SpinChain
+    tol : float, optional
+        Lanczos: ARPACK's relative eigenvalue tolerance (default 1e-12). DMRG: the relative energy
+        change per sweep at convergence (default 1e-10).
+    seed : int
+        Start vector (Lanczos) or random start MPS (DMRG).
+    k : int
+        Lanczos only: ``k = 2`` also returns the gap.
+    method : {"auto", "lanczos", "dmrg"}
+        "auto": Lanczos for L <= :data:`ED_AUTO_MAX_SITES`, DMRG above.
+    max_bond : int, optional
+        DMRG bond-dimension cap (see :func:`physfact.tt.dmrg.dmrg`; default 128).
+    callback : callable, optional
+        DMRG: called after each sweep (see :func:`physfact.tt.dmrg.dmrg`).
+    **dmrg_options
+        Further keywords for :func:`physfact.tt.dmrg.dmrg` (cutoff, sweeps, schedule, noise, ...).
+
+    Raises :class:`ConvergenceError` if ARPACK or DMRG does not converge.
     """
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     if not isinstance(chain, SpinChain):
         raise InputError(f"expected a SpinChain (tfim(...) or heisenberg(...)), got {type(chain).__name__}")
+    if method not in ("auto", "lanczos", "dmrg"):
+        raise InputError(f"method must be 'auto', 'lanczos' or 'dmrg', got {method!r}")
+    if method == "dmrg" or (method == "auto" and chain.L > ED_AUTO_MAX_SITES):
+        from physfact.tt.dmrg import dmrg
+
+        if k != 1:
+            raise InputError("the gap (k = 2) is available from exact diagonalization only (method='lanczos')")
+        res = dmrg(chain.to_mpo(), max_bond=max_bond, tol=1e-10 if tol is None else tol, seed=seed,
+                   callback=callback, **dmrg_options)
+        residual = float(np.sqrt(max(res.variance, 0.0))) if np.isfinite(res.variance) else float("nan")
+        return GroundState(res.energy, None, chain, residual, method="dmrg", dmrg=res, _mps=res.mps)
+    if dmrg_options or max_bond is not None:
+        raise InputError(f"options {sorted(dmrg_options) + (['max_bond'] if max_bond is not None else [])} "
+                         "apply to DMRG only; pass method='dmrg'")
+    tol = 1e-12 if tol is None else tol
     k = check_int(k, "k", minimum=1)
     if k > min(chain.dim - 1, 20):
         raise InputError(f"k = {k} eigenpairs: Lanczos gives 1 .. {min(chain.dim - 1, 20)} for this chain")

@@ -31,6 +31,7 @@ MINIMAL = {
     "df": ["df", "H2", "--rank", "2"],
     "tt chain": ["tt", "chain", "--sites", "6"],
     "tt molecule": ["tt", "molecule", "h2"],
+    "sweep": ["sweep", str(ROOT / "examples" / "sweep_n2_dissociation.toml"), "--store", "store"],
 }
 
 
@@ -227,7 +228,7 @@ OUT_RUNS = {
     "df": (["df", "H2", "--rank", "2", "--energies", "none"], "double_factorization", None),
     "tt chain": (["tt", "chain", "--sites", "6"], "tt.chain", "energy"),
     "tt molecule": (["tt", "molecule", "h2"], "tt.molecule", "fci_energy"),
-    "rank": (["rank"], "cli.result", "noise_sigma"),
+    "rank": (["rank"], "lowrank.rank", "noise_sigma"),
 }
 
 

@@ -68,3 +68,43 @@ def test_demo(capsys):
     assert res["hinf_error"] <= res["error_bound"] * (1 + 1e-8)
     assert res["hinf_error"] >= 0.9 * res["error_bound"]  # FOM: the bound is nearly attained at omega = 0
     assert "FOM" in capsys.readouterr().out
+
+
+def test_bt_cli_spa_keeps_dc_gain(capsys):
+    rc = main(["bt", "heat1d:80", "--order", "4", "--method", "spa", "--json"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["method"] == "spa" and res["r"] == 4 and res["hinf_error"] <= res["error_bound"] * (1 + 1e-8)
+
+
+def test_bt_cli_band_and_shaded_bode(tmp_path, capsys):
+    rc = main(["bt", "msd:20", "--order", "6", "--band", "0.5", "1.0", "--json", "--bode", str(tmp_path / "b.png")])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["band"] == [0.5, 1.0] and res["band_error"] > 0 and res["error_bound"] is None
+    assert (tmp_path / "b.png").stat().st_size > 1000
+    rc = main(["bt", "msd:20", "--order", "6", "--band", "2.0", "1.0"])
+    assert rc == 2 and "frequency_band" in capsys.readouterr().err
+
+
+def test_bt_cli_second_order_structural_and_first_order(control_data, tmp_path, capsys):
+    lf10 = str(control_data / "LF10.mat")
+    rc = main(["bt", lf10, "--order", "3", "--json", "--out", str(tmp_path / "rom.npz")])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["structure"] == "second-order" and res["r"] == 3 and res["stable"] and res["variant"] == "p"
+    from physfact.control import SecondOrderSystem, models
+    from physfact.io import load_npz
+
+    d = load_npz(tmp_path / "rom.npz", kind="sobt_rom")
+    rom = SecondOrderSystem(d["M"], d["D"], d["K"], d["B"], d["Cp"], d["Cv"])
+    full = models.load(lf10)
+    w = np.logspace(1, 4, 30)
+    assert np.abs(full.freqresp(w) - rom.freqresp(w)).max() <= 1.01 * res["hinf_error"]
+    rc = main(["bt", lf10, "--order", "3", "--first-order", "--json"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    # LF10: the error is within 2e-5 of the bound, and cond(E) ~ 3e10 limits the HSVs' accuracy
+    assert "structure" not in res and res["r"] == 3 and res["hinf_error"] <= res["error_bound"] * (1 + 1e-4)
+    rc = main(["bt", lf10, "--order", "3", "--method", "spa"])
+    assert rc == 2 and "--first-order" in capsys.readouterr().err

@@ -50,11 +50,17 @@ def test_bad_input(bad, match):
 
 
 def test_singular_e_dense_and_sparse():
+    """A singular E is a DAE (tests/control/test_control_dae.py); a singular *pencil* is refused."""
     E = np.diag([1.0, 1.0, 0.0])
+    for s in (LTISystem(-np.eye(3), np.ones(3), np.ones(3), E=E),
+              LTISystem(sp.eye(3) * -1.0, np.ones(3), np.ones(3), E=sp.csr_matrix(E))):
+        assert s.is_dae
+        # G(s) = 2 / (s + 1) + 1 (the algebraic state: x3 = u)
+        assert s.freqresp([0.0, 1.0])[:, 0, 0] == pytest.approx([3.0, 2.0 / (1.0 + 1j) + 1.0], rel=1e-12)
+        with pytest.raises(SingularMatrixError, match="DAE"):
+            s.standard_form()
     with pytest.raises(SingularMatrixError, match="singular"):
-        LTISystem(-np.eye(3), np.ones(3), np.ones(3), E=E)
-    with pytest.raises(SingularMatrixError, match="singular"):
-        LTISystem(sp.eye(3) * -1.0, np.ones(3), np.ones(3), E=sp.csr_matrix(E))
+        LTISystem(np.diag([-1.0, -1.0, 0.0]), np.ones(3), np.ones(3), E=E)
 
 
 def test_poles_generalized_and_stability():

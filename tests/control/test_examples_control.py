@@ -22,3 +22,29 @@ def test_fom_bode_example(tmp_path):
     assert res["hsv_r"] <= res["hinf_error"] <= res["error_bound"] * (1 + 1e-8)
     assert abs(res["hinf_norm"] - 102.33) < 0.05  # the 100 rad/s resonance: 200/(2*1) + sum of the rest
     assert (tmp_path / "x.png").stat().st_size > 1000
+
+
+def test_spa_dc_gain_example():
+    res = runpy.run_path(str(EXAMPLES / "control_spa_dc_gain.py"))["main"](small=True)
+    assert res["spa_dc_error"] <= 1e-10 * res["dc_gain"]
+    assert res["bt_dc_error"] >= 1e3 * res["spa_dc_error"]
+    assert res["spa_final_step_error"] < res["bt_final_step_error"]
+    assert res["spa_error_bound"] == res["bt_error_bound"]
+
+
+def test_band_limited_example(tmp_path):
+    res = runpy.run_path(str(EXAMPLES / "control_band_limited.py"))["main"](small=True, plot=tmp_path / "b.png")
+    assert res["in_band_error_flbt"] < 0.5 * res["in_band_error_bt"] and res["stable"]
+    assert (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_lf10_second_order_example(control_data):
+    res = runpy.run_path(str(EXAMPLES / "control_lf10_second_order.py"))["main"](small=True)
+    for v in res["variants"].values():
+        assert v["stable"] and v["error"] <= 1e-5 * res["hinf_norm"]
+
+
+def test_dae_circuit_example():
+    res = runpy.run_path(str(EXAMPLES / "control_dae_circuit.py"))["main"](small=True)
+    assert abs(res["M1"] - res["C0"]) <= 1e-6 * res["C0"] and abs(res["M0"] - 1 / res["R"]) <= 1e-6 / res["R"]
+    assert res["error"] <= res["error_bound"] * (1 + 1e-6) and res["order"] == res["r"] + 2

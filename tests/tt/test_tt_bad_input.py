@@ -190,7 +190,8 @@ CASES = [
     ("ground_state k 0", lambda: ground_state(tfim(4), k=0), InputError, "k must be >= 1"),
     ("ground_state k 99", lambda: ground_state(tfim(4), k=99), InputError, "eigenpairs"),
     ("ground_state seed", lambda: ground_state(tfim(4), seed="x"), InputError, "seed"),
-    ("ground_state L 100", lambda: ground_state(tfim(100)), ResourceError, "beyond any machine"),
+    ("ground_state L 100", lambda: ground_state(tfim(100), method="lanczos"), ResourceError, "beyond any machine"),
+    ("ground_state method", lambda: ground_state(tfim(4), method="ed"), InputError, "method"),
     ("matvec shape", lambda: tfim(4).matvec(np.ones(3)), InputError, "16 amplitudes"),
     ("to_sparse big", lambda: tfim(30).to_sparse(), InputError, "small chains"),
     ("tfim_energy_exact L", lambda: tfim_energy_exact(0), InputError, "L must be >= 1"),
@@ -241,7 +242,7 @@ SIZE_CASES = [
     ("tt_cross 10^5 x 10^5", lambda: tt_cross(ones, (10**5,) * 3), "TT-cross supercore"),
     ("quantics grid", lambda: quantics_grid(0, 1, 60), "quantics grid"),
     ("random cores", lambda: random_mps_cores(10**6, 10**4), "random cores"),
-    ("ED of 30 sites", lambda: ground_state(tfim(30)), "Lanczos"),
+    ("ED of 30 sites", lambda: ground_state(tfim(30), method="lanczos"), "Lanczos"),
     ("free fermions", lambda: tfim_energy_exact(10**6), "free-fermion"),
 ]
 

@@ -38,6 +38,33 @@ def test_chain_truncation_flag(capsys):
     assert max(out["bond_dimensions"]) < 38
 
 
+def test_chain_dmrg_above_ed_size(tmp_path, capsys):
+    h5 = tmp_path / "chain.h5"
+    assert main(["tt", "chain", "--sites", "40", "--max-bond", "32", "--json", "--out", str(h5)]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["method"] == "dmrg" and out["L"] == 40
+    assert abs(out["energy"] - out["energy_free_fermion"]) < 1e-9
+    assert out["entropy_max_error"] < 1e-6
+    assert len(out["energy_per_half_sweep"]) == 2 * out["sweeps"] >= 4
+    assert 0.45 < out["central_charge"] < 0.6
+    assert "sweep  1.0 ( left): E =" in captured.err  # per-sweep progress on stderr when not a terminal
+    from physfact.io import load_h5
+
+    arrays, attrs = load_h5(h5, kind="tt.chain")
+    assert arrays["discarded_per_half_sweep"].shape == (2 * out["sweeps"],) and attrs["method"] == "dmrg"
+
+
+def test_chain_xxz_delta_flag(capsys):
+    assert main(["tt", "chain", "--model", "heisenberg", "--delta", "0.5", "--sites", "10", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    from physfact.tt.models import ground_state, heisenberg
+
+    assert out["delta"] == 0.5
+    assert out["energy"] == pytest.approx(ground_state(heisenberg(10, delta=0.5)).energy, abs=1e-10)
+    assert out["energy"] > ground_state(heisenberg(10)).energy + 0.1  # delta matters
+
+
 def test_molecule_command(tmp_path, capsys):
     png = tmp_path / "mi.png"
     assert main(["tt", "molecule", "h2", "--plot", str(png), "--json"]) == 0
@@ -49,7 +76,8 @@ def test_molecule_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, code, msg", [
-    (["tt", "chain", "--sites", "60"], 2, "L = 60 > 40"),
+    (["tt", "chain", "--sites", "60", "--method", "lanczos"], 2, "L = 60 > 40"),
+    (["tt", "chain", "--sites", "20", "--method", "dmrg", "--max-bond", "4", "--sweeps", "1"], 1, "did not converge"),
     (["tt", "molecule", "unobtainium"], 2, "unknown molecule"),
     (["tt", "chain", "--model", "potts"], 2, "invalid choice"),
 ])

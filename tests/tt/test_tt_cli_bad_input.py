@@ -26,8 +26,10 @@ BAD = [
     (["tt", "chain", "--sites", "1"], "L must be >= 2"),
     (["tt", "chain", "--sites", "-3"], "L must be >= 2"),
     (["tt", "chain", "--sites", "abc"], "invalid int"),
-    (["tt", "chain", "--sites", "60"], "L = 60 > 40"),
-    (["--max-memory", "1G", "tt", "chain", "--sites", "26"], "needs about"),
+    (["tt", "chain", "--sites", "60", "--method", "lanczos"], "L = 60 > 40"),  # auto: DMRG above L = 18
+    (["--max-memory", "1G", "tt", "chain", "--sites", "26", "--method", "lanczos"], "needs about"),
+    (["tt", "chain", "--sites", "30", "--sweeps", "0"], "--sweeps must be >= 1"),
+    (["tt", "chain", "--sites", "30", "--cutoff", "1.5"], "--cutoff is a discarded weight"),
     (CHAIN + ["--field", "nan"], "g must be a finite"),
     (CHAIN + ["--field", "inf"], "g must be a finite"),
     (CHAIN + ["--coupling", "nan"], "J must be a finite"),

@@ -74,8 +74,10 @@ def test_heisenberg_central_charge_from_even_blocks():
 def test_model_errors():
     with pytest.raises(InputError, match="boundary"):
         tfim(4, boundary="twisted")
-    assert tfim(40).L == 40  # any L is a model; only exact diagonalization is size-limited
+    assert tfim(40).L == 40  # any L is a model (and has an MPO); only exact diagonalization is size-limited
     with pytest.raises(ResourceError, match="beyond any machine"):
-        ground_state(tfim(41))
+        ground_state(tfim(41), method="lanczos")
+    with pytest.raises(ResourceError, match="beyond any machine"):
+        tfim(41).linear_operator()
     with pytest.raises(InputError, match="fewer than 3"):
         calabrese_cardy_fit(np.ones(4), even_only=True)
