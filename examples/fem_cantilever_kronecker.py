@@ -20,7 +20,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
           f"error vs scikit-fem {op.relative_error(prob.K):.1e}; storage {op.compression_ratio:.0f}x below CSR")
     s = bb.singular_values
     print("normalized singular values of the rearrangement:", np.array2string(s[:6] / s[0], precision=2))
-    res = pcg_solve(prob, tol=1e-10)
+    res = pcg_solve(prob, tol=1e-9)
     tip = np.isclose(prob.coords[:, 0], 20.0) & (prob.section % 2 == 1)
     deflection = float(-res.x[tip].mean())
     E, nu, P, L, H = 1.0, 0.3, 1.0, 20.0, 1.0

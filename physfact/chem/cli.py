@@ -1,6 +1,7 @@
 """``physfact df``: double-factorize a molecule's integrals and report leaves, errors, groups, energies."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ def register(sub, common):
     p.add_argument("molecule", help="library name (H2, LiH, H2O, NH3, N2, ...; 'hchain<n>'), an .xyz file, "
                                     "an atom string 'H 0 0 0; H 0 0 0.74', or an FCIDUMP file")
     p.add_argument("--basis", default="sto-3g", help="PySCF basis (default sto-3g)")
-    p.add_argument("--charge", type=int, default=0)
+    p.add_argument("--charge", type=int, default=0, help="total charge in e (default 0)")
     p.add_argument("--spin", type=int, default=0, help="2S = n_alpha - n_beta (default 0)")
     p.add_argument("--active-space", nargs=2, type=int, metavar=("NELEC", "NORB"), default=None,
                    help="frozen-core active space (electrons, orbitals)")
@@ -27,16 +28,20 @@ def register(sub, common):
                         "largest residual diagonal = bound on the max-abs ERI error)")
     g.add_argument("--target-error", type=float, default=None, metavar="MHA",
                    help="fewest leaves with |E_B - E_exact| <= MHA milli-Hartree (FCI, or CCSD(T) when too large)")
-    p.add_argument("--first-level", default="max_residual", choices=["max_residual", "trace", "frobenius", "weight"])
+    p.add_argument("--first-level", default="max_residual", choices=["max_residual", "trace", "frobenius", "weight"],
+                   help="what --tol bounds: max_residual (largest ERI error, default), trace, frobenius, or "
+                        "OpenFermion's weight rule")
     p.add_argument("--leaf-tol", type=float, default=None,
                    help="second-level (von Burg) threshold: keep lambda_i with |lambda_i| sum|lambda| > LEAF_TOL")
     p.add_argument("--rank", type=int, default=None, help="cap on the number of leaves L")
-    p.add_argument("--method", default="auto", choices=["auto", "eigh", "cholesky"])
+    p.add_argument("--method", default="auto", choices=["auto", "eigh", "cholesky"],
+                   help="first-level algorithm: eigh of the supermatrix, pivoted Cholesky, or auto (eigh up to "
+                        "40 orbitals)")
     p.add_argument("--energies", choices=["auto", "fci", "ccsd(t)", "none"], default="auto",
                    help="how to compute the energy errors (default: FCI when small, else CCSD(T))")
     p.add_argument("--pauli", action="store_true",
                    help=f"count Jordan-Wigner Pauli strings and QWC groups also above {PAULI_MAX_ORBITALS} orbitals")
-    p.set_defaults(handler=run_df, out_suffixes=(".npz", ".h5", ".hdf5", ".json", ".fcidump"), plot_flags=("plot",))
+    p.set_defaults(handler=run_df, out_suffixes=OUT_SUFFIXES, plot_flags=("plot",))
 
 
 def load_hamiltonian(args):
@@ -51,12 +56,31 @@ def load_hamiltonian(args):
                                  active_space=args.active_space)
 
 
+#: formats ``physfact df --out`` writes
+OUT_SUFFIXES = (".npz", ".h5", ".hdf5", ".json", ".fcidump")
+
+
+def _check_args(args):
+    """Flags checked before the SCF (one line, exit 2): tolerances, sizes, output names."""
+    from physfact.validation import check_int, check_positive
+
+    check_positive(args.tol, "--tol", allow_zero=True)
+    check_positive(args.target_error, "--target-error (mHa)")
+    check_positive(args.leaf_tol, "--leaf-tol", allow_zero=True)
+    check_int(args.rank, "--rank", minimum=1)
+    if args.active_space is not None:
+        check_int(args.active_space[0], "--active-space NELEC", minimum=0)
+        check_int(args.active_space[1], "--active-space NORB", minimum=1)
+    # --out / --plot: checked by physfact.cli.check_outputs (out_suffixes, plot_flags) before the handler
+
+
 def run_df(args, console) -> dict:
     from physfact.chem.double_factorization import double_factorize
     from physfact.chem.energies import energy_errors
 
     if args.tol is None and args.target_error is None and args.rank is None and args.leaf_tol is None:
         raise InputError("give --tol T (Hartree), --target-error MHA, --rank L or --leaf-tol T")
+    _check_args(args)
     H = load_hamiltonian(args)
     console.info(f"{H!r}")
     energy_method = "auto" if args.energies == "none" else args.energies
@@ -101,7 +125,11 @@ def run_df(args, console) -> dict:
                  "error_B_mha": rep["error_B_mha"], "scan": rep["scan"]}
         else:
             e = energy_errors(df, method=energy_method)
+        e["A"] = e["exact"] + 1e-3 * e["error_A_mha"]
+        e["B"] = e["exact"] + 1e-3 * e["error_B_mha"]
         out["energies"] = e
+        # the file carries what was printed
+        df = dataclasses.replace(df, energy_report={**(df.energy_report or {}), **e})
         console.print(f"  energy ({e['method']}): exact {e['exact']:.8f} Ha; error A (truncated ERI, own "
                       f"correction) {e['error_A_mha']:+.4f} mHa; error B (measured) {e['error_B_mha']:+.4f} mHa")
     if args.out:

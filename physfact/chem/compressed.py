@@ -40,6 +40,9 @@ from physfact.errors import InputError
 from physfact.validation import as_array, check_int, check_positive
 from physfact.threads import single_blas_thread
 
+#: most L-BFGS iterations accepted
+MAXITER_LIMIT = 100_000
+
 __all__ = [
     "CompressedDoubleFactorization", "compress", "compress_leaves", "compressed_double_factorize",
     "leaves_from_factorization", "reconstruct_two_body",
@@ -282,6 +285,8 @@ def compress_leaves(two_body, core_tensors, orbital_rotations, maxiter: int = 50
     if np.max(np.abs(Z0 - Z0.transpose(0, 2, 1))) > 1e-10 * max(1.0, np.max(np.abs(Z0))):
         raise InputError("core_tensors must be symmetric matrices")
     maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)
+    if maxiter > MAXITER_LIMIT:
+        raise InputError(f"maxiter={maxiter} is beyond {MAXITER_LIMIT} L-BFGS iterations; loosen gtol/ftol instead")
     gtol = check_positive(gtol, "gtol", allow_none=False)
     ftol = check_positive(ftol, "ftol", allow_none=False)
     return _optimize(eri.reshape(n * n, n * n), Z0, U0, maxiter, gtol, ftol)
@@ -402,6 +407,8 @@ def compressed_double_factorize(hamiltonian_or_two_body, n_leaves: int | None = 
     n_leaves = check_int(n_leaves, "n_leaves", minimum=1)
     target_error = check_positive(target_error, "target_error")
     maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)
+    if maxiter > MAXITER_LIMIT:
+        raise InputError(f"maxiter={maxiter} is beyond {MAXITER_LIMIT} L-BFGS iterations; loosen gtol/ftol instead")
     gtol = check_positive(gtol, "gtol", allow_none=False)
 
     if initial is None:

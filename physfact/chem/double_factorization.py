@@ -56,6 +56,7 @@ from physfact.errors import InputError
 from physfact.validation import check_int, check_positive
 
 from physfact.chem.hamiltonian import MolecularHamiltonian
+from physfact.chem.degenerate import canonical_eigenvectors, canonical_eigenvectors_batched
 from physfact.chem.integrals import coulomb_contraction, exchange_contraction, restore_two_body
 
 FIRST_LEVEL_RULES = ("max_residual", "trace", "frobenius", "weight")
@@ -245,16 +246,32 @@ class DoubleFactorization:
         return compress(self, **kwargs)
 
     def save(self, path):
-        """Save the factors to .npz or .h5 (physfact.io, kind 'double_factorization')."""
-        from physfact.io import save_arrays
+        """Save to .npz or .h5 (physfact.io, kind 'double_factorization'): the factors, the rule, the
+        first-level residual, the energy report, and -- when known -- the Hamiltonian it came from
+        (molecule name, basis, geometry in Angstrom, h, E_0 and the exact (pq|rs) packed 8-fold), so
+        that :func:`load_double_factorization` gives back an object reproducing every number
+        ``physfact df`` prints (ERI errors, one-norm, cost, Pauli counts, energies A and B)."""
+        import json
 
-        return save_arrays(path, "double_factorization",
-                           attrs={"constant": self.constant, "method": self.method, "rule": self.rule,
-                                  "n_electrons": -1 if self.n_electrons is None else self.n_electrons,
-                                  "spin": self.spin},
-                           one_body_correction=self.one_body_correction, eigenvalues=self.eigenvalues,
-                           orbital_rotations=self.orbital_rotations, one_body=self.one_body,
-                           first_level_values=self.first_level_values)
+        from physfact.io import save_arrays, to_jsonable
+
+        ham = self.hamiltonian
+        attrs = {"constant": self.constant, "method": self.method, "rule": self.rule,
+                 "n_electrons": -1 if self.n_electrons is None else self.n_electrons, "spin": self.spin,
+                 "first_level_residual": json.dumps(to_jsonable(self.first_level_residual)),
+                 "energy_report": json.dumps(to_jsonable(self.energy_report))}
+        arrays = dict(one_body_correction=self.one_body_correction, eigenvalues=self.eigenvalues,
+                      orbital_rotations=self.orbital_rotations, one_body=self.one_body,
+                      first_level_values=self.first_level_values)
+        if ham is not None:
+            attrs.update(molecule=ham.name, basis=ham.basis, geometry=ham.geometry, source=ham.source,
+                         hamiltonian_constant=ham.constant,
+                         hf_energy=float("nan") if ham.hf_energy is None else ham.hf_energy)
+        if self.exact_two_body is not None:
+            from pyscf import ao2mo
+
+            arrays["exact_two_body_s8"] = ao2mo.restore(8, self.exact_two_body, self.n_orbitals)
+        return save_arrays(path, "double_factorization", attrs=attrs, **arrays)
 
     def summary(self) -> dict:
         """Plain-number summary (JSON-able)."""
@@ -266,22 +283,83 @@ class DoubleFactorization:
         return out
 
 
+#: what a saved factorization must hold (array name -> shape in terms of L and N)
+_SAVED_ARRAYS = {"one_body_correction": "NN", "eigenvalues": "LN", "orbital_rotations": "LNN", "one_body": "NN",
+                 "first_level_values": "L"}
+_SAVED_ATTRS = ("constant", "method", "rule", "n_electrons", "spin")
+
+
 def load_double_factorization(path) -> DoubleFactorization:
-    """Read factors saved by :meth:`DoubleFactorization.save` (no exact ERI attached)."""
+    """Read a factorization written by :meth:`DoubleFactorization.save` (.npz or .h5).
+
+    Files that carry the Hamiltonian come back with it (``hamiltonian``, ``exact_two_body``), so
+    errors, energies and counts can be recomputed; older files without it give the factors alone.
+
+    Raises
+    ------
+    DataFileError
+        Missing, unreadable or cut-short file; a missing field; NaN/inf; shapes that do not agree
+        (L leaves of N orbitals); orbital rotations that are not orthogonal.
+    """
+    import json
     from pathlib import Path
 
+    from physfact.errors import DataFileError
     from physfact.io import load_h5, load_npz
 
-    if Path(path).suffix.lower() == ".npz":
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
         arrays = load_npz(path, kind="double_factorization")
-        attrs = {k: arrays.pop(k).item() for k in ("constant", "method", "rule", "n_electrons", "spin")}
+        attrs = {k: arrays.pop(k).item() for k in list(arrays) if arrays[k].ndim == 0}
     else:
         arrays, attrs = load_h5(path, kind="double_factorization")
-    ne = int(attrs["n_electrons"])
-    return DoubleFactorization(float(attrs["constant"]), arrays["one_body_correction"], arrays["eigenvalues"],
-                               arrays["orbital_rotations"], arrays["one_body"], arrays["first_level_values"],
-                               {}, str(attrs["method"]), str(attrs["rule"]), None if ne < 0 else ne,
-                               int(attrs["spin"]))
+    missing = [k for k in _SAVED_ARRAYS if k not in arrays] + [k for k in _SAVED_ATTRS if k not in attrs]
+    if missing:
+        raise DataFileError(f"{path}: not a complete double factorization: missing {', '.join(missing)}")
+    fields = {}
+    for k in _SAVED_ARRAYS:
+        a = np.asarray(arrays[k])
+        if not np.issubdtype(a.dtype, np.number) or not np.all(np.isfinite(a)):
+            raise DataFileError(f"{path}: {k} holds NaN, inf or non-numbers")
+        fields[k] = a.astype(float)
+    L, n = fields["eigenvalues"].shape if fields["eigenvalues"].ndim == 2 else (-1, -1)
+    sizes = {"L": L, "N": n}
+    for k, pattern in _SAVED_ARRAYS.items():
+        want = tuple(sizes[c] for c in pattern)
+        if fields[k].shape != want:
+            raise DataFileError(f"{path}: {k} has shape {fields[k].shape}, expected {want} for L = {L} leaves of "
+                                f"N = {n} orbitals")
+    U = fields["orbital_rotations"]
+    if L and np.max(np.abs(np.einsum("lpi,lpj->lij", U, U) - np.eye(n))) > 1e-8:
+        raise DataFileError(f"{path}: orbital_rotations are not orthogonal (U^T U != I); the file is damaged")
+    try:
+        constant = float(attrs["constant"])
+        ne, spin = int(attrs["n_electrons"]), int(attrs["spin"])
+        residual = json.loads(str(attrs.get("first_level_residual", "{}"))) or {}
+        report = json.loads(str(attrs.get("energy_report", "null")))
+    except (TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: damaged attributes ({exc})") from None
+    if not np.isfinite(constant):
+        raise DataFileError(f"{path}: constant is NaN or inf")
+    ham, eri = None, None
+    if "exact_two_body_s8" in arrays:
+        packed = np.asarray(arrays["exact_two_body_s8"], dtype=float)
+        npair = n * (n + 1) // 2
+        if packed.shape != (npair * (npair + 1) // 2,) or not np.all(np.isfinite(packed)):
+            raise DataFileError(f"{path}: exact_two_body_s8 has {packed.size} entries (NaN-free expected: "
+                                f"{npair * (npair + 1) // 2} for N = {n})")
+        if ne < 0 or "molecule" not in attrs:  # factors of a bare two-body array: no Hamiltonian to rebuild
+            eri = restore_two_body(packed, n_orbitals=n)
+        else:
+            hf = float(attrs.get("hf_energy", float("nan")))
+            ham = MolecularHamiltonian(float(attrs.get("hamiltonian_constant", constant)), fields["one_body"], packed, ne,
+                                       n, spin, name=str(attrs.get("molecule", "")), basis=str(attrs.get("basis", "")),
+                                       source=str(attrs.get("source", "file")), hf_energy=None if np.isnan(hf) else hf,
+                                       geometry=str(attrs.get("geometry", "")))
+            eri = ham.two_body
+    return DoubleFactorization(constant, fields["one_body_correction"], fields["eigenvalues"], U, fields["one_body"],
+                               fields["first_level_values"], residual, str(attrs["method"]), str(attrs["rule"]),
+                               None if ne < 0 else ne, spin, report, eri, ham)
 
 
 def _as_problem(obj, check=True):
@@ -305,20 +383,22 @@ def _first_level_eigh(V, n, rule, tol, cap):
     Vs = V[np.ix_(flat, flat)] * scale[:, None] * scale[None, :]
     w, vs = np.linalg.eigh(Vs)
     del Vs
-    w, vs = w[::-1], vs[:, ::-1] / scale[:, None]
-    vecs = np.zeros((n * n, w.size))
-    vecs[flat] = vs
-    vecs[flat_t] = vs
+    w, vs = w[::-1], vs[:, ::-1]
     wmax = max(float(w[0]), 1e-300)
     if w[-1] < -1e-8 * wmax:
         raise InputError(f"two_body is not positive semidefinite as a (pq),(rs) supermatrix (eigenvalue {w[-1]:.3e}"
                          f" vs largest {wmax:.3e}); electron repulsion integrals always are -- check their origin")
     # numerical rank: eigenvalues below n^2 eps w_max are rounding noise
     keep = int(np.count_nonzero(w > (n * n) * np.finfo(float).eps * wmax))
-    w, vecs = w[:keep], vecs[:, :keep]
+    # equal eigenvalues (symmetry): a basis of their eigenspace that rounding does not decide
+    w, vs = w[:keep], canonical_eigenvectors(w[:keep], vs[:, :keep]) / scale[:, None]
+    vecs = np.zeros((n * n, keep))
+    vecs[flat] = vs
+    vecs[flat_t] = vs
     if rule == "weight":
         weights = w * np.sum(np.abs(vecs), axis=0) ** 2
-        order = np.argsort(-weights, kind="stable")
+        # symmetry-equal weights tie exactly up to rounding: round before sorting (stable, by index)
+        order = np.argsort(-np.round(weights / max(float(weights.max(initial=0.0)), 1e-300), 12), kind="stable")
         w, vecs, weights = w[order], vecs[:, order], weights[order]
     diag_v = np.diagonal(V).copy()
     # residual diagonal after k leaves, for every k (k = 0..keep), by a running subtraction
@@ -443,7 +523,10 @@ def double_factorize(hamiltonian_or_two_body, tol: float | None = None, rank: in
                 leaves, values = leaves[:stop], values[:stop]
                 break
     lam, U = np.linalg.eigh(leaves) if len(leaves) else (np.zeros((0, n)), np.zeros((0, n, n)))
-    order = np.argsort(-np.abs(lam), axis=1, kind="stable")
+    U = canonical_eigenvectors_batched(lam, U)  # signs and degenerate groups independent of rounding
+    # decreasing |lambda|; equal magnitudes (to rounding) by value, so +x and -x keep a fixed order
+    mag = np.abs(lam) / np.maximum(np.max(np.abs(lam), axis=1, keepdims=True), 1e-300) if len(lam) else lam
+    order = np.lexsort((lam, -np.round(mag, 12)), axis=1)
     lam = np.take_along_axis(lam, order, axis=1)
     U = np.take_along_axis(U, order[:, None, :], axis=2)
     if leaf_tol is not None:

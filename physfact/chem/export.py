@@ -32,6 +32,12 @@ def interaction_operator(constant: float, one_body: np.ndarray, two_body: np.nda
     """openfermion.InteractionOperator of E_0 + h + (pq|rs) (chemist order, spatial orbitals)."""
     from openfermion import InteractionOperator
 
+    from physfact.chem.integrals import restore_two_body
+    from physfact.validation import as_matrix, check_finite
+
+    one_body = as_matrix(one_body, "one_body", square=True, sparse_ok=False)
+    two_body = restore_two_body(two_body, n_orbitals=one_body.shape[0])
+    constant = check_finite(constant, "constant (Hartree)")
     h, g = spin_orbital_tensors(one_body, two_body)
     return InteractionOperator(float(constant), h, g)
 

@@ -22,7 +22,7 @@ import numpy as np
 from physfact.errors import ConvergenceError, DataFileError, InputError
 from physfact.io import atomic_path
 from physfact.threads import blas_threads
-from physfact.validation import as_array, check_int
+from physfact.validation import as_array, check_int, check_memory
 
 from physfact.chem.integrals import restore_two_body
 
@@ -50,6 +50,8 @@ class MolecularHamiltonian:
         Labels (molecule, basis set, how the integrals were made).
     hf_energy : float, optional
         The mean-field energy, when known (Hartree).
+    geometry : str
+        The PySCF atom string the integrals were computed for (Angstrom), when known.
     """
 
     constant: float
@@ -62,6 +64,7 @@ class MolecularHamiltonian:
     basis: str = ""
     source: str = "arrays"
     hf_energy: float | None = None
+    geometry: str = ""
 
     def __post_init__(self):
         try:
@@ -138,7 +141,7 @@ class MolecularHamiltonian:
             self.one_body if one_body is None else one_body,
             self.two_body if two_body is None else two_body,
             self.n_electrons, self.n_orbitals, self.spin, self.name, self.basis,
-            self.source if source is None else source, None)
+            self.source if source is None else source, None, self.geometry)
 
     def to_fcidump(self, path) -> Path:
         """Write an FCIDUMP file (Knowles & Handy 1989 format, via pyscf.tools.fcidump), atomically."""
@@ -164,7 +167,7 @@ class MolecularHamiltonian:
 
         return save_arrays(path, "molecular_hamiltonian",
                            attrs={"constant": self.constant, "n_electrons": self.n_electrons, "spin": self.spin,
-                                  "name": self.name, "basis": self.basis},
+                                  "name": self.name, "basis": self.basis, "geometry": self.geometry},
                            one_body=self.one_body, two_body=self.two_body)
 
 
@@ -198,6 +201,10 @@ def fci_ground_state(h1, eri, n_orbitals, nelec, constant=0.0, ci0=None, conv_to
     solver.max_cycle = 400
     solver.verbose = 0
     ndet = comb(n_orbitals, nelec[0]) * comb(n_orbitals, nelec[1])
+    # Davidson holds ~30 vectors of the determinant space (max_space 12 trial vectors, their products
+    # with H, the diagonal and work vectors; the same count as tt.molecule.FCI_VECTORS)
+    check_memory(30 * 8.0 * ndet, f"FCI of {n_orbitals} orbitals / {sum(nelec)} electrons ({ndet:.3g} determinants)",
+                 "use CCSD(T) (energy_method='ccsd(t)' / --energies 'ccsd(t)'), an active space or a smaller basis")
     with few_threads(ndet < 100_000):
         e, ci = solver.kernel(h1, eri, n_orbitals, nelec, ecore=constant, ci0=ci0)
     if not getattr(solver, "converged", True):
@@ -220,8 +227,76 @@ def from_fcidump(path) -> MolecularHamiltonian:
     except Exception as exc:
         raise DataFileError(f"{path}: not a readable FCIDUMP file ({type(exc).__name__}: {exc})") from None
     norb = int(data["NORB"])
+    if norb < 1 or "NELEC" not in data:
+        raise DataFileError(f"{path}: the FCIDUMP header needs NORB >= 1 and NELEC (got NORB={norb})")
+    check_fcidump_body(path, norb)
     return MolecularHamiltonian(float(data.get("ECORE", 0.0)), data["H1"], data["H2"], int(data["NELEC"]),
                                 norb, int(data.get("MS2", 0)), name=path.stem, source="fcidump")
+
+
+def geometry_string(mol) -> str:
+    """The atom string of a PySCF molecule in Angstrom, 'El x y z; ...' (as given, not reoriented)."""
+    xyz = mol.atom_coords(unit="Angstrom")
+    return "; ".join(f"{mol.atom_symbol(i)} {x:.10f} {y:.10f} {z:.10f}" for i, (x, y, z) in enumerate(xyz))
+
+
+def check_fcidump_body(path, norb: int) -> dict:
+    """Refuse an FCIDUMP whose integral lines are cut short, malformed or out of range.
+
+    Every FCIDUMP writer (Knowles & Handy 1989; Molpro, PySCF) ends the integral list with the core
+    energy line ``E_core 0 0 0 0``; a file cut short lacks it (PySCF's reader would silently take
+    the missing integrals as zero). Also refused: no two-electron integrals (a header-only file),
+    a line without value + 4 indices, an index outside 0..NORB, a non-finite value, more unique
+    integrals than the 8-fold symmetry allows, and a blank line inside the list (PySCF's reader stops
+    there). Returns the counts read (``two_body``, ``one_body``, ``core``) and the maxima the header
+    allows (``two_body_max``, ``one_body_max``).
+    """
+    import re
+
+    text = Path(path).read_text(errors="replace")
+    m = re.search(r"(&END|/)[^\n]*\n?", text, flags=re.IGNORECASE)
+    body = text[m.end():].rstrip() if m else ""
+    npair = norb * (norb + 1) // 2
+    counts = {"two_body_max": npair * (npair + 1) // 2, "one_body_max": npair}
+    if not body.strip():
+        raise DataFileError(f"{path}: the FCIDUMP has a header but no integrals (NORB={norb} needs up to "
+                            f"{counts['two_body_max']} two-electron integrals and the core energy line)")
+    blank = re.search(r"(^|\n)[ \t\r]*\n", body)
+    if blank:
+        line = text[:m.end()].count("\n") + body[:blank.start()].count("\n") + 2
+        raise DataFileError(f"{path}: blank line {line} inside the integral list (readers stop there); remove it")
+    tokens = body.split()
+    if len(tokens) % 5:
+        raise DataFileError(f"{path}: the integral list is cut short (a line without 'value i j k l'; "
+                            f"{len(tokens)} numbers is not a multiple of 5)")
+    table = np.array(tokens, dtype=object).reshape(-1, 5)
+    try:
+        values = np.array([float(v.replace("D", "E").replace("d", "e")) for v in table[:, 0]])
+        idx = table[:, 1:].astype(np.int64)
+    except ValueError as exc:
+        raise DataFileError(f"{path}: malformed integral line ({exc}); expected 'value i j k l'") from None
+    if not np.all(np.isfinite(values)):
+        raise DataFileError(f"{path}: {int(np.sum(~np.isfinite(values)))} integrals are NaN or inf")
+    if idx.min() < 0 or idx.max() > norb:
+        raise DataFileError(f"{path}: orbital index {int(idx.max()) if idx.max() > norb else int(idx.min())} "
+                            f"outside 0..NORB={norb}")
+    core = np.all(idx == 0, axis=1)
+    two = idx[:, 2] != 0
+    counts.update(two_body=int(two.sum()), one_body=int(np.sum(~two & (idx[:, 1] != 0))), core=int(core.sum()))
+    if not core[-1]:
+        raise DataFileError(f"{path}: the FCIDUMP is cut short: it does not end with the core-energy line "
+                            f"'E_core 0 0 0 0' (read {counts['two_body']} of up to {counts['two_body_max']} "
+                            "two-electron integrals)")
+    if counts["two_body"] == 0:
+        raise DataFileError(f"{path}: the FCIDUMP holds no two-electron integrals")
+    i, j, k, l = idx[two].T
+    ij = np.maximum(i, j) * (np.maximum(i, j) - 1) // 2 + np.minimum(i, j)
+    kl = np.maximum(k, l) * (np.maximum(k, l) - 1) // 2 + np.minimum(k, l)
+    unique = np.unique(np.maximum(ij, kl) * (npair + 1) + np.minimum(ij, kl)).size
+    if counts["two_body"] > counts["two_body_max"] and unique < counts["two_body"]:
+        raise DataFileError(f"{path}: {counts['two_body']} two-electron integral lines but the 8-fold symmetry "
+                            f"allows {counts['two_body_max']} unique ones for NORB={norb}; is NORB right?")
+    return counts
 
 
 def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin: int = 0,
@@ -252,26 +327,39 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     ConvergenceError
         The SCF did not converge (also after second-order SCF).
     """
-    from physfact.chem.molecules import resolve_geometry
+    from physfact.chem.molecules import check_molecule, resolve_geometry
 
     atoms, label = resolve_geometry(molecule)
+    charge, spin = check_molecule(atoms, label, charge, spin, unit)
     from pyscf import ao2mo, gto, scf
 
     try:
         mol = gto.M(atom=atoms, basis=basis, charge=int(charge), spin=int(spin), unit=unit, verbose=0)
-    except (RuntimeError, KeyError, ValueError) as exc:
+    except (RuntimeError, KeyError, ValueError, AssertionError) as exc:
         detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
                          f"{detail}") from None
+    # the four-index integrals: (pq|rs) in the AO basis, the MO transform and the full array
+    check_memory(3 * 8.0 * mol.nao**4, f"the (pq|rs) integrals of {label}/{basis} ({mol.nao} orbitals)",
+                 "use a smaller basis or molecule")
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     mf.conv_tol = 1e-11
-    mf.kernel()
+    try:
+        mf.kernel()
+    except np.linalg.LinAlgError as exc:
+        raise InputError(f"the SCF of {label}/{basis} failed ({exc}): the basis is numerically linearly "
+                         "dependent (atoms too close?)") from None
     if not mf.converged:
         mf = mf.newton()
         mf.kernel()
         if not mf.converged:
             raise ConvergenceError(f"SCF for {label}/{basis} did not converge (also with second-order SCF)",
                                    history=[float(mf.e_tot)])
+    # the SCF fixes orbitals only up to sign and, in degenerate shells, up to rotation (decided by
+    # rounding): fix both, so that counts and errors do not change with the BLAS thread count
+    from physfact.chem.degenerate import canonical_eigenvectors
+
+    mf.mo_coeff = canonical_eigenvectors(mf.mo_energy, mf.mo_coeff, split=mf.mo_occ)
     n = mf.mo_coeff.shape[1]
     name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
     if active_space is None:
@@ -280,7 +368,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         eri = ao2mo.restore(1, ao2mo.kernel(mol, C), n)
         return MolecularHamiltonian(float(mol.energy_nuc()), h1, eri, int(mol.nelectron), n, int(spin),
                                     name=name, basis=str(basis), source="pyscf RHF" if spin == 0 else "pyscf ROHF",
-                                    hf_energy=float(mf.e_tot))
+                                    hf_energy=float(mf.e_tot), geometry=geometry_string(mol))
     try:
         ne, no = (int(v) for v in active_space)
     except (TypeError, ValueError):
@@ -296,4 +384,4 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     eri = ao2mo.restore(1, cas.get_h2eff(), no)
     return MolecularHamiltonian(float(ecore), h1, eri, ne, no, int(spin), name=name, basis=str(basis),
                                 source=f"pyscf {'RHF' if spin == 0 else 'ROHF'} CAS({ne},{no})",
-                                hf_energy=float(mf.e_tot))
+                                hf_energy=float(mf.e_tot), geometry=geometry_string(mol))

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from physfact.errors import InputError
+
 
 @dataclass(frozen=True, eq=False)
 class MeasurementGroup:
@@ -137,6 +139,11 @@ def measurement_groups(df) -> list[MeasurementGroup]:
     The one-body group is the exact T = h - 1/2 sum_r (pr|rq) (convention B), so
     E_0 + sum of the groups is the convention-B Hamiltonian.
     """
+    from physfact.chem.double_factorization import DoubleFactorization
+
+    if not isinstance(df, DoubleFactorization):
+        raise InputError(f"measurement_groups needs a DoubleFactorization (from double_factorize), got "
+                         f"{type(df).__name__}")
     t, W = np.linalg.eigh(df.one_body_correction)
     n = df.n_orbitals
     out = []
@@ -210,6 +217,12 @@ def pauli_groups(hamiltonian, cutoff: float = 1e-12) -> PauliGrouping:
     """Jordan-Wigner Pauli count and greedy QWC groups of a MolecularHamiltonian (via OpenFermion)."""
     from openfermion import jordan_wigner
 
+    from physfact.chem.hamiltonian import MolecularHamiltonian
+    from physfact.validation import check_positive
+
+    if not isinstance(hamiltonian, MolecularHamiltonian):
+        raise InputError(f"pauli_groups needs a MolecularHamiltonian, got {type(hamiltonian).__name__}")
+    cutoff = check_positive(cutoff, "cutoff", allow_zero=True, allow_none=False)
     qubit_op = jordan_wigner(hamiltonian.to_openfermion())
     items = [(term, complex(c)) for term, c in qubit_op.terms.items() if term and abs(c) > cutoff]
     # |coefficient| rounded to 1e-10 Ha, then the string itself: symmetry-equal coefficients tie

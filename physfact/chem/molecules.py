@@ -92,3 +92,55 @@ def geometry_array(atom_string: str) -> tuple[list[str], np.ndarray]:
             els.append(el)
             xyz.append([float(v) for v in c[:3]])
     return els, np.array(xyz)
+
+
+#: atoms closer than this (Angstrom) are refused: the basis becomes linearly dependent
+MIN_DISTANCE_ANGSTROM = 0.01
+_UNITS = {"angstrom": 1.0, "ang": 1.0, "a": 1.0, "bohr": 0.529177210903, "b": 0.529177210903, "au": 0.529177210903}
+
+
+def check_molecule(atoms: str, label: str, charge, spin, unit: str = "angstrom") -> tuple[int, int]:
+    """Refuse what PySCF would answer with an assertion, a singular matrix or a MemoryError.
+
+    Checks: integer charge and spin, a known length unit, finite coordinates, no two atoms closer
+    than ``MIN_DISTANCE_ANGSTROM``, an electron count n = sum Z - charge with n >= |spin| and
+    n - spin even, and a size whose integrals (at least N^3 numbers for N >= number of atoms
+    orbitals, whatever the route) fit in memory. Returns (charge, spin) as ints.
+    """
+    from pyscf.data import elements
+
+    from physfact.validation import check_memory
+
+    label = "the molecule" if label == "atoms" else label
+    charge = check_int(charge, "charge", minimum=-10_000, allow_none=False)
+    spin = check_int(spin, "spin", minimum=-10_000, allow_none=False)
+    if str(unit).lower() not in _UNITS:
+        raise InputError(f"unit must be 'angstrom' or 'bohr', got {unit!r}")
+    n_atoms = len([part for part in re.split(r"[;\n]", atoms) if part.strip()])
+    check_memory(8.0 * float(n_atoms) ** 3, f"{label} ({n_atoms} atoms: N >= {n_atoms} orbitals, N^3 integrals)",
+                 "use a smaller molecule or an active space of a smaller one")
+    try:
+        els, xyz = geometry_array(atoms)
+    except ValueError as exc:
+        raise InputError(f"{label}: coordinates must be numbers ('El x y z' per atom): {exc}") from None
+    if xyz.shape != (len(els), 3) or not np.all(np.isfinite(xyz)):
+        raise InputError(f"{label}: every atom needs three finite coordinates ('El x y z')")
+    xyz = xyz * _UNITS[str(unit).lower()]
+    if len(els) > 1:
+        from scipy.spatial import cKDTree
+
+        pairs = cKDTree(xyz).query_pairs(MIN_DISTANCE_ANGSTROM, output_type="ndarray")
+        if len(pairs):
+            i, j = (int(v) for v in pairs[0])
+            d = float(np.linalg.norm(xyz[i] - xyz[j]))
+            raise InputError(f"{label}: atoms {i + 1} ({els[i]}) and {j + 1} ({els[j]}) are {d:.3g} A apart; atoms "
+                             f"closer than {MIN_DISTANCE_ANGSTROM} A make the basis linearly dependent")
+    unknown = [el for el in els if int(elements.charge(el)) == 0]
+    if unknown:
+        raise InputError(f"{label}: unknown element symbol {unknown[0]!r}; write e.g. 'H', 'Li', 'O'")
+    protons = sum(int(elements.charge(el)) for el in els)
+    n_el = protons - charge
+    if n_el < 0 or n_el < abs(spin) or (n_el - spin) % 2:
+        raise InputError(f"{label} with charge {charge} has {n_el} electrons ({protons} protons); spin 2S = {spin} "
+                         "is impossible with it: need n_electrons >= |spin| and n_electrons - spin even")
+    return charge, spin

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from physfact.errors import InputError
+from physfact.errors import ConvergenceError, InputError
+from physfact.validation import as_array, check_int, check_positive
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,10 +74,14 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
     psd_tol : float
         A residual diagonal below ``-psd_tol * max diag V`` means V is not PSD: InputError.
     """
+    V = as_array(V, "V", ndim=2)
     n = V.shape[0]
     if V.shape != (n, n):
         raise InputError(f"pivoted_cholesky needs a square matrix, got shape {V.shape}")
-    max_rank = n if max_rank is None else min(int(max_rank), n)
+    tol = check_positive(tol, "tol", allow_zero=True, allow_none=False)
+    block = check_int(block, "block", minimum=1, allow_none=False)
+    psd_tol = check_positive(psd_tol, "psd_tol", allow_zero=True, allow_none=False)
+    max_rank = n if max_rank is None else min(check_int(max_rank, "max_rank", minimum=0), n)
     d = np.array(np.diagonal(V), dtype=float)
     scale = max(float(d.max(initial=0.0)), 1e-300)
     if d.min(initial=0.0) < -psd_tol * scale:
@@ -92,9 +97,20 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
     measure = res_max if stop == "max" else res_tr
     slot = np.full(n, -1)  # position of an index in the current block, -1 outside it
 
+    # ties (symmetry-equal diagonals, equal to rounding) go to the lowest index, so rounding does
+    # not pick the pivot; noise is measured against the initial scale (it does not shrink with d)
+    tie = 64 * np.finfo(float).eps * scale
+
+    def greedy_pivot():
+        top = float(d.max())
+        return int(np.argmax(d >= top - max(tie, 1e-12 * abs(top))))
+
     while k < max_rank and measure[-1] > tol and res_max[-1] > 0:
         b = min(block, max_rank - k, n)
         cand = np.argpartition(-d, b - 1)[:b] if b < n else np.arange(n)
+        first = greedy_pivot()
+        if first not in cand:  # a tie beyond the block: the block must hold the next pivot (progress)
+            cand[np.argmin(d[cand])] = first
         # residual rows of the candidates at the block start: V[cand] - L[:k, cand]^T L[:k] (one GEMM)
         rows = np.array(V[cand], dtype=float)
         if k:
@@ -103,7 +119,7 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
         k0 = k
         trace = res_tr[-1]
         while k < max_rank:
-            piv = int(np.argmax(d))
+            piv = greedy_pivot()
             dmax = float(d[piv])
             j = slot[piv]
             if measure[-1] <= tol or dmax <= 0 or j < 0:
@@ -123,6 +139,9 @@ def pivoted_cholesky(V: np.ndarray, tol: float = 0.0, max_rank: int | None = Non
             res_max.append(float(d.max()))
             res_tr.append(max(trace, 0.0))
         slot[cand] = -1
+        if k == k0:  # cannot happen (the block holds the greedy pivot); never loop without progress
+            raise ConvergenceError(f"pivoted Cholesky made no progress at rank {k} (largest residual diagonal "
+                                   f"{res_max[-1]:.3e}); report this with the input", history=res_max)
         neg = float(d.min())
         if neg < -psd_tol * scale:
             raise InputError(f"the matrix is not positive semidefinite: a residual diagonal reached {neg:.3e} "

@@ -8,6 +8,7 @@ from physfact.errors import InputError
 from physfact.fem.fdm import fdm_solve
 from physfact.fem.kronecker import KroneckerOperator, KroneckerRankWarning
 from physfact.fem.pcg import pcg_solve
+from physfact.fem.problem import require_problem
 from physfact.fem.sweep import sweep_solve
 
 
@@ -22,6 +23,7 @@ def solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200):
 
     Returns the :class:`SolveResult` with ``method`` set.
     """
+    require_problem(problem, "fem.solve")
     b = problem.f if b is None else b
     if problem.kron_terms is not None:
         op = KroneckerOperator.from_problem(problem)

@@ -14,13 +14,22 @@ def register(sub, common):
     p = sub.add_parser("fem", parents=[common], help="Kronecker compression of FE stiffness matrices and fast solvers")
     fsub = p.add_subparsers(dest="fem_command", metavar="PROBLEM", required=True)
 
-    b = fsub.add_parser("beam", parents=[common], help="plane-stress cantilever: Kronecker rank, storage, PCG solve")
-    b.add_argument("--length", type=float, default=20.0, help="beam length (default 20)")
-    b.add_argument("--height", type=float, default=1.0, help="beam height (default 1)")
+    b = fsub.add_parser("beam", parents=[common], help="plane-stress cantilever: Kronecker rank, storage, PCG solve",
+                        description="Plane-stress cantilever clamped at x = 0 with a downward end load. Units are "
+                                    "any consistent set: lengths in L, E in force/L^2 (per unit thickness), the "
+                                    "load in force per unit thickness; displacements come out in L.")
+    b.add_argument("--length", type=float, default=20.0, help="beam length in L (default 20)")
+    b.add_argument("--height", type=float, default=1.0, help="beam height in L (default 1)")
     b.add_argument("--ny", type=int, default=16, help="elements across the height (default 16)")
     b.add_argument("--nx", type=int, default=None, help="elements along the beam (default: square elements)")
     b.add_argument("--element", choices=["Q1", "P1"], default="Q1")
-    b.add_argument("--material", default="constant", help="constant | graded | layered | smooth (default constant)")
+    b.add_argument("--material", default="constant",
+                   help="how E varies over the beam: constant | graded | layered | smooth (default constant)")
+    b.add_argument("--E", dest="E", type=float, default=1.0,
+                   help="reference Young's modulus in force/L^2 (default 1; the material profile multiplies it)")
+    b.add_argument("--nu", type=float, default=0.3, help="Poisson ratio, in (-1, 0.5) (default 0.3)")
+    b.add_argument("--load", type=float, default=1.0,
+                   help="total downward end force per unit thickness (default 1)")
     b.add_argument("--tol", type=float, default=1e-8,
                    help="relative tolerance of the Kronecker fit (rearrangement SVD) and of PCG (default 1e-8)")
     b.add_argument("--solve", action="store_true", help="solve K u = f by PCG (component FDM + beam coarse space)")
@@ -28,14 +37,54 @@ def register(sub, common):
                    help="skip scikit-fem assembly (separable Q1 only; automatic above 300k DOFs)")
     b.set_defaults(handler=run_beam, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
-    q = fsub.add_parser("poisson", parents=[common], help="Poisson strip: fast-diagonalisation solve")
-    q.add_argument("--length", type=float, default=20.0)
-    q.add_argument("--height", type=float, default=1.0)
-    q.add_argument("--ny", type=int, default=32)
-    q.add_argument("--nx", type=int, default=None)
-    q.add_argument("--material", default="constant", help="constant | graded | layered (separable)")
+    q = fsub.add_parser("poisson", parents=[common], help="Poisson strip: fast-diagonalisation solve",
+                        description="-div(E grad u) = 1 on a length x height strip, u = 0 on the boundary, "
+                                    "solved by fast diagonalisation of its two-term Kronecker form.")
+    q.add_argument("--length", type=float, default=20.0, help="strip length (default 20)")
+    q.add_argument("--height", type=float, default=1.0, help="strip height (default 1)")
+    q.add_argument("--ny", type=int, default=32, help="elements across the height, >= 2 (default 32)")
+    q.add_argument("--nx", type=int, default=None, help="elements along the strip, >= 2 (default: square elements)")
+    q.add_argument("--material", default="constant",
+                   help="conductivity profile: constant | graded | layered (separable ones keep rank 2)")
     q.add_argument("--compare", action="store_true", help="also solve with scipy splu and report the difference")
     q.set_defaults(handler=run_poisson, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
+
+
+def _check_args(args, poisson: bool = False):
+    """Every flag checked before anything is built or printed (one line, exit 2, on bad input)."""
+    from physfact.fem.materials import MATERIALS
+    from physfact.fem.problems import check_build_memory
+    from physfact.validation import check_int, check_positive
+
+    for name in ("length", "height"):
+        check_positive(getattr(args, name), f"--{name}", allow_none=False)
+    ny = check_int(args.ny, "--ny", minimum=2 if poisson else 1, allow_none=False)
+    nx = check_int(args.nx, "--nx", minimum=2 if poisson else 1)
+    if nx is None:
+        nx = max(1, int(round(ny * args.length / args.height)))
+        if poisson and nx < 2:
+            raise InputError(f"--length/--height gives {nx} element along the strip; give --nx >= 2")
+    if args.material not in MATERIALS or (poisson and args.material == "smooth"):
+        known = [m for m in MATERIALS if not (poisson and m == "smooth")]
+        raise InputError(f"unknown material {args.material!r}; known: {', '.join(known)}")
+    if not poisson:
+        check_positive(args.E, "--E", allow_none=False)
+        if not (-1.0 < args.nu < 0.5):
+            raise InputError(f"--nu (Poisson ratio) must lie in (-1, 0.5), got {args.nu}")
+        if not np.isfinite(args.load):
+            raise InputError(f"--load must be a finite force, got {args.load}")
+        if not (0 < args.tol < 1):
+            raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
+    # --out / --plot: checked by physfact.cli.check_outputs (out_suffixes, plot_flags) before the handler
+    assemble = poisson and args.compare or not poisson and _assembles(args, nx, ny)
+    check_build_memory([nx, ny], "poisson" if poisson else "elasticity", getattr(args, "element", "Q1"), assemble)
+    return nx, ny, assemble
+
+
+def _assembles(args, nx, ny) -> bool:
+    n_est = 2 * nx * (ny + 1)
+    return not args.no_assemble and (n_est <= ASSEMBLE_LIMIT or args.material not in ("constant", "graded", "layered")
+                                     or args.element != "Q1")
 
 
 def _timoshenko_tip(prob):
@@ -54,24 +103,17 @@ def run_beam(args, console) -> dict:
     from physfact.fem.pcg import pcg_solve
     from physfact.lowrank import Truncation
 
-    if args.tol is None or not (0 < args.tol < 1):
-        raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
-    ny = args.ny
-    if args.nx is not None:
-        nx = args.nx
-    else:  # square elements (cantilever() validates the dimensions)
-        nx = max(1, int(round(ny * args.length / args.height))) if args.height > 0 else 1
+    nx, ny, assemble = _check_args(args)
     n_est = 2 * nx * (ny + 1)
-    assemble = not args.no_assemble and (n_est <= ASSEMBLE_LIMIT or args.material not in ("constant", "graded", "layered")
-                                         or args.element != "Q1")
     console.info(f"building the {args.length:g} x {args.height:g} cantilever ({n_est} DOFs"
                  f"{', scikit-fem assembly' if assemble else ', no assembly'}) ...")
     t0 = time.perf_counter()
     prob = cantilever(length=args.length, height=args.height, ny=ny, nx=args.nx, element=args.element,
-                      material=args.material, assemble=assemble)
+                      material=args.material, E=args.E, nu=args.nu, load=args.load, assemble=assemble)
     t_build = time.perf_counter() - t0
-    out = {"n": prob.n, "stations": prob.n_stations, "section": prob.n_section, "material": prob.material,
-           "element": prob.element, "separable": prob.separable, "build_seconds": t_build}
+    out = {"n": prob.n, "n_stations": prob.n_stations, "n_section": prob.n_section, "material": prob.material,
+           "element": prob.element, "separable": prob.separable, "E": args.E, "nu": args.nu, "load": args.load,
+           "length": args.length, "height": args.height, "build_seconds": t_build}
     t0 = time.perf_counter()
     op = KroneckerOperator.from_problem(prob, rule=Truncation(rtol=args.tol))
     out.update(kronecker_rank=op.rank, kronecker_method=op.method, kronecker_seconds=time.perf_counter() - t0,
@@ -92,7 +134,8 @@ def run_beam(args, console) -> dict:
                    kronecker_pays=bb.pays, singular_values=svals[: min(12, svals.size)])
         if op is not bb:
             out["kronecker_relative_error"] = op.relative_error(prob.K)
-    console.print(f"cantilever {args.length:g} x {args.height:g}, {prob.element}, material {prob.material}: "
+    console.print(f"cantilever {args.length:g} x {args.height:g} L, {prob.element}, material {prob.material} "
+                  f"(E = {args.E:g} force/L^2, nu = {args.nu:g}), end load {args.load:g} force per unit thickness: "
                   f"n = {prob.n} ({prob.n_stations} stations x {prob.n_section} section DOFs)")
     console.print(f"  Kronecker rank {op.rank} ({op.method}); storage {op.nbytes / 1024:.1f} KiB vs CSR "
                   f"{op.csr_nbytes_estimate / 1024**2:.2f} MiB: {op.compression_ratio:.0f}x smaller")
@@ -108,7 +151,8 @@ def run_beam(args, console) -> dict:
         out.update(solve_seconds=res.seconds, iterations=res.iterations, residual=float(res.residual),
                    tip_deflection=tip, timoshenko_tip_deflection=_timoshenko_tip(prob))
         console.print(f"  PCG: {res.iterations} iterations, {res.seconds:.3f} s, relative residual {float(res.residual):.2e}")
-        console.print(f"  tip deflection {tip:.6g} (Timoshenko beam theory {out['timoshenko_tip_deflection']:.6g})")
+        console.print(f"  tip deflection {tip:.6g} L, downward (Timoshenko beam theory "
+                      f"{out['timoshenko_tip_deflection']:.6g} L)")
     if args.plot:
         from physfact.fem.plots import plot_beam
 
@@ -128,6 +172,7 @@ def run_poisson(args, console) -> dict:
     from physfact.fem import KroneckerOperator, poisson_strip
     from physfact.fem.fdm import fdm_solve
 
+    _check_args(args, poisson=True)
     prob = poisson_strip(length=args.length, height=args.height, ny=args.ny, nx=args.nx, material=args.material,
                          assemble=args.compare)
     op = KroneckerOperator.from_problem(prob)
@@ -186,7 +231,7 @@ def demo(console, args) -> dict:
     bb = KroneckerOperator.from_matrix(prob.K, prob)
     console.print(f"  n = {prob.n}; K = sum of {op.rank} Kronecker products (error vs scikit-fem "
                   f"{op.relative_error(prob.K):.1e}); black-box rearrangement finds rank {bb.rank}")
-    res = pcg_solve(prob, tol=1e-10)
+    res = pcg_solve(prob, tol=1e-9)  # the rounding floor of this K is ~3e-10 (splu's own residual: 6e-10)
     ref = splu(prob.K.tocsc()).solve(prob.f)
     err = float(np.linalg.norm(res.x - ref) / np.linalg.norm(ref))
     tip, timo = _tip_deflection(prob, res.x), _timoshenko_tip(prob)

@@ -29,12 +29,27 @@ import scipy.sparse as sp
 
 from physfact.errors import InputError, SingularMatrixError
 from physfact.fem.problem import SolveResult
-from physfact.validation import as_array
+from physfact.validation import as_array, check_int
 
 MAX_SECTION = 6000  # dense eigendecomposition of the cross-section pair
 SINE_MIN = 400      # below this section size a BLAS product with V beats the fast sine transform
 _pbtrf, _pbtrs = sla.lapack.dpbtrf, sla.lapack.dpbtrs
-_pttrf, _pttrs = sla.lapack.dpttrf, sla.lapack.dpttrs
+#: most iterative-refinement steps fdm_solve accepts
+MAX_REFINE = 100
+_lapack_pttrf, _lapack_pttrs = sla.lapack.dpttrf, sla.lapack.dpttrs
+
+
+def _pttrf(d, e):
+    """LAPACK dpttrf, also for a 1 x 1 system (one axial station), which the wrapper rejects."""
+    if d.size == 1:
+        return d.copy(), np.zeros(0), 0 if d[0] > 0 else 1
+    return _lapack_pttrf(d, e)
+
+
+def _pttrs(d, e, b):
+    if d.size == 1:
+        return (b / d[0],)
+    return _lapack_pttrs(d, e, b)
 
 
 def _dense(M):
@@ -315,11 +330,15 @@ def fdm_solve(op, b, refine: int = 1, matrix=None, factor: FDMFactor | None = No
     b = as_array(b, "b", ndim=(1, 2))
     if b.shape[0] != op.shape[0]:
         raise InputError(f"b has {b.shape[0]} rows but the operator has {op.shape[0]}")
+    refine = check_int(refine, "refine", minimum=0, allow_none=False)
+    if refine > MAX_REFINE:
+        raise InputError(f"refine={refine} is beyond {MAX_REFINE}: each step gains about -log10(cond error) digits, "
+                         "two or three reach the rounding floor")
     fac = factor if factor is not None else FDMFactor(op)
     apply = (lambda v: matrix @ v) if matrix is not None else (lambda v: op @ v)
     x = fac.solve(b)
-    for _ in range(int(refine)):
+    for _ in range(refine):
         x = x + fac.solve(b - apply(x))
     res = relative_residual(apply, x, b)
     res = float(res) if np.ndim(res) == 0 else res
-    return SolveResult(x=x, iterations=int(refine), residual=res, seconds=time.perf_counter() - t0)
+    return SolveResult(x=x, iterations=refine, residual=res, seconds=time.perf_counter() - t0)

@@ -144,6 +144,10 @@ class KroneckerOperator:
         ``rule`` ignored). Otherwise (P1 triangles, non-separable material) this falls back to the
         black-box :meth:`from_matrix` on the assembled K with ``rule`` (default rtol 1e-10).
         """
+        from physfact.fem.problem import require_problem
+
+        require_problem(problem, "KroneckerOperator.from_problem")
+        rule = as_truncation(rule) if rule is not None else None
         if which == "M":
             if problem.mass_terms is not None:
                 return cls(problem.mass_terms, index=problem.kron_index, method="1-D assembly")
@@ -186,6 +190,9 @@ class KroneckerOperator:
         K = sp.csr_matrix(K)
         n = K.shape[0]
         if problem is not None:
+            from physfact.fem.problem import require_problem
+
+            require_problem(problem, "KroneckerOperator.from_matrix")
             if problem.n != n:
                 raise InputError(f"K has {n} rows but the problem has {problem.n} DOFs")
             station, section, na, nb = problem.station, problem.section, problem.n_stations, problem.n_section
@@ -329,31 +336,26 @@ class KroneckerOperator:
     def recompress(self, rule: Truncation | int | float | None = None) -> "KroneckerOperator":
         """Fewest terms representing the same sum (or its truncation by ``rule``).
 
-        The Gram matrices G_A[r, s] = <A_r, A_s>_F and G_B give vec-space half factors; the SVD of
-        the small core yields the Kronecker SVD of sum_r A_r (x) B_r without forming it. With
-        ``rule`` None only numerically zero singular values (< 1e-13 s_1) are dropped.
+        The factors are vectorised over the union of their sparsity patterns, vec(A) = QA RA and
+        vec(B) = QB RB (thin QR), and the SVD of the small core RA RB^T = W diag(s) Z^T is the
+        Kronecker SVD of sum_r A_r (x) B_r without forming it. QR keeps the singular values
+        accurate to rounding relative to s_1 (Gram matrices would square the condition and leave
+        spurious terms at ~1e-8 s_1). With ``rule`` None only singular values at rounding level
+        are dropped: ``Truncation(rtol=1e-13)``.
         """
-        r = self.rank
-        GA = np.array([[_inner(self.terms[i][0], self.terms[j][0]) for j in range(r)] for i in range(r)])
-        GB = np.array([[_inner(self.terms[i][1], self.terms[j][1]) for j in range(r)] for i in range(r)])
-        dA, UA = np.linalg.eigh(GA)
-        dB, UB = np.linalg.eigh(GB)
-        keepA = dA > 1e-26 * max(dA.max(), 1e-300)
-        keepB = dB > 1e-26 * max(dB.max(), 1e-300)
-        dA, UA, dB, UB = dA[keepA], UA[:, keepA], dB[keepB], UB[:, keepB]
-        # vec(A) = QA diag(sqrt dA) UA^T with orthonormal QA = vec(A) UA diag(1/sqrt dA)
-        core = (np.sqrt(dA)[:, None] * UA.T) @ (UB * np.sqrt(dB)[None, :])
-        W, s, Zt = np.linalg.svd(core)
+        VA, keysA, shapeA, sparseA = _vectorise([A for A, _ in self.terms])
+        VB, keysB, shapeB, sparseB = _vectorise([B for _, B in self.terms])
+        QA, RA = np.linalg.qr(VA)
+        QB, RB = np.linalg.qr(VB)
+        W, s, Zt = np.linalg.svd(RA @ RB.T)
         if rule is None:
             rule = Truncation(rtol=1e-13)
-        svd = truncate(W, s, Zt, rule, shape=core.shape)
-        CA = UA @ (svd.U / np.sqrt(dA)[:, None]) * np.sqrt(svd.s)[None, :]
-        CB = UB @ (svd.Vt.T / np.sqrt(dB)[:, None]) * np.sqrt(svd.s)[None, :]
-        terms = []
-        for k in range(svd.rank):
-            A = sum(CA[i, k] * self.terms[i][0] for i in range(r))
-            B = sum(CB[i, k] * self.terms[i][1] for i in range(r))
-            terms.append((sp.csr_matrix(A) if sp.issparse(A) else A, sp.csr_matrix(B) if sp.issparse(B) else B))
+        svd = truncate(W, s, Zt, rule, shape=(VA.shape[0], VB.shape[0]))
+        root = np.sqrt(svd.s)
+        CA = QA @ (svd.U * root)
+        CB = QB @ (svd.Vt.T * root)
+        terms = [(_unvectorise(CA[:, k], keysA, shapeA, sparseA), _unvectorise(CB[:, k], keysB, shapeB, sparseB))
+                 for k in range(svd.rank)]
         return KroneckerOperator(terms, index=self.index, singular_values=s, discarded=self.discarded + svd.discarded,
                                  reference_nbytes=self.reference_nbytes, method=self.method)
 
@@ -420,6 +422,19 @@ def _values(M, m, keys):
     pos = np.searchsorted(keys, k)
     np.add.at(out, pos, C.data)
     return out
+
+
+def _vectorise(mats):
+    """Columns vec(M_r) over the union of the matrices' sparsity patterns (keys row * m + col)."""
+    shape = mats[0].shape
+    keys = np.unique(np.concatenate([_keys(M, shape[1]) for M in mats]))
+    return (np.column_stack([_values(M, shape[1], keys) for M in mats]), keys, shape,
+            all(sp.issparse(M) for M in mats))
+
+
+def _unvectorise(values, keys, shape, sparse):
+    M = sp.csr_matrix((values, (keys // shape[1], keys % shape[1])), shape=shape)
+    return M if sparse else M.toarray()
 
 
 def _rearrange(K, index, na, nb):

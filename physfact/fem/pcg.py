@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from physfact.errors import ConvergenceError, InputError, SingularMatrixError
 from physfact.fem.fdm import FDMFactor, _bandwidth
 from physfact.fem.kronecker import KroneckerOperator
-from physfact.fem.problem import SolveResult
+from physfact.fem.problem import SolveResult, require_problem
 from physfact.validation import as_array, check_int, check_positive
 
 
@@ -225,13 +225,26 @@ class BeamPreconditioner:
                 f"setup={self.setup_seconds:.3f}s)")
 
 
+#: restarts from the true residual after the recursive residual met tol (each must gain accuracy)
+MAX_RESTARTS = 3
+#: largest maxiter accepted (the iteration count of the beam preconditioner is mesh independent)
+MAXITER_LIMIT = 100_000
+
+
 def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None, raise_on_fail: bool = True):
     """Conjugate gradients on every column of b simultaneously (vectorised).
 
-    Stops a column when the recursively updated residual satisfies ||r|| <= tol ||b||. The returned
-    residuals are the *true* ones, ||b - K x|| / ||b||, computed at the end: on an ill-conditioned K
-    they can exceed tol slightly, by the rounding floor ~ eps ||K|| ||x|| / ||b|| (restarting CG does
-    not lower it). Returns (x, iterations, residuals, history); history[-1] is the true residual.
+    A column stops when the recursively updated residual satisfies ||r|| <= tol ||b||; then the
+    *true* residual ||b - K x|| / ||b|| is computed and, where rounding let the two drift apart
+    (ill-conditioned K), CG restarts from it (at most ``MAX_RESTARTS`` times, each must gain). Only
+    a true residual <= tol counts as converged. Returns (x, iterations, residuals, history) with
+    the true residuals; history[-1] is the largest of them.
+
+    Raises
+    ------
+    ConvergenceError
+        (with ``raise_on_fail``) when a true residual exceeds tol after ``maxiter`` iterations or at
+        the rounding floor ~ eps ||K|| ||x|| / ||b||, which no restart lowers.
     """
     vec = b.ndim == 1
     B = b[:, None] if vec else b
@@ -242,36 +255,44 @@ def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None
     res = np.linalg.norm(R, axis=0) / bnorm
     history = [float(res.max())]
     it = 0
-    active = res > tol
-    if active.any():
-        Z = apply_M(R) if apply_M else R.copy()
-        Pd = Z.copy()
-        rz = np.einsum("ij,ij->j", R, Z)
-    while active.any() and it < maxiter:
-        it += 1
-        Q = apply_K(Pd)
-        pq = np.einsum("ij,ij->j", Pd, Q)
-        if np.any(pq[active] <= 0):
-            raise SingularMatrixError("CG met a direction of non-positive curvature: K is not positive definite")
-        alpha = np.where(active, rz / np.where(pq != 0, pq, 1.0), 0.0)
-        X += Pd * alpha
-        R -= Q * alpha
-        res = np.linalg.norm(R, axis=0) / bnorm
-        history.append(float(res.max()))
+    for restart in range(MAX_RESTARTS + 1):
         active = res > tol
-        if not active.any():
+        if active.any():
+            Z = apply_M(R) if apply_M else R.copy()
+            Pd = Z.copy()
+            rz = np.einsum("ij,ij->j", R, Z)
+        while active.any() and it < maxiter:
+            it += 1
+            Q = apply_K(Pd)
+            pq = np.einsum("ij,ij->j", Pd, Q)
+            if np.any(pq[active] <= 0):
+                raise SingularMatrixError("CG met a direction of non-positive curvature: K is not positive definite")
+            alpha = np.where(active, rz / np.where(pq != 0, pq, 1.0), 0.0)
+            X += Pd * alpha
+            R -= Q * alpha
+            res = np.linalg.norm(R, axis=0) / bnorm
+            history.append(float(res.max()))
+            active = res > tol
+            if not active.any():
+                break
+            Z = apply_M(R) if apply_M else R.copy()
+            rz_new = np.einsum("ij,ij->j", R, Z)
+            beta = np.where(active, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
+            rz = rz_new
+            Pd = Z + Pd * beta
+        previous = history[-1] if restart else np.inf
+        R = B - apply_K(X)                                       # the true residual decides
+        res = np.linalg.norm(R, axis=0) / bnorm
+        history[-1] = float(res.max())
+        if not (res > tol).any() or it >= maxiter or history[-1] >= 0.5 * previous:
             break
-        Z = apply_M(R) if apply_M else R.copy()
-        rz_new = np.einsum("ij,ij->j", R, Z)
-        beta = np.where(active, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
-        rz = rz_new
-        Pd = Z + Pd * beta
-    converged = not active.any()
-    res = np.linalg.norm(B - apply_K(X), axis=0) / bnorm     # report the true residual
-    history[-1] = float(res.max())
+    converged = not (res > tol).any()
     if not converged and raise_on_fail:
-        raise ConvergenceError(f"PCG did not reach tol={tol:g} in {maxiter} iterations (relative residual "
-                               f"{res.max():.2e}); raise maxiter or check the supports", history)
+        why = (f"in {maxiter} iterations; raise maxiter or check the supports" if it >= maxiter else
+               "although the recursive residual did: rounding limits the attainable accuracy "
+               "(ill-conditioned K); ask for a larger tol")
+        raise ConvergenceError(f"PCG did not reach tol={tol:g} (true relative residual {res.max():.2e}) {why}",
+                               history)
     return (X[:, 0] if vec else X), it, (float(res[0]) if vec else res), history
 
 
@@ -308,12 +329,23 @@ def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bo
         Not converged in ``maxiter`` iterations (``.history`` holds the residuals).
     """
     t0 = time.perf_counter()
+    require_problem(problem, "pcg_solve")
     tol = check_positive(tol, "tol", allow_none=False)
+    if tol >= 1:
+        raise InputError(f"tol is a relative residual and must be < 1, got {tol:g}")
     maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)
+    if maxiter > MAXITER_LIMIT:
+        raise InputError(f"maxiter={maxiter} is beyond {MAXITER_LIMIT}; the beam preconditioner converges in tens "
+                         "of iterations -- if it does not, the problem is not supported (clamp an end)")
     b = problem.f if b is None else b
     b = as_array(b, "b", ndim=(1, 2))
     if b.shape[0] != problem.n:
         raise InputError(f"b has {b.shape[0]} rows but the problem has {problem.n} DOFs")
+    from physfact.validation import check_memory
+
+    # CG's five blocks, the preconditioner's Kronecker-order copies and the true-residual check
+    check_memory(16 * 8 * b.size, f"PCG on {problem.n} DOFs x {b.size // problem.n} right-hand sides",
+                 "solve fewer right-hand sides at once or use a coarser mesh")
     if operator is None:
         operator = problem.K if problem.K is not None else KroneckerOperator.from_problem(problem)
     if operator.shape != (problem.n, problem.n):

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from physfact.errors import InputError
+
 
 @dataclass(frozen=True, repr=False)
 class FEProblem:
@@ -137,3 +139,11 @@ class SolveResult:
         how = f", method={self.method!r}" if self.method else ""
         return (f"SolveResult(x.shape={shape}, iterations={self.iterations}, residual={res:.3e}, "
                 f"seconds={self.seconds:.4f}{how})")
+
+
+def require_problem(problem, who: str) -> FEProblem:
+    """``problem`` if it is an :class:`FEProblem`, else InputError naming ``who`` and the builders."""
+    if not isinstance(problem, FEProblem):
+        raise InputError(f"{who} needs an FEProblem (from cantilever(), prismatic_beam(), poisson_strip(), "
+                         f"poisson_square(), poisson_cube()), got {type(problem).__name__}")
+    return problem

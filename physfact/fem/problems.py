@@ -26,7 +26,7 @@ from physfact.fem import onedim
 from physfact.fem.materials import material_function, separable_factors
 from physfact.fem.problem import FEProblem
 from physfact.fem.tensor_assembly import kronecker_terms
-from physfact.validation import check_int, check_positive
+from physfact.validation import check_finite, check_int, check_positive
 
 ELEMENTS_2D = ("Q1", "P1")
 
@@ -99,7 +99,36 @@ def _assemble(mesh, elem, kind, coef, lam, mu, ncomp):
     return skfem.asm(form, basis).tocsr()
 
 
+def build_memory_estimate(sizes, ncomp: int, element: str, assemble: bool) -> float:
+    """Bytes a problem on a tensor grid of ``sizes`` nodes per direction takes to build (a rough
+    upper bound: DOF bookkeeping ~12 vectors, the mesh, and with ``assemble`` scikit-fem's
+    element-by-element COO assembly and the CSR matrices)."""
+    nn = float(np.prod(sizes))
+    n = nn * ncomp
+    n_elem = float(np.prod([max(s - 1, 1) for s in sizes]))
+    dim = len(sizes)
+    total = 12 * 8 * n + (dim + 6) * 8 * nn + 24 * 8 * n_elem
+    if assemble:
+        nloc = (2 ** dim) * ncomp * (1.5 if element == "P1" else 1)   # P1: two triangles per quad
+        nqp = 16 if dim == 2 else 64
+        total += 3 * 24 * n_elem * nloc**2 + 8 * n_elem * nloc * nqp * (dim + 1) + 2 * 12 * n * 3**dim * ncomp
+    return total
+
+
+def check_build_memory(elements, kind: str, element: str, assemble: bool) -> None:
+    """Refuse (ResourceError, before allocating) a problem with ``elements`` per direction whose
+    :func:`build_memory_estimate` exceeds the memory available (``physfact.validation.check_memory``)."""
+    from physfact.validation import check_memory
+
+    ncomp = len(elements) if kind == "elasticity" else 1
+    check_memory(build_memory_estimate([e + 1 for e in elements], ncomp, element, assemble),
+                 f"a {' x '.join(str(e) for e in elements)}-element {kind} problem"
+                 f"{' assembled by scikit-fem' if assemble else ''}",
+                 "use fewer elements (ny, nx)" + ("" if not assemble else " or assemble=False (--no-assemble)"))
+
+
 def _build(kind, nodes, material, element, E, nu, load, assemble, clamp_end, params):
+    check_build_memory([len(g) - 1 for g in nodes], kind, element, assemble)
     dim = len(nodes)
     nodes = [np.asarray(g, dtype=float) for g in nodes]
     lengths = [float(g[-1] - g[0]) for g in nodes]
@@ -246,7 +275,7 @@ def cantilever(length: float = 20.0, height: float = 1.0, ny: int = 8, nx: int |
     if element not in ELEMENTS_2D:
         raise InputError(f"element must be one of {ELEMENTS_2D}, got {element!r}")
     _check_material_args(E, nu)
-    load = float(load)
+    load = check_finite(load, "load")
     prob = _build("elasticity", [_grid(nx, length), _grid(ny, height)], material, element, E, nu, load,
                   assemble, True, dict(length=length, height=height, nx=nx, ny=ny))
     _check_assembled(prob, assemble)
@@ -269,7 +298,7 @@ def prismatic_beam(length: float = 10.0, width: float = 1.0, height: float = 1.0
     nx = _axial_count(nx, ny, length, width)
     _check_material_args(E, nu)
     prob = _build("elasticity", [_grid(nx, length), _grid(ny, width), _grid(nz, height)], material, "Hex1",
-                  E, nu, float(load), assemble, True,
+                  E, nu, check_finite(load, "load"), assemble, True,
                   dict(length=length, width=width, height=height, nx=nx, ny=ny, nz=nz))
     _check_assembled(prob, assemble)
     return prob
@@ -291,7 +320,7 @@ def poisson_strip(length: float = 20.0, height: float = 1.0, ny: int = 16, nx: i
     if element not in ELEMENTS_2D:
         raise InputError(f"element must be one of {ELEMENTS_2D}, got {element!r}")
     prob = _build("poisson", [_grid(nx, length), _grid(ny, height)], material, element, 1.0, 0.0,
-                  float(source), assemble, False, dict(length=length, height=height, nx=nx, ny=ny))
+                  check_finite(source, "source"), assemble, False, dict(length=length, height=height, nx=nx, ny=ny))
     _check_assembled(prob, assemble)
     return prob
 
@@ -316,7 +345,10 @@ def poisson_cube(n: int = 8, material="constant", assemble: bool = True) -> FEPr
 
 def _check_material_args(E, nu):
     check_positive(E, "E", allow_none=False)
-    nu = float(nu)
+    try:
+        nu = float(nu)
+    except (TypeError, ValueError):
+        raise InputError(f"Poisson ratio nu must be a number, got {nu!r}") from None
     if not (-1.0 < nu < 0.5):
         raise InputError(f"Poisson ratio nu must lie in (-1, 0.5), got {nu}")
 

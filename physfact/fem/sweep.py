@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from physfact.errors import InputError, SingularMatrixError
 from physfact.fem.problem import SolveResult
 from physfact.lowrank import Truncation, truncated_svd
-from physfact.validation import as_array, as_matrix, check_positive
+from physfact.validation import as_array, as_matrix, check_int, check_positive
 
 
 def axial_levels(K, coords, axis: int = 0, tol: float = 1e-9):
@@ -93,6 +93,12 @@ class SweepFactor:
         if coords.shape[0] != K.shape[0]:
             raise InputError(f"coords has {coords.shape[0]} rows, K has {K.shape[0]}")
         tol = check_positive(tol, "tol", allow_zero=True, allow_none=False)
+        refresh = check_positive(refresh, "refresh", allow_zero=True, allow_none=False)
+        if refresh > 1:
+            raise InputError(f"refresh is a fraction of the block size, in [0, 1]; got {refresh:g}")
+        axis = check_int(axis, "axis", minimum=0, allow_none=False)
+        if axis >= coords.shape[1]:
+            raise InputError(f"axis={axis} but the coordinates have {coords.shape[1]} columns (0..{coords.shape[1] - 1})")
         self.n = K.shape[0]
         levels = axial_levels(K, coords, axis)
         # order within a level: by the section coordinates, then DOF number (components of a node)
@@ -224,7 +230,13 @@ def sweep_solve(K, b, problem=None, coords=None, axis: int = 0, tol: float = 1e-
     """
     from physfact.fem.pcg import pcg
 
+    from physfact.fem.pcg import MAXITER_LIMIT
+
     t0 = time.perf_counter()
+    tol = check_positive(tol, "tol", allow_none=False)
+    maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)
+    if maxiter > MAXITER_LIMIT:
+        raise InputError(f"maxiter={maxiter} is beyond {MAXITER_LIMIT}; loosen compression instead")
     K = sp.csr_matrix(as_matrix(K, "K", square=True))
     b = as_array(b, "b", ndim=(1, 2))
     if b.shape[0] != K.shape[0]:

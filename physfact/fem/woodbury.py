@@ -58,7 +58,11 @@ class WoodburyFactor:
                 C = C[0, 0] * np.eye(k)
             if C.shape != (k, k):
                 raise InputError(f"C must be {k} x {k} for U with {k} columns, got {C.shape}")
-        Z = np.asarray(self._base(U))
+        try:
+            Z = np.asarray(self._base(U))
+        except ValueError as exc:  # scipy's solvers: "b is of incompatible size" and the like
+            raise InputError(f"U has {n} rows, which the factor cannot solve for ({exc}); U must have one row "
+                             "per unknown of the factored matrix") from None
         Z = Z[:, None] if Z.ndim == 1 else Z
         if Z.shape != (n, k):
             raise InputError(f"the factor returned shape {Z.shape} for U of shape {U.shape}; sizes do not match")

@@ -46,8 +46,9 @@ def register(sub, common):
 
     m = tsub.add_parser("molecule", parents=[common],
                         help="FCI (PySCF) -> orbital MPS; bond and orbital entropies, mutual information, ordering")
-    m.add_argument("name", help="built-in molecule (h2, lih, h2o, n2, beh2, h4) or an atom string "
-                                "like 'H 0 0 0; H 0 0 0.74' (Angstrom)")
+    m.add_argument("name", help="a molecule of the library shared with 'physfact df' (H2, LiH, BeH2, H2O, NH3, "
+                                "CH4, HF, N2, CO; case-insensitive), 'hchain<n>', an .xyz file, or an atom "
+                                "string like 'H 0 0 0; H 0 0 0.74' (Angstrom)")
     m.add_argument("--basis", default="sto-3g", help="basis set (default sto-3g)")
     m.add_argument("--charge", type=int, default=0)
     m.add_argument("--spin", type=int, default=0, help="2S = N_alpha - N_beta (default 0)")

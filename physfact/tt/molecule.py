@@ -50,22 +50,29 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from physfact.errors import InputError, UnknownNameError
+from physfact.errors import InputError
 from physfact.lowrank import Truncation, choose_rank, robust_svd, scaled_norm
 from physfact.tt.entropy import entropy_from_probabilities
 from physfact.tt.mps import MPS, rank_profile_of_spectra, sweep_schmidt_values
 from physfact.threads import with_single_blas_thread
 from physfact.validation import check_int
 
-#: built-in geometries (Angstrom), experimental equilibrium structures
-MOLECULES = {
-    "h2": "H 0 0 0; H 0 0 0.7414",
-    "lih": "Li 0 0 0; H 0 0 1.5949",
-    "h2o": "O 0 0 0.1173; H 0 0.7572 -0.4692; H 0 -0.7572 -0.4692",
-    "n2": "N 0 0 0; N 0 0 1.0977",
-    "beh2": "Be 0 0 0; H 0 0 1.3264; H 0 0 -1.3264",
-    "h4": "H 0 0 0; H 0 0 1.0; H 0 0 2.0; H 0 0 3.0",
-}
+#: names kept from the former built-in list that are not file names of the chem library
+ALIASES = {"h4": "hchain4"}
+
+
+def _library() -> dict:
+    """name (lower case) -> atom string (Angstrom) of every molecule in the chem library
+    (data/molecules: the same geometries ``physfact df`` uses), plus the aliases."""
+    from physfact.chem.molecules import known_molecules, resolve_geometry
+
+    lib = {name.lower(): resolve_geometry(name)[0] for name in known_molecules()}
+    lib.update({alias: resolve_geometry(target)[0] for alias, target in ALIASES.items()})
+    return lib
+
+
+#: built-in geometries (Angstrom): the chem library's experimental equilibrium structures
+MOLECULES = _library()
 
 PARITY = np.array([1.0, -1.0, -1.0, 1.0])
 LOCAL_STATES = ("0", "up", "dn", "updn")
@@ -106,14 +113,13 @@ class FCIState:
 
 
 def molecule_geometry(name: str) -> str:
-    """Atom string for a built-in name (``MOLECULES``) or the argument itself if it is an atom string."""
-    key = str(name).strip().lower()
-    if key in MOLECULES:
-        return MOLECULES[key]
-    if any(ch.isdigit() for ch in key) and (";" in key or "\n" in key or len(key.split()) >= 4):
-        return str(name)
-    raise UnknownNameError(f"unknown molecule {name!r}; built-in: {', '.join(sorted(MOLECULES))}, "
-                           "or give an atom string like 'H 0 0 0; H 0 0 0.74' (Angstrom)")
+    """Atom string (Angstrom) of a molecule: a name from the chem library (``data/molecules``,
+    case-insensitive, e.g. ``"h2o"``, ``"CH4"``), ``"hchain<n>"``, an .xyz file or an atom string
+    ``"H 0 0 0; H 0 0 0.74"`` -- resolved exactly as :func:`physfact.chem.molecular_hamiltonian` does."""
+    from physfact.chem.molecules import resolve_geometry
+
+    key = str(name).strip()
+    return resolve_geometry(ALIASES.get(key.lower(), key))[0]
 
 
 def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int = 0) -> FCIState:

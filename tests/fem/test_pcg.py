@@ -16,12 +16,11 @@ def relerr(x, y):
 @pytest.mark.parametrize("ny", [4, 16])   # n = 800 and 10 880
 def test_iterations_bounded_and_solution_matches_splu(ny):
     p = cantilever(length=20.0, height=1.0, ny=ny)
-    res = pcg_solve(p, tol=1e-10)
+    res = pcg_solve(p, tol=1e-9)
     assert res.iterations <= 40
-    # the reported residual is the true ||b - K x|| / ||b||; at 1e-10 it sits at the rounding
-    # floor eps ||K|| ||x|| / ||b|| of this ill-conditioned K (cond ~ 1e9)
-    floor = np.finfo(float).eps * sp.linalg.norm(p.K, 1) * np.linalg.norm(res.x) / np.linalg.norm(p.f)
-    assert res.residual <= max(1e-10, 2 * floor)
+    # the reported residual is the true ||b - K x|| / ||b||, and converged means it met tol
+    assert res.residual <= 1e-9
+    assert np.linalg.norm(p.f - p.K @ res.x) / np.linalg.norm(p.f) == pytest.approx(res.residual, rel=1e-6)
     ref = splu(p.K.tocsc()).solve(p.f)
     assert relerr(res.x, ref) < 1e-7
     assert res.history[0] == pytest.approx(1.0) and res.history[-1] == pytest.approx(res.residual)
@@ -38,8 +37,8 @@ def test_iteration_count_at_1e5_dofs():
     p = cantilever(ny=48, assemble=False)   # 94 080 DOFs, Kronecker products only
     assert 0.9e5 < p.n < 1.1e5
     res = pcg_solve(p, tol=1e-8)
-    # true residual: within rounding drift (~1.2e-8 here, floor eps ||K|| ||x|| / ||b|| ~ 2e-9) of tol
-    assert res.iterations <= 40 and res.residual <= 2e-8
+    # true residual (CG restarts when rounding drift left it above tol; floor ~2e-9 here)
+    assert res.iterations <= 45 and res.residual <= 1e-8
 
 
 def test_coarse_space_is_what_makes_it_work():
@@ -52,7 +51,7 @@ def test_coarse_space_is_what_makes_it_work():
 @pytest.mark.parametrize("material", ["graded", "smooth"])
 def test_variable_materials(material):
     p = cantilever(length=20.0, ny=8, material=material)
-    res = pcg_solve(p, tol=1e-10)
+    res = pcg_solve(p, tol=1e-9)
     assert res.iterations <= 40
     assert relerr(res.x, splu(p.K.tocsc()).solve(p.f)) < 1e-7
 
@@ -73,21 +72,21 @@ def test_kronecker_products_without_assembly_give_the_same_solution():
     a = cantilever(length=10.0, ny=6)
     b = cantilever(length=10.0, ny=6, assemble=False)
     assert b.K is None
-    xa = pcg_solve(a, tol=1e-10).x
-    xb = pcg_solve(b, tol=1e-10).x
+    xa = pcg_solve(a, tol=1e-9).x
+    xb = pcg_solve(b, tol=1e-9).x
     assert relerr(xb, xa) < 1e-7
 
 
 def test_prismatic_beam_3d():
     p = prismatic_beam(length=8.0, ny=3)
-    res = pcg_solve(p, tol=1e-10)
+    res = pcg_solve(p, tol=1e-9)
     assert res.iterations <= 40
     assert relerr(res.x, splu(p.K.tocsc()).solve(p.f)) < 1e-7
 
 
 def test_poisson_with_station_mean_coarse_space():
     p = poisson_strip(length=20.0, ny=8)
-    res = pcg_solve(p, tol=1e-10)
+    res = pcg_solve(p, tol=1e-9)
     assert res.iterations <= 5          # the component FDM is the exact inverse for Poisson
     assert relerr(res.x, splu(p.K.tocsc()).solve(p.f)) < 1e-8
 
