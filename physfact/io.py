@@ -54,6 +54,7 @@ LOADERS: dict[str, str] = {
     "molecular_hamiltonian": "physfact.io:load_raw",
     "three_index_hamiltonian": "physfact.chem.three_index:load_three_index_hamiltonian",
     "bt_rom": "physfact.io:load_raw",
+    "lti_system": "physfact.control.lti:LTISystem.load",
     "sobt_rom": "physfact.io:load_raw",
     "physfact.fem": "physfact.io:load_raw",
     "tt.mps": "physfact.tt.mps_io:load_mps",

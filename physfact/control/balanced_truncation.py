@@ -71,7 +71,11 @@ class BTResult:
         Hankel singular values of the (stable part of the) system, non-increasing (all n for the
         dense solver; min(rank L_o, rank L_c) for low-rank factors).
     error_bound : float
-        2 * sum(hsv[r_s:]) with r_s the retained stable order: a bound on ||G - G_r||_Hinf.
+        2 * sum(hsv[r_s:]) with r_s the retained stable order: a bound on ||G - G_r||_Hinf in exact
+        arithmetic; never below ``floor``. Rounding in the projection is not in it: at orders whose
+        last Hankel singular values lie within ~1e4 eps sigma_1 of the floor the measured error can
+        exceed it by up to ~100x (still ~1e-12 sigma_1: FOM r = 29, msd:20 r = 38); ``physfact bt``
+        measures the error and says so when that happens.
     V, W : ndarray, shape (n, order)
         Right and left projection bases, W^T E V = I.
     order : int
@@ -104,7 +108,7 @@ class BTResult:
 
     def __repr__(self):
         return (f"BTResult(n={self.V.shape[0]} -> r={self.order}, method={self.method!r}, solver={self.solver!r}, "
-                f"hsv[0]={self.hsv[0]:.4g}, error_bound={self.error_bound:.3e}, n_unstable={self.n_unstable}, "
+                f"hsv[0]={self.hsv[0] if self.hsv.size else 0.0:.4g}, error_bound={self.error_bound:.3e}, n_unstable={self.n_unstable}, "
                 f"seconds={self.seconds:.3g})")
 
 
@@ -177,6 +181,20 @@ def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_
     return r, V, W, Ar, Br, Cr, D.copy()
 
 
+def _reduce_stable(*args, **kwargs):
+    """:func:`_reduce` at the largest order <= the requested one whose reduced A is stable (the
+    backstop of :func:`_stable_order`); same arguments (the order is the 4th) and return value."""
+    args = list(args)
+    discrete = args[7]
+
+    def build(r):
+        out = _reduce(*args[:3], r, *args[4:], **kwargs)
+        return (out[3],) + out
+
+    _, out = _stable_order(build, args[3], discrete)
+    return out[1:]
+
+
 def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | None = None,
                         method: str = "sr", solver: str = "auto", adi_tol: float = 1e-10,
                         frequency_band=None, alpha: float | None = None, **adi_options) -> BTResult:
@@ -188,7 +206,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         Continuous or discrete time; E allowed (nonsingular). Unstable systems: dense only. A
         SecondOrderSystem is reduced in its first-order form (the ROM is unstructured).
     rank : int, optional
-        Reduced order of the stable part (a cap when ``tol`` is also given).
+        Reduced order of the stable part (a cap when ``tol`` is also given). An order beyond the
+        Hankel singular values above the roundoff floor is lowered to what can be resolved (with a
+        :class:`RoundoffFloorWarning`; ``result.order`` is the order kept): the reduced model of a
+        stable system is always stable.
     tol : float, optional
         Absolute H-infinity error target: the smallest r >= 1 with 2 * sum(hsv[r:]) <= tol.
     method : {"sr", "bfsr", "spa"}
@@ -198,7 +219,9 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         the ROM).
     solver : {"auto", "hammarling", "adi"}
         Gramian factors: dense Hammarling (accurate to roundoff, O(n^3)) or low-rank ADI (sparse,
-        continuous time). "auto": ADI for sparse systems with n > 2000.
+        continuous time). "auto": ADI for sparse continuous systems with n > 2000; for 500 < n <= 2000
+        ADI is tried first (10-50x faster there) and kept when it converged and the requested order
+        lies within what its factors resolve, else the dense solver runs.
     adi_tol, adi_options :
         Relative residual tolerance and options for the ADI solver. ``separate``: True runs two
         independent ``lradi``, False one ``lradi_pair`` run sharing every factorization; default
@@ -236,6 +259,11 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         raise InputError(f"solver must be 'auto', 'hammarling' or 'adi', got {solver!r}")
     rank = check_int(rank, "rank", minimum=1)
     tol = check_positive(tol, "tol")
+    adi_tol = check_positive(adi_tol, "adi_tol", allow_none=False)
+    if adi_tol >= 1:
+        raise InputError(f"adi_tol is a relative residual and must be < 1, got {adi_tol}")
+    if rank is not None and rank > sys.n:
+        raise InputError(f"rank {rank} exceeds the state dimension n = {sys.n}; give a rank below n")
     if rank is None and tol is None:
         raise InputError("give the reduced order (rank=...) or an H-infinity error target (tol=...)")
     from physfact.control.lyapunov import AUTO_DENSE_LIMIT
@@ -249,8 +277,16 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         if solver == "adi":
             raise InputError("alpha= needs the dense solver (an ordered Schur form); use solver='hammarling'")
     if solver == "auto":
-        solver = "adi" if (sys.is_sparse and sys.n > AUTO_DENSE_LIMIT and not sys.is_discrete
-                           and alpha is None) else "hammarling"
+        lowrank_ok = sys.is_sparse and not sys.is_discrete and alpha is None
+        if lowrank_ok and sys.n > AUTO_DENSE_LIMIT:
+            solver = "adi"
+        elif lowrank_ok and sys.n > AUTO_ADI_MIN and frequency_band is None and not sys.is_dae:
+            trial = _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+            if trial is not None:
+                return trial
+            solver = "hammarling"
+        else:
+            solver = "hammarling"
     if sys.is_dae:
         if frequency_band is not None or solver == "adi":
             raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
@@ -264,10 +300,45 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
                                     adi_tol=adi_tol, t0=t0, **adi_options)
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+    from physfact.validation import check_memory
+
+    # dense Hammarling: A, its real and complex Schur forms and vectors, two n x n factors, the SVD
+    check_memory(12 * 8.0 * sys.n**2, f"dense balanced truncation at n = {sys.n}",
+                 "use solver='adi' (sparse, continuous time) or a smaller model")
     from physfact.control._blas import blas_threads_for
 
     with blas_threads_for(sys.n):
         return _bt_dense(sys, rank, tol, method, t0, alpha)
+
+
+#: "auto" tries LR-ADI first for sparse continuous-time systems above this order. Measured (CPU s,
+#: one thread, tol=1e-6): heat1d n=400 0.19 dense / 0.025 ADI, heat2d n=841 0.88 / 0.018, FOM n=1006
+#: 0.83 / 0.033; msd n=300 (lightly damped) 0.11 dense while ADI stalls -- hence the fallback.
+AUTO_ADI_MIN = 500
+
+
+def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
+    """LR-ADI balanced truncation when it is reliable for this request, else None (use dense).
+
+    Reliable: ADI converged, and the kept order stops at Hankel singular values the ADI factors
+    resolve (hsv[r-1] >= 100 adi_tol hsv[0]; below that the factors' residual, not the system,
+    decides the values). Warnings of an accepted run are re-emitted; a rejected run is silent.
+    """
+    from physfact.errors import ConvergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+        except ConvergenceError:
+            return None
+    r = res.order
+    if r < 1 or res.hsv.size <= r or res.hsv[r - 1] < 100.0 * adi_tol * res.hsv[0]:
+        return None
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
+    res.info["auto"] = "LR-ADI (sparse, n > %d, order within the factors' resolution)" % AUTO_ADI_MIN
+    return res
 
 
 def _floor(hsv, D):
@@ -279,6 +350,60 @@ def _warn_floor(tol, floor):
         warnings.warn(f"requested H-infinity error {tol:.3g} is below the roundoff floor {floor:.3g} "
                       "(~100 eps ||G||); the Hankel singular values below it are noise and the "
                       "reduced model cannot be that accurate", RoundoffFloorWarning, stacklevel=3)
+
+
+def _resolvable_order(hsv, r, floor):
+    """Cap the order ``r`` at the number of Hankel singular values above the roundoff ``floor``:
+    the directions of the ones below are noise, and projecting onto them (scaled by
+    sigma^{-1/2}) gave unstable reduced models of stable systems (heat1d:50 at r = 30: a pole at
+    +0.009). Warns when it caps."""
+    if not np.any(hsv > 0):
+        raise InputError("every Hankel singular value is zero: the transfer function is constant "
+                         "(B = 0, C = 0, or no state both controllable and observable); there is nothing "
+                         "to reduce -- check B and C")
+    r_res = max(1, int(np.count_nonzero(hsv > floor)))
+    if r > r_res:
+        warnings.warn(f"requested order {r} exceeds the {r_res} Hankel singular values above the roundoff "
+                      f"floor {floor:.2g}; keeping order {r_res} (the others are noise and would make the "
+                      "reduced model unreliable or unstable)", RoundoffFloorWarning, stacklevel=4)
+        r = r_res
+    return r
+
+
+def _is_stable_matrix(Ar, discrete):
+    if Ar.shape[0] == 0:
+        return True
+    lam = np.linalg.eigvals(Ar)
+    return bool(np.all(np.abs(lam) < 1)) if discrete else bool(np.all(lam.real < 0))
+
+
+def _stable_order(build, r, discrete):
+    """``build(r) -> (Ar, ...)`` for the largest order <= r whose reduced matrix Ar is stable.
+
+    A backstop behind :func:`_resolvable_order`: in exact arithmetic BT of a stable system is
+    stable, but with sigma_r near the noise level rounding can move a pole across the axis.
+    Returns (r, build(r))."""
+    r0 = r
+    while True:
+        out = build(r)
+        if r <= 1 or _is_stable_matrix(out[0], discrete):
+            break
+        r -= 1
+    if not _is_stable_matrix(out[0], discrete):
+        from physfact.errors import ConvergenceError
+
+        raise ConvergenceError("no stable reduced model could be formed: even order 1 has an unstable pole "
+                               "(the Gramians are not accurate enough; check the model's scaling)")
+    if r < r0:
+        warnings.warn(f"the reduced model of order {r0} had a pole outside the stability region (rounding "
+                      f"at Hankel singular values near the noise); keeping order {r}", RoundoffFloorWarning,
+                      stacklevel=4)
+    return r, out
+
+
+def _honest_bound(hsv, r, floor):
+    """2 sum(hsv[r:]), but never below the roundoff floor (a smaller error cannot be resolved)."""
+    return float(max(2.0 * np.sum(hsv[r:]), floor))
 
 
 def _bt_dense_qz(sys, rank, tol, method, t0):
@@ -298,11 +423,12 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
     U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
     floor = _floor(s, D)
     _warn_floor(tol, floor)
-    r, V, W, Ar, Br, Cr, Dr = _reduce(Lc, Lo, (U, s, Vt), choose_order(s, rank, tol), method,
-                                      lambda V, W: (V, W, W.T @ A @ V, W.T @ B, C @ V), D, sys.is_discrete,
-                                      sys.n, E)
+    r0 = _resolvable_order(s, choose_order(s, rank, tol), floor)
+    r, V, W, Ar, Br, Cr, Dr = _reduce_stable(Lc, Lo, (U, s, Vt), r0, method,
+                                             lambda V, W: (V, W, W.T @ A @ V, W.T @ B, C @ V), D, sys.is_discrete,
+                                             sys.n, E)
     rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
-    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver="hammarling-qz", floor=floor, seconds=time.perf_counter() - t0,
                     info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
 
@@ -362,8 +488,8 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None):
             return Vb, Wb, Wb.T @ (solver.Ahat @ Vb), Wb.T @ B1, C1 @ Vb
 
         hsv = hsv_all
-        r, Vs, Ws, Ar, Br, Cr, Dr = _reduce(Sc, So, svd, choose_order(hsv_all, rank, tol), method, project, D,
-                                            discrete, k)
+        r0 = _resolvable_order(hsv_all, choose_order(hsv_all, rank, tol), floor)
+        r, Vs, Ws, Ar, Br, Cr, Dr = _reduce_stable(Sc, So, svd, r0, method, project, D, discrete, k)
     else:
         Dr = D.copy()
         hsv = np.zeros(0)
@@ -385,8 +511,10 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None):
     # What = E^T W (W^T E V = What^T V = I); return W for the original pencil
     W = sys.efactor.solve(What, trans=True) if sys.E is not None else What
     rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
-    bound = float(2.0 * np.sum(hsv[r:]))
+    bound = _honest_bound(hsv, r, floor) if k > 0 else 0.0  # nothing stable: nothing was truncated
     info = {"stable_order": r, "unstable_poles": lam}
+    if n_unstable and k > 0:  # G = G_s + G_u with G_u kept exactly: the bound is about G_s - G_sr
+        info["stable_part"] = LTISystem(T[:k, :k], B1, C1, D.copy(), None, sys.dt)
     return BTResult(rom=rom, hsv=hsv, error_bound=bound, V=V, W=W, order=r + n_unstable,
                     n_unstable=n_unstable, method=method, solver="hammarling", floor=floor,
                     seconds=time.perf_counter() - t0, info=info)
@@ -428,14 +556,15 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     U, s, Vt = sla.svd(core, full_matrices=False)
     floor = _floor(s, sys.D)
     _warn_floor(tol, floor)
-    r, V, W, Ar, Br, Cr, Dr = _reduce(Lc, Lo, (U, s, Vt), choose_order(s, rank, tol), method,
-                                      lambda V, W: (V, W, W.T @ (sys.A @ V), W.T @ sys.B, sys.C @ V),
-                                      sys.D, False, sys.n, sys.E, spa_rtol=SPA_LOWRANK_RTOL * adi_tol)
+    r0 = _resolvable_order(s, choose_order(s, rank, tol), floor)
+    r, V, W, Ar, Br, Cr, Dr = _reduce_stable(Lc, Lo, (U, s, Vt), r0, method,
+                                             lambda V, W: (V, W, W.T @ (sys.A @ V), W.T @ sys.B, sys.C @ V),
+                                             sys.D, False, sys.n, sys.E, spa_rtol=SPA_LOWRANK_RTOL * adi_tol)
     rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
     info = {"factor_columns": (Lc.shape[1], Lo.shape[1]), "residuals": (fc.residual, fo.residual),
             "iterations": (fc.iterations, fo.iterations), "stable_order": r,
             "factorizations": (fc.info.get("factorizations"), fo.info.get("factorizations")),
             "shared_factorizations": not separate,
             "columns_before_compression": (fc.info.get("columns_before"), fo.info.get("columns_before"))}
-    return BTResult(rom=rom, hsv=s, error_bound=float(2.0 * np.sum(s[r:])), V=V, W=W, order=r, n_unstable=0,
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor), V=V, W=W, order=r, n_unstable=0,
                     method=method, solver=fc.method, floor=floor, seconds=time.perf_counter() - t0, info=info)

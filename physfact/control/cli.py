@@ -7,6 +7,9 @@ import numpy as np
 
 from physfact.errors import InputError
 
+#: most frequencies the sampled error estimate may use (each one is a sparse LU for large models)
+MAX_ERROR_SAMPLES = 100_000
+
 
 def register(sub, common):
     p = sub.add_parser("bt", parents=[common],
@@ -36,6 +39,9 @@ def register(sub, common):
     p.add_argument("--error-samples", type=int, default=None, metavar="N",
                    help="frequencies for the sampled H-infinity error estimate of large models (default: 60 for "
                         "n <= 5000, 25 above; 0 skips the estimate)")
+    p.add_argument("--full", action="store_true",
+                   help="with --json: include the reduced model's matrices A, B, C, D (omitted otherwise)")
+    # --out / --plot / --bode are checked (suffix, directory) by physfact.cli before the handler runs
     p.set_defaults(handler=run_bt, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot", "bode"))
 
 
@@ -49,7 +55,8 @@ def _resonance_points(rom, per_pole=9):
     if lam.size == 0:
         return np.zeros(0)
     zeta = np.abs(lam.real) / np.abs(lam)
-    return np.concatenate([abs(l.imag) * (1 + z * np.linspace(-4, 4, per_pole)) for l, z in zip(lam, zeta)])
+    pts = np.concatenate([abs(l.imag) * (1 + z * np.linspace(-4, 4, per_pole)) for l, z in zip(lam, zeta)])
+    return pts[pts > 0]  # heavily damped poles (zeta > 1/4) would give negative frequencies
 
 
 def _error_estimate(sys, rom, console, samples=None):
@@ -82,12 +89,50 @@ def _error_estimate(sys, rom, console, samples=None):
     return est, grid
 
 
+def check_bt_args(args):
+    """Every ``physfact bt`` option checked before the model is built or anything computed (the
+    output paths are checked by :func:`physfact.cli.check_outputs` before this)."""
+    from physfact.validation import check_int, check_positive
+
+    check_int(args.order, "--order", minimum=1)
+    check_positive(args.tol, "--tol")
+    check_positive(args.adi_tol, "--adi-tol", allow_none=False)
+    if args.adi_tol >= 1:
+        raise InputError(f"--adi-tol is a relative residual and must be < 1, got {args.adi_tol}")
+    samples = check_int(args.error_samples, "--error-samples", minimum=0)
+    if samples is not None and samples > MAX_ERROR_SAMPLES:
+        raise InputError(f"--error-samples must be at most {MAX_ERROR_SAMPLES}, got {samples}")
+    if args.full and not args.json:
+        raise InputError("--full only applies to --json output; add --json (or write the model with --out)")
+
+
+def _stable_error_systems(sys, res):
+    """(full, reduced) whose difference is the error the BT bound is about: the systems themselves,
+    or for an unstable model their stable parts (the unstable part is kept exactly, so it cancels)."""
+    if not res.n_unstable:
+        return sys, res.rom
+    full = res.info.get("stable_part")
+    if full is None:  # nothing stable: the model is kept as it is, the error is 0
+        return None, None
+    r = res.order - res.n_unstable
+    rom = res.rom
+    from physfact.control import LTISystem
+
+    return full, LTISystem(rom.A[:r, :r], rom.B[:r], rom.C[:, :r], rom.D, None, rom.dt)
+
+
 def run_bt(args, console) -> dict:
+    import warnings
+
     from physfact.control import balanced_truncation, models
 
     from physfact.control.second_order import SecondOrderSystem
 
+    check_bt_args(args)
     sys = models.load(args.model)
+    if args.order is not None and args.order > sys.n:
+        raise InputError(f"--order {args.order} exceeds the model's state dimension n = {sys.n}; "
+                         f"give an order below n")
     console.info(f"model {args.model}: {sys!r}")
     if isinstance(sys, SecondOrderSystem) and not args.first_order:
         if args.band is not None or args.alpha is not None or args.method == "spa":
@@ -96,50 +141,76 @@ def run_bt(args, console) -> dict:
     if isinstance(sys, SecondOrderSystem):
         sys = sys.to_first_order()
     t0 = time.perf_counter()
-    res = balanced_truncation(sys, rank=args.order, tol=args.tol, method=args.method or "sr", solver=args.solver,
-                              adi_tol=args.adi_tol, frequency_band=args.band, alpha=args.alpha)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = balanced_truncation(sys, rank=args.order, tol=args.tol, method=args.method or "sr",
+                                  solver=args.solver, adi_tol=args.adi_tol, frequency_band=args.band,
+                                  alpha=args.alpha)
+    for w in {str(w.message) for w in caught}:
+        console.info(f"warning: {w}")
     seconds = time.perf_counter() - t0
     hsv = res.hsv
-    err, grid = _error_estimate(sys, res.rom, console, args.error_samples)
+    full_s, rom_s = _stable_error_systems(sys, res)
+    err, grid = (None, None) if full_s is None else _error_estimate(full_s, rom_s, console, args.error_samples)
     console.print(f"model: {args.model}  n = {sys.n}, m = {sys.m}, p = {sys.p}"
                   f"{' (discrete, dt=%g)' % sys.dt if sys.is_discrete else ''}{', E' if sys.E is not None else ''}")
-    console.print(f"balanced truncation ({res.method}, Gramians by {res.solver}): r = {res.order}"
+    asked = f" (asked for {args.order})" if args.order is not None and res.order != args.order else ""
+    console.print(f"balanced truncation ({res.method}, Gramians by {res.solver}): r = {res.order}{asked}"
                   + (f" (incl. {res.n_unstable} unstable states kept)" if res.n_unstable else "")
                   + f" in {seconds:.3f} s")
-    show = [k for k in (0, 1, 4, 9, 19, 49, 99) if k < hsv.size]
-    console.print("HSV decay: " + ", ".join(f"s{k + 1}/s1 = {hsv[k] / hsv[0]:.2e}" for k in show))
+    if hsv.size:
+        show = [k for k in (0, 1, 4, 9, 19, 49, 99) if k < hsv.size]
+        console.print("HSV decay: " + ", ".join(f"s{k + 1}/s1 = {hsv[k] / hsv[0]:.2e}" for k in show))
+    part = " of the stable part" if res.n_unstable else ""
+    unit = "rad/s" if not sys.is_discrete else "rad per time unit"
     if args.band is not None:
         console.print(f"frequency-limited to [{args.band[0]:g}, {args.band[1]:g}] rad/s: no a-priori error bound; "
-                      f"in-band sampled error {res.info['band_error']:.4e} at omega = "
-                      f"{res.info['band_error_frequency']:.4g} (Gramians: {res.info['gramians']})")
+                      f"in-band sampled error {res.info['band_error']:.4e} at |omega| = "
+                      f"{abs(res.info['band_error_frequency']):.4g} rad/s (Gramians: {res.info['gramians']})")
     else:
-        console.print(f"error bound 2*sum(hsv[r:]) = {res.error_bound:.4e}")
+        console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
     if err is not None:
         kind = "estimate (frequency sampling)" if err.estimate else "certified (Hamiltonian level set)"
-        console.print(f"||G - G_r||_Hinf = {float(err):.4e} at omega = {err.frequency:.4g}  [{kind}]")
+        console.print(f"||G - G_r||_Hinf{part} = {float(err):.4e} at |omega| = {abs(err.frequency):.4g} {unit}  "
+                      f"[{kind}]")
+        if args.band is None and float(err) > res.error_bound * (1 + 1e-6):
+            console.print(f"note: the measured error exceeds the bound by {float(err) / res.error_bound:.3g}x: "
+                          "rounding at Hankel singular values near the noise level; a lower order is as accurate")
+    elif full_s is None:
+        console.print("every pole is unstable: the model is kept as it is (error 0)")
     out = {"model": str(args.model), "n": sys.n, "m": sys.m, "p": sys.p, "r": res.order,
+           "requested_order": args.order,
            "n_unstable": res.n_unstable, "method": res.method, "solver": res.solver, "seconds": seconds,
            "hsv": hsv[:100], "error_bound": res.error_bound,
-           "hinf_error": None if err is None else float(err),
-           "hinf_error_frequency": None if err is None else err.frequency,
-           "hinf_error_is_estimate": None if err is None else err.estimate}
+           "error_of": "stable part" if res.n_unstable else "system",
+           "hinf_error": 0.0 if full_s is None else (None if err is None else float(err)),
+           "hinf_error_frequency": None if err is None else abs(err.frequency),
+           "frequency_unit": unit,
+           "hinf_error_is_estimate": None if err is None else err.estimate,
+           "warnings": sorted({str(w.message) for w in caught})}
     if args.band is not None:
         out.update(band=list(args.band), band_error=res.info["band_error"], gramians=res.info["gramians"])
+    rom = res.rom
+    if args.full:
+        out["rom"] = {"A": rom.A, "B": rom.B, "C": rom.C, "D": rom.D, "dt": rom.dt}
+    else:
+        out["rom"] = "omitted: add --full for the matrices A, B, C, D, or --out FILE.npz/.h5"
     if args.out:
         from pathlib import Path
 
-        from physfact.io import save_arrays, write_json
+        from physfact.io import write_json
 
         if Path(args.out).suffix.lower() == ".json":
-            write_json(args.out, out)
+            write_json(args.out, {**out, "rom": {"A": rom.A, "B": rom.B, "C": rom.C, "D": rom.D, "dt": rom.dt}})
         else:
-            rom = res.rom
-            save_arrays(args.out, "bt_rom", attrs={"error_bound": res.error_bound,
-                                                   "hinf_error": float("nan") if err is None else float(err),
-                                                   "dt": rom.dt if rom.dt is not None else 0.0},
-                        A=rom.A, B=rom.B, C=rom.C, D=rom.D, hsv=hsv, V=res.V, W=res.W)
+            rom.save(args.out, kind="bt_rom",
+                     attrs={"error_bound": res.error_bound,
+                            "hinf_error": float("nan") if err is None else float(err)},
+                     hsv=hsv, V=res.V, W=res.W)
         console.print(f"reduced model written to {args.out}")
-    if args.plot:
+    if args.plot and not hsv.size:
+        console.info("no stable part: no Hankel singular values to plot")
+    elif args.plot:
         from physfact.plotting import plot_singular_values
 
         plot_singular_values(hsv, args.plot, rank=res.order - res.n_unstable,

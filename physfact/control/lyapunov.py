@@ -8,7 +8,10 @@ import scipy.sparse as sp
 
 from physfact.control.lyapunov_result import LyapunovFactor
 from physfact.errors import InputError
-from physfact.validation import as_array, as_matrix
+from physfact.validation import as_array, as_matrix, check_int, check_positive
+
+#: upper bound for ``maxiter`` (every ADI step adds m columns to the factor)
+MAX_ITER = 100_000
 
 #: "auto" uses the dense Hammarling solver up to this order, LR-ADI above (sparse input only).
 AUTO_DENSE_LIMIT = 2000
@@ -61,6 +64,12 @@ def lyapunov_factor(A, B, E=None, trans: bool = False, method: str = "auto", tol
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {method!r}")
     A, B, E = check_lyapunov_operands(A, B, E, trans)
+    tol = check_positive(tol, "tol", allow_none=False)
+    if tol >= 1:
+        raise InputError(f"tol is a relative residual and must be < 1, got {tol}")
+    maxiter = check_int(maxiter, "maxiter", minimum=1, allow_none=False)
+    if maxiter > MAX_ITER:
+        raise InputError(f"maxiter must be at most {MAX_ITER} (each step adds columns to the factor), got {maxiter}")
     n = A.shape[0]
     if method == "auto":
         sparse = sp.issparse(A) or sp.issparse(E)
@@ -87,7 +96,8 @@ def solve_lyapunov(A, Q, E=None, discrete: bool = False) -> np.ndarray:
 
     E is removed by an LU of E (X solves the standard equation with E^{-1}A and E^{-1} Q E^{-T});
     the standard equation goes to ``scipy.linalg.solve_continuous_lyapunov`` (Bartels–Stewart)
-    or ``solve_discrete_lyapunov``. Q must be symmetric.
+    or ``solve_discrete_lyapunov``. Q need not be symmetric: a non-symmetric Q is solved as
+    given (the solution is then non-symmetric too), never symmetrised behind the caller's back.
     """
     from physfact.control.descriptor import EFactor
 
@@ -101,8 +111,18 @@ def solve_lyapunov(A, Q, E=None, discrete: bool = False) -> np.ndarray:
             raise InputError(f"E must have the shape of A {A.shape}, got {E.shape}")
         ef = EFactor(E)
         A = ef.solve(A)
-        Q = ef.solve(ef.solve(Q).T).T
-        Q = (Q + Q.T) / 2
-    if discrete:
-        return sla.solve_discrete_lyapunov(A, Q)
-    return sla.solve_continuous_lyapunov(A, -Q)
+        Q = ef.solve(ef.solve(Q).T).T  # E^{-1} Q E^{-T}; a non-symmetric Q is solved as given
+    # the equation is singular when two eigenvalues of E^{-1}A satisfy l_i + l_j = 0 (l_i l_j = 1 in
+    # discrete time: a pole at 0, a pair +-i w, ...); the solvers then return huge garbage
+    lam = np.linalg.eigvals(A)
+    gap = min(float((np.abs(lam[i:i + 512, None] * lam[None, :] - 1) if discrete else
+                     np.abs(lam[i:i + 512, None] + lam[None, :])).min()) for i in range(0, lam.size, 512))
+    size = (np.abs(lam).max() ** 2 + 1) if discrete else max(np.abs(lam).max(), np.finfo(float).tiny)
+    if gap <= 1e3 * np.finfo(float).eps * size:
+        from physfact.errors import SingularMatrixError
+
+        raise SingularMatrixError("the Lyapunov equation is singular (two eigenvalues of E^{-1}A add up to 0, "
+                                  "e.g. a pole at 0 or a pair +-i w; in discrete time their product is 1): it "
+                                  "has no unique solution; check the stability of A")
+    X = sla.solve_discrete_lyapunov(A, Q) if discrete else sla.solve_continuous_lyapunov(A, -Q)
+    return X

@@ -30,6 +30,8 @@ File readers (``load(path)``):
     first-order form x = [q; q'] with
     E = blkdiag(I, M), A = [[0, I], [-K, -D]], B = [0; B], C = [C, 0]. Integer-typed arrays (the
     rail files store C as int16) are cast to float.
+``.npz`` / ``.h5``
+    a system written by :meth:`LTISystem.save` or a reduced model written by ``physfact bt --out``.
 ``.mtx`` (Matrix Market)
     either a *base path* ``path/rail_1357`` (or ``path/rail_1357.A.mtx``) with sibling files
     ``<base>.A.mtx``, ``<base>.B.mtx``, ``<base>.C.mtx`` and optionally ``<base>.E.mtx``,
@@ -47,7 +49,7 @@ import scipy.sparse as sp
 
 from physfact.control.lti import LTISystem
 from physfact.errors import DataFileError, InputError, UnknownNameError
-from physfact.validation import check_int
+from physfact.validation import check_int, check_memory, check_positive
 
 DATA_FILES = {"build": "build.mat", "cdplayer": "CDplayer.mat", "heat-cont": "heat-cont.mat",
               "rail_371": "rail_371.mat", "rail_1357": "rail_1357.mat", "rail_5177": "rail_5177.mat",
@@ -78,6 +80,7 @@ def fom() -> LTISystem:
 def heat1d(n: int = 100) -> LTISystem:
     """1-D heat equation with n interior nodes (sparse, m = p = 1); see the module docstring."""
     n = check_int(n, "n", minimum=2)
+    check_memory(60.0 * n, f"heat1d with n = {n}", "choose a smaller n")  # 3 diagonals in CSR + temporaries
     h = 1.0 / (n + 1)
     A = sp.diags([np.ones(n - 1), -2.0 * np.ones(n), np.ones(n - 1)], [-1, 0, 1], format="csr") / h**2
     B = np.zeros((n, 1))
@@ -90,6 +93,9 @@ def heat1d(n: int = 100) -> LTISystem:
 def msd(n_masses: int = 50, mass: float = 1.0, stiffness: float = 1.0, damping: float = 0.1) -> LTISystem:
     """Mass-spring-damper chain (n = 2 n_masses, m = p = 1, E = blkdiag(I, M)); see the module docstring."""
     k = check_int(n_masses, "n_masses", minimum=1)
+    check_memory(200.0 * k, f"msd with {k} masses", "choose fewer masses")  # A, E in CSR + temporaries
+    for value, name in ((mass, "mass"), (stiffness, "stiffness"), (damping, "damping")):
+        check_positive(value, name, allow_zero=(name == "damping"), allow_none=False)
     # K: springs between neighbours and from mass 0 to the wall
     main = 2.0 * np.ones(k)
     main[-1] = 1.0
@@ -107,6 +113,8 @@ def msd(n_masses: int = 50, mass: float = 1.0, stiffness: float = 1.0, damping: 
 def heat2d(nx: int = 40) -> LTISystem:
     """2-D heat equation on the unit square with scikit-fem (n = (nx-1)^2, sparse E = M, A = -K)."""
     nx = check_int(nx, "nx", minimum=3)
+    # scikit-fem: mesh, basis (quadrature data per element) and K, M: measured ~3 KiB per node
+    check_memory(3072.0 * (nx + 1) ** 2, f"heat2d with nx = {nx}", "choose a smaller nx")
     import skfem
     from skfem.helpers import dot, grad
 
@@ -146,8 +154,16 @@ def heat2d(nx: int = 40) -> LTISystem:
 def _num(x, name, path):
     if x is None:
         return None
+    vals = x.data if sp.issparse(x) else np.asarray(x)
+    if vals.dtype.kind == "c":  # refuse rather than drop the imaginary part
+        if np.any(vals.imag != 0):
+            raise DataFileError(f"{path}: {name} is complex with non-zero imaginary parts; physfact's LTI "
+                                "systems are real (split a complex model into real and imaginary parts)")
+        x = x.real
     if sp.issparse(x):
         x = x.astype(float)
+        if not np.all(np.isfinite(x.data)):
+            raise DataFileError(f"{path}: {name} has non-finite entries (NaN or inf)")
         return x
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
@@ -268,6 +284,10 @@ def load(name_or_path, **kwargs) -> LTISystem:
             raise DataFileError(f"benchmark file {f} not found; pass the path to {DATA_FILES[key]} instead")
         return load_mat(f, structured=True)
     p = Path(s)
+    if p.suffix.lower() in (".npz", ".h5", ".hdf5"):  # a system physfact wrote (LTISystem.save, bt --out)
+        if not p.is_file():
+            raise DataFileError(f"{p}: no such file")
+        return LTISystem.load(p)
     if p.suffix.lower() == ".mat":
         if not p.is_file():
             raise DataFileError(f"{p}: no such file")

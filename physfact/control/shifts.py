@@ -137,8 +137,10 @@ def arnoldi_ritz(apply, v0, steps: int) -> np.ndarray:
     Modified Gram-Schmidt with one reorthogonalization; stops early at an invariant subspace.
     """
     steps = check_int(steps, "steps", minimum=1, allow_none=False)
-    v = np.asarray(v0, dtype=float).ravel()
+    v = as_array(v0, "v0", ndim=(1, 2)).ravel()
     n = v.size
+    if not np.any(v):
+        raise InputError("the Arnoldi start vector v0 is zero; give a non-zero start vector")
     steps = min(steps, n)
     V = np.zeros((n, steps + 1))
     H = np.zeros((steps + 1, steps))
@@ -226,7 +228,7 @@ def projection_shifts(A, E, U, overwrite_u: bool = False) -> np.ndarray:
     float ``U`` may be overwritten by Q (no n x k copies besides Q and one product at a time:
     the LR-ADI peak memory at n = 66049 was here).
     """
-    U = np.asarray(U, dtype=float)
+    U = as_array(U, "U", ndim=(1, 2))
     if U.ndim == 1:
         U = U[:, None]
     Q, R = sla.qr(U, mode="economic", overwrite_a=overwrite_u, check_finite=False)
