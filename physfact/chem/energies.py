@@ -55,6 +55,15 @@ def _choose_method(ham: MolecularHamiltonian, method: str) -> str:
     return "FCI" if m == "fci" else "CCSD(T)"
 
 
+def energy_phase(ham: MolecularHamiltonian, method: str = "auto") -> str:
+    """What an energy computation of ``ham`` runs, for a status line before it (PySCF's FCI and
+    CCSD(T) have no progress callback): ``"FCI of H2O / 6-31g (1,863,225 determinants)"``."""
+    m = _choose_method(ham, method)
+    size = f"{ham.n_determinants:,} determinants" if m == "FCI" else f"{ham.n_orbitals} orbitals"
+    name = f"{ham.name} / {ham.basis}" if ham.name and ham.basis else (ham.name or "the Hamiltonian")
+    return f"{m} of {name} ({size})"
+
+
 def ccsd_t_energy(h1, eri, constant, n_electrons, spin=0) -> float:
     """RHF + CCSD(T) total energy (Hartree) of a Hamiltonian given by orthonormal-orbital integrals.
 
