@@ -190,7 +190,7 @@ def run_poisson(args, console) -> dict:
     console.print(f"Poisson strip {args.length:g} x {args.height:g}, n = {prob.n}: Kronecker rank {op.rank}, "
                   f"storage {op.compression_ratio:.0f}x smaller than CSR")
     console.print(f"  fast diagonalisation: {res.seconds:.3f} s, relative residual {float(res.residual):.2e}, "
-                  f"max u = {res.x.max():.6g}")
+                  f"max u = {res.x.max():.6g} (units of f L^2 / E, source f = 1)")
     if args.compare:
         from scipy.sparse.linalg import splu
 
