@@ -257,7 +257,8 @@ def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None
     R = B - apply_K(X) if x0 is not None else B.copy()
     res = np.linalg.norm(R, axis=0) / bnorm
     history = [float(res.max())]
-    bar = progress(None, total=maxiter, desc="PCG iterations") if progress is not None else None
+    # no total: maxiter is a cap, not an estimate (the beam preconditioner needs tens of iterations)
+    bar = progress(None, total=None, desc="PCG iterations") if progress is not None else None
     try:
         return _pcg_loop(apply_K, apply_M, B, X, R, res, bnorm, history, tol, maxiter, raise_on_fail, vec, bar)
     finally:

@@ -32,7 +32,7 @@ def test_pcg_progress_counts_iterations():
     bars = []
     res = pcg_solve(prob, tol=1e-8, progress=_recorder(bars))
     (bar,) = bars
-    assert bar.closed and bar.n == res.iterations and bar.total == 200
+    assert bar.closed and bar.n == res.iterations and bar.total is None
     assert len(bar.postfix) == res.iterations and bar.postfix[-1].startswith("relative residual ")
     ref = pcg_solve(prob, tol=1e-8)
     assert np.array_equal(res.x, ref.x)
