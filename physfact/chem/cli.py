@@ -160,7 +160,7 @@ def run_df(args, console) -> dict:
                  "error_B_mha": rep["error_B_mha"], "scan": rep["scan"]}
         else:
             console.info(f"{energy_phase(H, energy_method)}: reference, conventions A and B ...")
-            e = energy_errors(df, method=energy_method)
+            e = energy_errors(df, method=energy_method, progress=progress)
         e["A"] = e["exact"] + 1e-3 * e["error_A_mha"]
         e["B"] = e["exact"] + 1e-3 * e["error_B_mha"]
         out["energies"] = e

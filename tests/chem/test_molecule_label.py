@@ -21,3 +21,4 @@ def test_bond_length_in_angstrom_also_for_bohr_input():
 
 def test_formula_counts_every_atom():
     assert formula("C 0 0 0; H 1 1 1; H -1 -1 1; H 1 -1 -1; H -1 1 -1; Cl 3 0 0") == "CH4Cl"
+
