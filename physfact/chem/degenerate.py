@@ -61,31 +61,42 @@ def degenerate_groups(values: np.ndarray, rtol: float = DEGENERACY_RTOL, split=N
     return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def _fix_signs(V: np.ndarray) -> np.ndarray:
+    """Sign the columns of V (..., n, k) in place so that each one's largest component (lowest index
+    among ties) is positive: :func:`canonical_block` of a single vector, for many at once."""
+    a = np.abs(V)
+    top = a.max(axis=-2, keepdims=True)
+    first = np.argmax(a >= top * (1.0 - TIE_RTOL), axis=-2)  # pivot row of each column
+    del a
+    sign = np.sign(np.take_along_axis(V, first[..., None, :], axis=-2))
+    V *= np.where(sign == 0, 1.0, sign)
+    return V
+
+
 def canonical_eigenvectors(values: np.ndarray, vectors: np.ndarray, rtol: float = DEGENERACY_RTOL,
                            split=None) -> np.ndarray:
     """Eigenvectors (columns) with every (near-)degenerate group and every sign fixed (module docstring).
 
     ``values`` must be sorted (ascending or descending); returns a new array.
     """
-    out = np.array(vectors, dtype=float)
+    out = _fix_signs(np.array(vectors, dtype=float))  # singletons: the sign is all there is to fix
     for g in degenerate_groups(values, rtol, split):
-        out[:, g] = canonical_block(out[:, g])
+        if g.size > 1:
+            out[:, g] = canonical_block(out[:, g])
     return out
 
 
 def canonical_eigenvectors_batched(values: np.ndarray, vectors: np.ndarray, rtol: float = DEGENERACY_RTOL) -> np.ndarray:
     """:func:`canonical_eigenvectors` for a stack (values (L, N) ascending, vectors (L, N, N)):
-    signs fixed in one vectorised pass, the few leaves with degenerate groups one by one."""
+    signs fixed in one vectorised pass, then only the degenerate groups (size > 1) one by one."""
     out = np.array(vectors, dtype=float)
     if out.size == 0:
         return out
-    a = np.abs(out)
-    top = a.max(axis=1, keepdims=True)
-    first = np.argmax(a >= top * (1.0 - TIE_RTOL), axis=1)  # (L, N): pivot row of each vector
-    sign = np.sign(np.take_along_axis(out, first[:, None, :], axis=1))
-    out *= np.where(sign == 0, 1.0, sign)
+    out = _fix_signs(out)
     scale = np.maximum(np.max(np.abs(values), axis=1, keepdims=True), 1e-300)
     close = np.abs(np.diff(values, axis=1)) <= rtol * scale
     for l in np.flatnonzero(close.any(axis=1)):
-        out[l] = canonical_eigenvectors(values[l], out[l], rtol)
+        for g in degenerate_groups(values[l], rtol):
+            if g.size > 1:
+                out[l][:, g] = canonical_block(out[l][:, g])
     return out
