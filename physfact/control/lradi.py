@@ -442,7 +442,7 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
     progress : callable, optional
         ``progress(None, total=None, desc=..., unit=...)`` returning a bar (a tqdm, e.g.
         :meth:`physfact.console.Console.progress`) with ``update(k)``,
-        ``set_postfix_str(text)`` and ``close()``; advanced per solve, the residual shown beside it.
+        ``set_postfix_str(text, refresh=False)`` and ``close()``; advanced per solve, the residual shown beside it.
     shift_repeats : int, optional
         "projection" only: each projection shift is used for this many consecutive steps, reusing
         its LU. Default: from the estimated cost of an LU relative to a solve, (nnz(LU)/n) / (2 m)
@@ -703,9 +703,10 @@ def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_
             res = sd.step(p, V, min_cols)
             if callback is not None and C2 is None:
                 callback(sd.iterations, res)
-            if bar is not None:
+            if bar is not None:  # the postfix is drawn with the next update (at most ~10 redraws/s)
+                bar.set_postfix_str("residual " + ", ".join(f"{side.history[-1]:.1e}" for side in sides
+                                                            if side.history) + f" -> {tol:.0e}", refresh=False)
                 bar.update(1)
-                bar.set_postfix_str("residual " + ", ".join(f"{side.history[-1]:.1e}" for side in sides) + f" -> {tol:.0e}")
             if not np.isfinite(res) or res > 1e12:
                 raise ConvergenceError(
                     f"LR-ADI diverges (relative residual {res:.1e} after {sd.iterations} solves); the "
