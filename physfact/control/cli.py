@@ -276,6 +276,19 @@ def _run_sobt(sos, args, console) -> dict:
     return out
 
 
+def _pole_span(sys, limit=600, points=60):
+    """A log grid over the full model's poles, one decade beyond either side, for models small enough
+    (n <= ``limit``) that their poles cost little: resonances the reduced model dropped are then in
+    the plotted range too."""
+    if sys.n > limit or not sys.n:
+        return np.zeros(0)
+    lam = np.abs(sys.poles())
+    lam = lam[np.isfinite(lam) & (lam > 0)]
+    if lam.size == 0:
+        return np.zeros(0)
+    return np.logspace(np.log10(lam.min()) - 1, np.log10(lam.max()) + 1, points)
+
+
 def bode_plot(sys, rom, path, title="", grid=None, band=None, progress=None, max_points=None):
     """Bode magnitude (dB) of the largest singular value of G, G_r and G - G_r over frequency,
     saved to ``path``; ``band=(w1, w2)`` (rad/s) is shaded.
@@ -299,7 +312,7 @@ def bode_plot(sys, rom, path, title="", grid=None, band=None, progress=None, max
             grid = np.logspace(np.log10(lam.min()) - 2, np.log10(lam.max()) + 2, 150)
     w = np.asarray(grid, dtype=float)
     if not sys.is_discrete:
-        w = np.unique(np.concatenate([w, _resonance_points(rom)]))
+        w = np.unique(np.concatenate([w, _resonance_points(rom), _pole_span(sys)]))
     w = w[w > 0]  # a log frequency axis
     if band is not None:  # resolve the band
         hi = band[1] if np.isfinite(band[1]) else 10 * max(band[0], 1.0)
