@@ -107,7 +107,7 @@ def test_errors():
 
 # ---------------------------------------------------------------- HSV accuracy vs SLICOT
 def _hsv_slycot(sys):
-    slycot = pytest.importorskip("slycot")
+    slycot = pytest.importorskip("slycot", reason="SLICOT comparison needs slycot (the 'test' extra)")
     A, B, C, D, E = sys.dense_matrices()
     assert E is None
     out = slycot.ab09ad("C", "B", "N", sys.n, sys.m, sys.p, A.copy(), B.copy(), C.copy(), nr=1, tol=0.0)

@@ -57,7 +57,7 @@ def test_models_load_returns_second_order(control_data, lf10):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_sobt_variants_vs_pymor_on_lf10(lf10, variant):
-    pytest.importorskip("pymor", reason="pyMOR comparison needs pymor (the 'bench' extra)")
+    pytest.importorskip("pymor", reason="pyMOR comparison needs pymor (the 'test' extra)")
     from pymor.core.logger import set_log_levels
     from pymor.models.iosys import SecondOrderModel
     from pymor.reductors import sobt

@@ -14,7 +14,7 @@ W_GRID = np.concatenate([[0.0], np.logspace(-3, 5, 160)])
 
 
 def _slycot():
-    return pytest.importorskip("slycot", reason="SLICOT comparison needs slycot (the 'bench' extra)")
+    return pytest.importorskip("slycot", reason="SLICOT comparison needs slycot (the 'test' extra)")
 
 
 def _discrete(sys, dt):

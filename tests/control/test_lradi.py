@@ -362,7 +362,7 @@ def test_pair_bad_C():
 
 
 def _slycot_hsv(A, B, C, E):
-    slycot = pytest.importorskip("slycot")
+    slycot = pytest.importorskip("slycot", reason="SLICOT comparison needs slycot (the 'test' extra)")
     Ad = np.linalg.solve(E.toarray(), A.toarray())
     Bd = np.linalg.solve(E.toarray(), B)
     n, m, p = Ad.shape[0], Bd.shape[1], C.shape[0]

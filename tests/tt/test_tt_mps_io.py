@@ -72,7 +72,7 @@ def test_truncated_file_refused(tmp_path, suffix):
 
 
 def test_quimb_round_trip():
-    pytest.importorskip("quimb", reason="quimb is a benchmark peer: install the [bench] extra")
+    pytest.importorskip("quimb", reason="quimb is a peer in the 'test' extra: install it")
     import quimb.tensor as qtn
 
     mps = state(complex_=True)
@@ -89,7 +89,7 @@ def test_quimb_round_trip():
 
 
 def test_tenpy_export():
-    pytest.importorskip("tenpy", reason="TeNPy is a benchmark peer: install the [bench] extra")
+    pytest.importorskip("tenpy", reason="TeNPy is a peer in the 'test' extra: install it")
     mps = state(L=6, chi=4) * 3.0
     t = mps.to_tenpy()
     assert t.norm == pytest.approx(mps.norm(), rel=1e-12)
