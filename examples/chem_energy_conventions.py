@@ -23,7 +23,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         err_a.append(e["error_A_mha"])
         err_b.append(e["error_B_mha"])
         eri.append(df.two_body_error["max_abs"])
-    print(f"{name}/sto-3g, N = {H.n_orbitals}, E_FCI = {H.fci_energy():.8f} Ha")
+    print(f"{H.name} / {H.basis}, N = {H.n_orbitals}, E_FCI = {H.fci_energy():.8f} Ha")
     print("   L   max|dERI| (Ha)   dE_A (mHa)   dE_B (mHa)")
     for L, x, a, b in zip(Ls, eri, err_a, err_b):
         print(f"{L:4d}   {x:12.3e}   {a:+10.4f}   {b:+10.4f}")
@@ -41,7 +41,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         ax.axhline(1.0, color="k", ls=":", lw=1, label="1 mHa")
         ax.set_xlabel("leaves L")
         ax.set_ylabel("|energy error| (mHa)")
-        ax.set_title(f"{name}/sto-3g")
+        ax.set_title(f"DF energy conventions, {H.name} / {H.basis}")
         ax.legend()
         save_figure(fig, plot)
     return {"molecule": name, "leaves": Ls, "error_A_mha": err_a, "error_B_mha": err_b, "eri_max_abs": eri}

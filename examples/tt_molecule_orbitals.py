@@ -15,7 +15,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     name, basis = ("lih", "sto-3g") if small else ("h2o", "sto-3g")
     res = molecule_mps(name, basis=basis, rank_tol=1e-4)
     f, oe = res.fci, res.orbitals
-    print(f"{name}/{basis}: E_FCI = {f.energy:.8f} Ha, {f.n_orbitals} orbitals, {f.ci.size} determinants")
+    print(f"{f.name} / {basis}: E_FCI = {f.energy:.8f} Ha, {f.n_orbitals} orbitals, {f.ci.size} determinants")
     print(f"bond dimensions {list(res.mps.bond_dimensions)} (order {res.order.tolist()})")
     print(f"single-orbital entropies (nats): {np.round(oe.single, 4).tolist()}")
     # cross-check: single-orbital RDMs from the MPS vs PySCF's RDMs (in the MPS's orbital order)

@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import runpy
+import time
 from pathlib import Path
 
 from physfact.errors import InputError, UnknownNameError
@@ -29,6 +30,9 @@ class _ConsoleText(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self.console.print(text, end="")
+        if "\n" in text:  # a piped stdout is block-buffered: each finished line shows as the example runs
+            with contextlib.suppress(OSError, ValueError):
+                self.console.stdout.flush()
         return len(text)
 
 
@@ -65,6 +69,9 @@ def run_example(name: str, small: bool = False, console=None, args=None) -> dict
         text = console.stderr if not console.quiet else open(os.devnull, "w")  # noqa: SIM115
     elif console is not None:
         text = _ConsoleText(console)  # a closed stdout (| head) ends the text, not the example
+    if console is not None:  # the examples compute before they print: say what runs meanwhile
+        console.info(f"example {name}{' (small)' if small else ''}: {known[name].rstrip('.') or 'running'} ...")
+    t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if text is not None:
             stack.enter_context(contextlib.redirect_stdout(text))
@@ -72,4 +79,6 @@ def run_example(name: str, small: bool = False, console=None, args=None) -> dict
                 stack.callback(text.close)
         ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
         result = ns["main"](small=small, plot=plot)
+    if console is not None:
+        console.info(f"example {name}: done in {time.perf_counter() - t0:.1f} s")
     return result if isinstance(result, dict) else {"result": result}

@@ -34,7 +34,8 @@ def register(sub, common):
                    help="first-level tolerance in Hartree (meaning set by --first-level; default rule: "
                         "largest residual diagonal = bound on the max-abs ERI error)")
     g.add_argument("--target-error", type=float, default=None, metavar="MHA",
-                   help="fewest leaves with |E_B - E_exact| <= MHA milli-Hartree (FCI, or CCSD(T) when too large)")
+                   help="fewest leaves with |E_B - E_ref| <= MHA milli-Hartree; E_ref is FCI, or CCSD(T) when FCI is too "
+                        "large (see --energies)")
     p.add_argument("--first-level", default="max_residual", choices=["max_residual", "trace", "frobenius", "weight"],
                    help="what --tol bounds: max_residual (largest ERI error, default), trace, frobenius, or "
                         "OpenFermion's weight rule")
@@ -93,7 +94,7 @@ def _check_args(args):
 
 def run_df(args, console) -> dict:
     from physfact.chem.double_factorization import double_factorize
-    from physfact.chem.energies import energy_errors
+    from physfact.chem.energies import energy_errors, energy_phase
 
     if args.tol is None and args.target_error is None and args.rank is None and args.leaf_tol is None:
         raise InputError("give --tol T (Hartree), --target-error MHA, --rank L or --leaf-tol T")
@@ -105,6 +106,8 @@ def run_df(args, console) -> dict:
     console.info(f"{H!r}")
     energy_method = "auto" if args.energies == "none" else args.energies
     progress = (lambda it, total, desc: console.progress(it, total=total, desc=desc))
+    if args.target_error is not None:
+        console.info(f"{energy_phase(H, energy_method)} per leaf count L = 1, 2, ... to {args.target_error:g} mHa")
     df = double_factorize(H, tol=args.tol, rank=args.rank, target_error=args.target_error, method=args.method,
                           first_level=args.first_level, leaf_tol=args.leaf_tol, energy_method=energy_method,
                           progress=progress)
@@ -156,13 +159,14 @@ def run_df(args, console) -> dict:
             e = {"method": rep["method"], "exact": rep["exact"], "error_A_mha": rep["error_A_mha"],
                  "error_B_mha": rep["error_B_mha"], "scan": rep["scan"]}
         else:
-            e = energy_errors(df, method=energy_method)
+            console.info(f"{energy_phase(H, energy_method)}: reference, conventions A and B ...")
+            e = energy_errors(df, method=energy_method, progress=progress)
         e["A"] = e["exact"] + 1e-3 * e["error_A_mha"]
         e["B"] = e["exact"] + 1e-3 * e["error_B_mha"]
         out["energies"] = e
         # the file carries what was printed
         df = dataclasses.replace(df, energy_report={**(df.energy_report or {}), **e})
-        console.print(f"  energy ({e['method']}): exact {e['exact']:.8f} Ha; error A (truncated ERI, own "
+        console.print(f"  energy: reference E_{e['method']} = {e['exact']:.8f} Ha; error A (truncated ERI, own "
                       f"correction) {e['error_A_mha']:+.4f} mHa; error B (measured) {e['error_B_mha']:+.4f} mHa")
     if args.out:
         suffix = Path(args.out).suffix.lower()

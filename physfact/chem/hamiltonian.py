@@ -340,7 +340,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
     ConvergenceError
         The SCF did not converge (also after second-order SCF).
     """
-    from physfact.chem.molecules import check_molecule, resolve_geometry
+    from physfact.chem.molecules import check_molecule, molecule_label, resolve_geometry
 
     if eri not in ("exact", "density_fitting", "cholesky"):
         raise InputError(f"eri must be 'exact', 'density_fitting' or 'cholesky', got {eri!r}")
@@ -362,7 +362,7 @@ def molecular_hamiltonian(molecule, basis: str = "sto-3g", charge: int = 0, spin
         detail = " ".join(str(exc).split())  # PySCF's messages span lines; the CLI prints one
         raise InputError(f"PySCF could not build {label} in basis {basis!r} with charge {charge}, spin {spin}: "
                          f"{detail}") from None
-    name = label if label != "atoms" else mol.tostring(format="raw").strip().replace("\n", "; ")[:60]
+    name = molecule_label(molecule, unit)
     if eri != "exact":
         from physfact.chem.three_index import three_index_hamiltonian
 

@@ -144,3 +144,35 @@ def check_molecule(atoms: str, label: str, charge, spin, unit: str = "angstrom")
         raise InputError(f"{label} with charge {charge} has {n_el} electrons ({protons} protons); spin 2S = {spin} "
                          "is impossible with it: need n_electrons >= |spin| and n_electrons - spin even")
     return charge, spin
+
+
+def formula(atom_string: str) -> str:
+    """Chemical formula of an atom string in Hill order (C, H, then alphabetical; without carbon all
+    alphabetical): ``"O 0 0 0; H 0 .76 .59; H 0 -.76 .59"`` -> ``"H2O"``."""
+    els, _ = geometry_array(atom_string)
+    els = [re.sub(r"\d+$", "", el).capitalize() for el in els]  # PySCF's "H1"-style labels count as H
+    counts = {el: els.count(el) for el in set(els)}
+    first = ["C", "H"] if "C" in counts else []
+    order = first + sorted(el for el in counts if el not in first)
+    return "".join(el + (str(counts[el]) if counts[el] > 1 else "") for el in order)
+
+
+def molecule_label(molecule: str, unit: str = "angstrom") -> str:
+    """How a molecule is named in printed output, plot titles and files.
+
+    A library name in its own spelling (``h2o`` -> ``H2O``), ``hchain<n>`` as ``H<n> chain (1.0 A)``,
+    an .xyz file by its stem, and an atom string by its formula, with the bond length for two
+    atoms: ``"N 0 0 0; N 0 0 1.1"`` -> ``N2 (d = 1.10 A)`` (Angstrom; ``unit`` is the atom string's).
+    """
+    atoms, label = resolve_geometry(molecule)
+    if label != "atoms":
+        return label
+    try:
+        _, xyz = geometry_array(atoms)
+        name = formula(atoms)
+    except ValueError:  # not readable as 'El x y z': check_molecule reports it
+        return " ".join(atoms.split())[:60]
+    if xyz.shape == (2, 3):
+        scale = _UNITS.get(str(unit).lower(), 1.0)
+        name += f" (d = {scale * float(np.linalg.norm(xyz[1] - xyz[0])):.2f} A)"
+    return name

@@ -231,14 +231,17 @@ MAX_RESTARTS = 3
 MAXITER_LIMIT = 100_000
 
 
-def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None, raise_on_fail: bool = True):
+def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None, raise_on_fail: bool = True,
+        progress=None):
     """Conjugate gradients on every column of b simultaneously (vectorised).
 
     A column stops when the recursively updated residual satisfies ||r|| <= tol ||b||; then the
     *true* residual ||b - K x|| / ||b|| is computed and, where rounding let the two drift apart
     (ill-conditioned K), CG restarts from it (at most ``MAX_RESTARTS`` times, each must gain). Only
     a true residual <= tol counts as converged. Returns (x, iterations, residuals, history) with
-    the true residuals; history[-1] is the largest of them.
+    the true residuals; history[-1] is the largest of them. ``progress(None, total, desc)`` returns
+    a tqdm-like bar (``update``, ``set_postfix_str``, ``close``) advanced per iteration with the
+    largest relative residual.
 
     Raises
     ------
@@ -254,6 +257,17 @@ def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None
     R = B - apply_K(X) if x0 is not None else B.copy()
     res = np.linalg.norm(R, axis=0) / bnorm
     history = [float(res.max())]
+    # no total: maxiter is a cap, not an estimate (the beam preconditioner needs tens of iterations)
+    bar = progress(None, total=None, desc="PCG iterations") if progress is not None else None
+    try:
+        return _pcg_loop(apply_K, apply_M, B, X, R, res, bnorm, history, tol, maxiter, raise_on_fail, vec, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _pcg_loop(apply_K, apply_M, B, X, R, res, bnorm, history, tol, maxiter, raise_on_fail, vec, bar):
+    """The iterations of :func:`pcg` (the bar, when given, is advanced here and closed by the caller)."""
     it = 0
     for restart in range(MAX_RESTARTS + 1):
         active = res > tol
@@ -272,6 +286,9 @@ def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None
             R -= Q * alpha
             res = np.linalg.norm(R, axis=0) / bnorm
             history.append(float(res.max()))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"relative residual {history[-1]:.1e}", refresh=False)
             active = res > tol
             if not active.any():
                 break
@@ -297,7 +314,7 @@ def pcg(apply_K, b, apply_M=None, tol: float = 1e-8, maxiter: int = 200, x0=None
 
 
 def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bool = True,
-              operator=None, preconditioner: BeamPreconditioner | None = None) -> SolveResult:
+              operator=None, preconditioner: BeamPreconditioner | None = None, progress=None) -> SolveResult:
     """Solve K x = b for an elasticity (or Poisson) problem by PCG with the beam preconditioner.
 
     Parameters
@@ -316,6 +333,8 @@ def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bo
         K for the products; default the assembled ``problem.K``, else its exact Kronecker form.
     preconditioner : BeamPreconditioner, optional
         Reuse a built preconditioner.
+    progress : callable, optional
+        ``progress(None, total, desc)`` returning a tqdm-like bar, advanced per iteration (see :func:`pcg`).
 
     Returns
     -------
@@ -351,5 +370,5 @@ def pcg_solve(problem, b=None, tol: float = 1e-8, maxiter: int = 200, coarse: bo
     if operator.shape != (problem.n, problem.n):
         raise InputError(f"operator has shape {operator.shape}, the problem {problem.n} DOFs")
     M = preconditioner if preconditioner is not None else BeamPreconditioner(problem, coarse=coarse)
-    x, it, res, hist = pcg(lambda v: operator @ v, b, M.apply, tol=tol, maxiter=maxiter)
+    x, it, res, hist = pcg(lambda v: operator @ v, b, M.apply, tol=tol, maxiter=maxiter, progress=progress)
     return SolveResult(x=x, iterations=it, residual=res, seconds=time.perf_counter() - t0, history=tuple(hist))

@@ -123,10 +123,10 @@ def run_rank(args, console) -> dict:
     ranks = {k: rule.choose(s, shape=Y.shape) for k, rule in rules.items()}
     sigma = estimate_noise_sigma(s, Y.shape)
     console.print(f"matrix: {source}, shape {Y.shape}")
-    console.print(f"estimated noise std per entry (Gavish-Donoho): {sigma:.4g}")
+    console.print(f"estimated noise std per entry (Gavish-Donoho): {sigma:.4g} (units of the matrix entries)")
     for k, r in ranks.items():
         err = scaled_norm(s[r:]) / scaled_norm(s) if s.size and s[0] > 0 else 0.0
-        console.print(f"  {k:14s} rank {r:4d}   relative discarded {err:.3e}")
+        console.print(f"  {k:14s} rank {r:4d}   discarded ||A - A_r||_F / ||A||_F = {err:.3e}")
     if args.plot:
         from physfact.plotting import plot_singular_values
 

@@ -245,7 +245,9 @@ DF = Task(
     labels={"n_leaves": "leaves L", "n_eigenvectors": "eigenvectors Xi", "one_norm": r"$\lambda_{DF}$ (Ha)",
             "toffolis": "Toffoli gates", "logical_qubits": "logical qubits",
             "two_body_error_max_abs": "max |(pq|rs) error| (Ha)", "error_B_mha": "energy error B (mHa)",
-            "tol": "first-level tolerance (Ha)", "r": "bond length r (Angstrom)"},
+            "tol": "first-level tolerance (Ha)", "r": "bond length r (Angstrom)",
+            "exact_energy": "reference energy (Ha; FCI or CCSD(T), see energy_method)",
+            "error_A_mha": "energy error A (mHa)"},
     plot=("n_leaves", "one_norm", "toffolis"),
 )
 

@@ -50,7 +50,7 @@ def register(sub, common):
                                 "CH4, HF, N2, CO; case-insensitive), 'hchain<n>', an .xyz file, or an atom "
                                 "string like 'H 0 0 0; H 0 0 0.74' (Angstrom)")
     m.add_argument("--basis", default="sto-3g", help="basis set (default sto-3g)")
-    m.add_argument("--charge", type=int, default=0)
+    m.add_argument("--charge", type=int, default=0, help="total charge in e (default 0)")
     m.add_argument("--spin", type=int, default=0, help="2S = N_alpha - N_beta (default 0)")
     m.add_argument("--tol", type=float, default=None, help="MPS truncation tolerance (default 1e-14: exact)")
     m.add_argument("--rank-tol", type=float, default=1e-5,
@@ -181,28 +181,29 @@ def run_chain(args, console) -> dict:
     label = (f"TFIM g={args.field:g}" if args.model == "tfim"
              else ("Heisenberg" if args.delta == 1 else f"XXZ delta={args.delta:g}"))
     console.print(f"{label}, J={args.coupling:g}, L={args.sites} ({args.boundary}), {out['method']}: "
-                  f"E0 = {out['energy']:.12f}")
+                  f"E0 = {out['energy']:.12f} (energy in the units of J)")
     if "energy_free_fermion" in out:
         console.print(f"  free-fermion E0 = {out['energy_free_fermion']:.12f} "
-                      f"(difference {out['energy'] - out['energy_free_fermion']:.2e})")
+                      f"(difference {out['energy'] - out['energy_free_fermion']:.2e}, units of J)")
     if out["method"] == "dmrg":
         console.print(f"  DMRG: {out['sweeps']:g} sweeps, max bond {max(out['bond_dimensions'])}, largest discarded "
-                      f"weight {out['discarded_per_half_sweep'][-1]:.1e}, variance <H^2>-<H>^2 = {out['variance']:.1e}")
+                      f"weight {out['discarded_per_half_sweep'][-1]:.1e}, variance <H^2>-<H>^2 = {out['variance']:.1e} "
+                      "(units of J^2)")
     else:
-        console.print(f"  MPS: error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
+        console.print(f"  MPS: relative 2-norm error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
     rows = []
     for k, (chi, s) in enumerate(zip(out["bond_dimensions"], out["entropy_nats"])):
         row = [k, chi, float(s * conv)]
         if "entropy_free_fermion" in out:
             row.append(float(out["entropy_free_fermion"][k] * conv))
         rows.append(row)
-    headers = ["bond", "chi", f"S ({unit})"] + (["S free fermions"] if "entropy_free_fermion" in out else [])
+    headers = ["bond", "chi", f"S ({unit})"] + ([f"S free fermions ({unit})"] if "entropy_free_fermion" in out else [])
     if len(rows) > 40:  # long chains: every n-th bond
         step = int(np.ceil(len(rows) / 40))
         rows = rows[::step]
     console.table(rows, headers)
     if "entropy_max_error" in out:
-        console.print(f"  max |S_MPS - S_free-fermion| = {out['entropy_max_error']:.2e} nats")
+        console.print(f"  max |S_MPS - S_free-fermion| = {out['entropy_max_error'] * conv:.2e} {unit}")
     if "rank_profile" in out:
         console.print("  largest bond dimension vs tolerance (one sweep): "
                       + ", ".join(f"{t}: {max(r)}" for t, r in out["rank_profile"].items()))
@@ -271,8 +272,16 @@ def run_molecule(args, console) -> dict:
     from physfact.tt.molecule import build_molecule, molecule_mps
     _check_tol(args.tol, "--tol")
     _check_tol(args.rank_tol, "--rank-tol")
-    build_molecule(args.name, basis=args.basis, charge=args.charge, spin=args.spin)  # every check, before FCI
-    console.info(f"FCI of {args.name}/{args.basis} with PySCF ...")
+    from math import comb
+
+    from physfact.chem.molecules import molecule_label
+    from physfact.tt.molecule import ALIASES
+
+    mol = build_molecule(args.name, basis=args.basis, charge=args.charge, spin=args.spin)  # every check, before FCI
+    ndet = comb(int(mol.nao_nr()), int(mol.nelec[0])) * comb(int(mol.nao_nr()), int(mol.nelec[1]))
+    label = molecule_label(ALIASES.get(args.name.strip().lower(), args.name))
+    # PySCF's Davidson has no callback: a phase line says what runs and how big it is
+    console.info(f"FCI of {label} / {args.basis} ({ndet:,} determinants) with PySCF ...")
     t0 = time.perf_counter()
     res = molecule_mps(args.name, basis=args.basis, charge=args.charge, spin=args.spin, rank_tol=args.rank_tol,
                        reorder=not args.no_reorder, tol=args.tol)
@@ -280,11 +289,11 @@ def run_molecule(args, console) -> dict:
     f = res.fci
     oe = res.orbitals
     n = f.n_orbitals
-    console.print(f"{f.name}/{f.basis}: {n} spatial orbitals, electrons {f.n_electrons}, "
+    console.print(f"{f.name} / {f.basis}: {n} spatial orbitals, electrons {f.n_electrons}, "
                   f"{f.ci.size} determinants (point group {f.point_group}); "
                   f"E_HF = {f.hf_energy:.8f}, E_FCI = {f.energy:.8f} Ha")
     console.print(f"  MPS (local states |0>,|up>,|dn>,|updn>; order {res.order.tolist()}): "
-                  f"bond dimensions {list(res.mps.bond_dimensions)}, error {res.mps.error_bound:.1e}")
+                  f"bond dimensions {list(res.mps.bond_dimensions)}, relative 2-norm error {res.mps.error_bound:.1e}")
     console.print(f"  bond entropies (nats): {np.array2string(res.bond_entropies, precision=4)}")
     console.print(f"  single-orbital entropies s_p (nats): {np.array2string(oe.single, precision=4)}")
     iu = np.triu_indices(n, 1)
@@ -325,7 +334,7 @@ def _plot_molecule(res, path):
     a2.bar(np.arange(n), oe.single)
     a2.set_xlabel("orbital p")
     a2.set_ylabel(r"single-orbital entropy $s_p$ (nats)")
-    a2.set_title(f"{res.fci.name}/{res.fci.basis}")
+    a2.set_title(f"{res.fci.name} / {res.fci.basis}")
     a2.grid(alpha=0.3)
     fig.tight_layout()  # keeps the colorbar clear of the second panel's label
     save_figure(fig, path)

@@ -148,7 +148,7 @@ def check_supercore_size(ra, n1, n2, rb, d):
                  "use smaller mode sizes (quantics: qtt_cross splits a large grid into 2 x 2 x ...) or a smaller max_rank")
 
 
-def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_rank=2) -> CrossResult:
+def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_rank=2, progress=None) -> CrossResult:
     """Rank-adaptive TT-cross approximation of a function on a grid.
 
     Parameters
@@ -168,6 +168,9 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
         For the random initial right index sets.
     init_rank : int
         Size of the random initial index sets.
+    progress : callable, optional
+        ``progress(None, total, desc)`` returning a tqdm-like bar (``update``, ``set_postfix_str``,
+        ``close``), advanced per sweep pair with the relative change, evaluations and largest rank.
     """
     if not callable(f):
         raise InputError(f"f must be a callable f(idx) returning one value per index row, got {type(f).__name__}")
@@ -191,6 +194,17 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
     for k in range(d - 1, 0, -1):
         r = min(init_rank, int(np.prod(dims[k:], dtype=object)))
         J[k] = np.stack([rng.integers(0, n, size=r) for n in dims[k:]], axis=1)
+    bar = progress(None, total=max_sweeps, desc="TT-cross sweeps") if progress is not None else None
+    try:
+        return _cross_sweeps(f, dims, J, tol, max_rank, max_sweeps, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _cross_sweeps(f, dims, J, tol, max_rank, max_sweeps, bar):
+    """Sweep pairs of :func:`tt_cross` until the relative change is below ``tol``."""
+    d = len(dims)
     f_rev = lambda idx: f(idx[:, ::-1])  # noqa: E731  (the reversed problem for right-to-left sweeps)
     counter = [0]
     history = []
@@ -210,8 +224,12 @@ def tt_cross(f, dims, tol=1e-8, max_rank=None, max_sweeps=12, seed=None, init_ra
             nrm = tt.norm()
             change = (tt - prev).norm() / nrm if nrm > 0 else 0.0
             history.append(float(change))
-            if change <= tol:
-                return CrossResult(tt.round(tol=min(0.1 * tol, 0.5)), counter[0], sweep, history)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str((f"change {history[-1]:.1e}, " if history else "")
+                                + f"{counter[0]} evaluations, max rank {max(tt.ranks)}", refresh=False)
+        if prev is not None and change <= tol:
+            return CrossResult(tt.round(tol=min(0.1 * tol, 0.5)), counter[0], sweep, history)
         prev = tt
     raise ConvergenceError(f"TT-cross did not converge in {max_sweeps} sweeps (relative changes {history}); "
                            "raise max_sweeps or max_rank, or loosen tol", history=history)

@@ -165,8 +165,11 @@ def fci_state(molecule: str, basis: str = "sto-3g", charge: int = 0, spin: int =
         from physfact.errors import ConvergenceError
 
         raise ConvergenceError(f"FCI (Davidson) did not converge for {molecule}/{basis}")
+    from physfact.chem.molecules import molecule_label
+
     return FCIState(np.asarray(ci), norb, (int(nelec[0]), int(nelec[1])), float(e),
-                    float(mf.e_tot), str(molecule), str(basis), str(group))
+                    float(mf.e_tot), molecule_label(ALIASES.get(str(molecule).strip().lower(), str(molecule))),
+                    str(basis), str(group))
 
 
 def _one_line(exc) -> str:
