@@ -53,11 +53,12 @@ class Console:
     def show_progress(self) -> bool:
         return not self.quiet and hasattr(self.stderr, "isatty") and self.stderr.isatty()
 
-    def progress(self, iterable=None, total=None, desc=None):
-        """Wrap ``iterable`` in a tqdm bar on a terminal; pass it through otherwise."""
+    def progress(self, iterable=None, total=None, desc=None, unit="it"):
+        """Wrap ``iterable`` in a tqdm bar on a terminal; pass it through otherwise. ``unit`` names
+        what is counted ("frequencies", "columns")."""
         from tqdm.auto import tqdm
 
-        return tqdm(iterable, total=total, desc=desc, file=self.stderr, disable=not self.show_progress,
+        return tqdm(iterable, total=total, desc=desc, unit=unit, file=self.stderr, disable=not self.show_progress,
                     leave=False, dynamic_ncols=True)
 
     def table(self, rows, headers):

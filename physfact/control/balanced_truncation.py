@@ -197,7 +197,7 @@ def _reduce_stable(*args, **kwargs):
 
 def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | None = None,
                         method: str = "sr", solver: str = "auto", adi_tol: float = 1e-10,
-                        frequency_band=None, alpha: float | None = None, **adi_options) -> BTResult:
+                        frequency_band=None, alpha: float | None = None, progress=None, **adi_options) -> BTResult:
     """Balanced truncation of ``sys`` to order ``rank`` or to H-infinity error ``tol``.
 
     Parameters
@@ -235,6 +235,11 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         Stability boundary (SLICOT AB09MD/AB09ND ``ALPHA``; dense only): poles with
         Re(s) >= alpha (continuous, alpha <= 0) or |z| >= alpha (discrete, 0 <= alpha <= 1) are
         kept exactly, the rest is reduced. Default: the ordinary stability boundary.
+    progress : callable, optional
+        ``progress(None, total=..., desc=..., unit=...)`` returning a tqdm-like bar
+        (:meth:`physfact.console.Console.progress`): the Gramian phases ("Gramian 1/2", "Gramian 2/2",
+        with the ADI residual or the Hammarling columns) show on it. Not used by the
+        frequency-limited and DAE routes.
 
     Returns
     -------
@@ -281,7 +286,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         if lowrank_ok and sys.n > AUTO_DENSE_LIMIT:
             solver = "adi"
         elif lowrank_ok and sys.n > AUTO_ADI_MIN and frequency_band is None and not sys.is_dae:
-            trial = _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+            trial = _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
             if trial is not None:
                 return trial
             solver = "hammarling"
@@ -299,7 +304,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         return frequency_limited_bt(sys, frequency_band, rank=rank, tol=tol, method=method, solver=solver,
                                     adi_tol=adi_tol, t0=t0, **adi_options)
     if solver == "adi":
-        return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+        return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
     from physfact.validation import check_memory
 
     # dense Hammarling: A, its real and complex Schur forms and vectors, two n x n factors, the SVD
@@ -308,7 +313,7 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
     from physfact.control._blas import blas_threads_for
 
     with blas_threads_for(sys.n):
-        return _bt_dense(sys, rank, tol, method, t0, alpha)
+        return _bt_dense(sys, rank, tol, method, t0, alpha, progress)
 
 
 #: "auto" tries LR-ADI first for sparse continuous-time systems above this order. Measured (CPU s,
@@ -317,7 +322,15 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
 AUTO_ADI_MIN = 500
 
 
-def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
+def phase(progress, name):
+    """``progress`` with every bar's description prefixed by the phase ``name`` (None stays None)."""
+    if progress is None:
+        return None
+    return lambda iterable=None, total=None, desc=None, unit="it": progress(
+        iterable, total=total, desc=f"{name} ({desc})" if desc else name, unit=unit)
+
+
+def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None):
     """LR-ADI balanced truncation when it is reliable for this request, else None (use dense).
 
     Reliable: ADI converged, and the kept order stops at Hankel singular values the ADI factors
@@ -329,7 +342,7 @@ def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0)
+            res = _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
         except ConvergenceError:
             return None
     r = res.order
@@ -433,7 +446,7 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
                     info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
 
 
-def _bt_dense(sys, rank, tol, method, t0, alpha=None):
+def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
     from physfact.control.hammarling import QZ_RCOND, DenseGramianSolver
 
     if sys.E is not None and not sys.is_discrete and alpha is None:
@@ -453,7 +466,12 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None):
     solver = None
     if alpha is None:
         try:
-            solver = DenseGramianSolver(A, None, discrete)
+            bar = progress(None, total=1, desc="Schur form of A", unit="step") if progress else None
+            try:
+                solver = DenseGramianSolver(A, None, discrete)
+            finally:
+                if bar is not None:
+                    bar.close()
             k = n
         except Exception as exc:
             from physfact.errors import UnstableSystemError
@@ -475,8 +493,15 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None):
         B1, C1 = B, C
     n_unstable = n - k
     if k > 0:
-        Sc = solver.factor_schur(B1)
-        So = solver.factor_schur(C1.T, trans=True)
+        bars = [progress(None, total=k, desc=f"Gramian {j}/2 (Hammarling)", unit="columns") if progress else None
+                for j in (1, 2)]
+        try:
+            Sc = solver.factor_schur(B1, bar=bars[0])
+            So = solver.factor_schur(C1.T, trans=True, bar=bars[1])
+        finally:
+            for bar in bars:
+                if bar is not None:
+                    bar.close()
         svd = sla.svd(So.T @ Sc, full_matrices=False, lapack_driver="gesdd", check_finite=False)
         hsv_all = svd[1]
         floor = _floor(hsv_all, D)
@@ -533,7 +558,7 @@ def share_factorizations(m: int, p: int) -> bool:
     return m + p <= 4
 
 
-def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
+def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None):
     from physfact.control.lyapunov import lyapunov_factor
 
     if sys.is_discrete:
@@ -545,10 +570,13 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0):
     if separate is None:
         separate = not share_factorizations(sys.B.shape[1], sys.C.shape[0])
     if not separate:
-        fc, fo = lradi_pair(sys.A, sys.B, sys.C, sys.E, tol=adi_tol, **adi_options)
+        fc, fo = lradi_pair(sys.A, sys.B, sys.C, sys.E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"),
+                            **adi_options)
     else:
-        fc = lyapunov_factor(sys.A, sys.B, sys.E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol, **adi_options)
+        fc = lyapunov_factor(sys.A, sys.B, sys.E, trans=False, method="adi", tol=adi_tol,
+                             progress=phase(progress, "Gramian 1/2"), **adi_options)
+        fo = lyapunov_factor(sys.A, sys.C.T, sys.E, trans=True, method="adi", tol=adi_tol,
+                             progress=phase(progress, "Gramian 2/2"), **adi_options)
     Lc, Lo = fc.Z, fo.Z
     ELc = Lc if sys.E is None else sys.E @ Lc
     # Lo^T E Lc (ko x kc) directly: both factors are thin, so the product is small

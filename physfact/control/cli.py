@@ -85,7 +85,8 @@ def _error_estimate(sys, rom, console, samples=None):
         if not large:
             grid = np.unique(np.concatenate([grid, _resonance_points(rom, per_pole=5)]))
     console.info(f"estimating ||G - G_r||_Hinf on {grid.size} frequencies (+ refinement)")
-    est = err.hinf_norm(method="sampling", omega=grid, refine=1 if large else 3, refine_iters=15 if large else 40)
+    est = err.hinf_norm(method="sampling", omega=grid, refine=1 if large else 3, refine_iters=15 if large else 40,
+                        progress=console.progress)
     return est, grid
 
 
@@ -145,7 +146,7 @@ def run_bt(args, console) -> dict:
         warnings.simplefilter("always")
         res = balanced_truncation(sys, rank=args.order, tol=args.tol, method=args.method or "sr",
                                   solver=args.solver, adi_tol=args.adi_tol, frequency_band=args.band,
-                                  alpha=args.alpha)
+                                  alpha=args.alpha, progress=console.progress)
     for w in {str(w.message) for w in caught}:
         console.info(f"warning: {w}")
     seconds = time.perf_counter() - t0
@@ -211,14 +212,14 @@ def run_bt(args, console) -> dict:
     if args.plot and not hsv.size:
         console.info("no stable part: no Hankel singular values to plot")
     elif args.plot:
-        from physfact.plotting import plot_singular_values
+        from physfact.plotting import plot_hankel_singular_values
 
-        plot_singular_values(hsv, args.plot, rank=res.order - res.n_unstable,
-                             title=f"Hankel singular values ({args.model}, n={sys.n})", ylabel=r"$\sigma_k/\sigma_1$")
+        plot_hankel_singular_values(hsv, args.plot, order=res.order - res.n_unstable, floor=res.floor,
+                                    title=f"Hankel singular values ({args.model}, n={sys.n})")
         console.print(f"HSV plot: {args.plot}")
     if args.bode:
         bode_plot(sys, res.rom, args.bode, title=f"{args.model}: n={sys.n} vs r={res.order}", grid=grid,
-                  band=args.band)
+                  band=args.band, progress=console.progress)
         console.print(f"Bode plot: {args.bode}")
     return out
 
@@ -263,21 +264,44 @@ def _run_sobt(sos, args, console) -> dict:
                         M=rom.M, D=rom.D, K=rom.K, B=rom.B, Cp=rom.Cp, Cv=rom.Cv, hsv=res.hsv, V=res.V, W=res.W)
         console.print(f"reduced model written to {args.out}")
     if args.plot:
-        from physfact.plotting import plot_singular_values
+        from physfact.plotting import plot_hankel_singular_values
 
-        plot_singular_values(res.hsv, args.plot, rank=res.order,
-                             title=f"SOBT-{res.variant} singular values ({args.model})", ylabel=r"$\sigma_k/\sigma_1$")
+        plot_hankel_singular_values(res.hsv, args.plot, order=res.order,
+                                    title=f"SOBT-{res.variant} singular values ({args.model})")
         console.print(f"singular value plot: {args.plot}")
     if args.bode:
         bode_plot(fo, rom_fo, args.bode, title=f"{args.model}: n_q={sos.nq} vs r={res.order} (SOBT-{res.variant})",
-                  grid=grid)
+                  grid=grid, progress=console.progress)
         console.print(f"Bode plot: {args.bode}")
     return out
 
 
-def bode_plot(sys, rom, path, title="", grid=None, band=None):
-    """Largest singular value of G, G_r and G - G_r over frequency (log-log), saved to ``path``;
-    ``band=(w1, w2)`` (rad/s) is shaded."""
+def _pole_span(sys, limit=600, points=60):
+    """A log grid over the full model's poles, one decade beyond either side, for models small enough
+    (n <= ``limit``) that their poles cost little: resonances the reduced model dropped are then in
+    the plotted range too."""
+    if sys.n > limit or not sys.n:
+        return np.zeros(0)
+    lam = np.abs(sys.poles())
+    lam = lam[np.isfinite(lam) & (lam > 0)]
+    if lam.size == 0:
+        return np.zeros(0)
+    return np.logspace(np.log10(lam.min()) - 1, np.log10(lam.max()) + 1, points)
+
+
+def bode_plot(sys, rom, path, title="", grid=None, band=None, progress=None, max_points=None):
+    """Bode magnitude (dB) of the largest singular value of G, G_r and G - G_r over frequency,
+    saved to ``path``; ``band=(w1, w2)`` (rad/s) is shaded.
+
+    The grid starts from ``grid`` (or a log grid spanning the reduced model's poles), plus points
+    around the reduced model's lightly damped poles, and is refined adaptively where the full or
+    reduced magnitude changes fast or peaks (:func:`physfact.control.frequency_grid.adaptive_frequency_grid`),
+    so resonances show their true height. ``max_points`` caps the evaluations (default 2000; for
+    sparse models with n > 5000, where each point is a sparse LU, the start grid plus 150, and
+    intervals are split above 3 dB instead of 1 dB).
+    ``progress``: a :meth:`physfact.console.Console.progress`-like factory ("Bode plot, frequencies").
+    """
+    from physfact.control.frequency_grid import adaptive_frequency_grid
     from physfact.plotting import pyplot, save_figure
 
     if grid is None or len(grid) < 2:
@@ -289,26 +313,45 @@ def bode_plot(sys, rom, path, title="", grid=None, band=None):
             grid = np.logspace(np.log10(lam.min()) - 2, np.log10(lam.max()) + 2, 150)
     w = np.asarray(grid, dtype=float)
     if not sys.is_discrete:
-        w = np.unique(np.concatenate([w, _resonance_points(rom)]))
-    w = w[w > 0] if not sys.is_discrete else w
+        w = np.unique(np.concatenate([w, _resonance_points(rom), _pole_span(sys)]))
+    w = w[w > 0]  # a log frequency axis
     if band is not None:  # resolve the band
         hi = band[1] if np.isfinite(band[1]) else 10 * max(band[0], 1.0)
         w = np.unique(np.concatenate([w, np.geomspace(max(band[0], hi * 1e-4), hi, 60)]))
-    full = sys.bode(w)
-    red = rom.bode(w)
-    err = np.linalg.svd(sys.freqresp(w) - rom.freqresp(w), compute_uv=False)[:, 0]
+    large = sys.is_sparse and sys.n > 5000  # each point a sparse LU: fewer, coarser refinements
+    if max_points is None:
+        max_points = w.size + 150 if large else max(2000, w.size)
+    bar = progress(None, total=None, desc="Bode plot", unit="frequencies") if progress is not None else None
+
+    def gains(x, chunk=25):  # sigma_max of G, G_r, G - G_r; in chunks so that the bar moves
+        out = []
+        for i in range(0, x.size, chunk):
+            Hf, Hr = sys.freqresp(x[i:i + chunk]), rom.freqresp(x[i:i + chunk])
+            out.append(np.column_stack([np.linalg.svd(H, compute_uv=False)[:, 0] for H in (Hf, Hr, Hf - Hr)]))
+            if bar is not None:
+                bar.update(min(chunk, x.size - i))
+        return np.concatenate(out)
+
+    try:
+        w, vals = adaptive_frequency_grid(gains, w, curves=(0, 1), max_points=max_points,
+                                          step_db=3.0 if large else 1.0)
+    finally:
+        if bar is not None:
+            bar.close()
+    db = 20 * np.log10(np.maximum(vals, 1e-300))
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    plot = ax.semilogx if sys.is_discrete else ax.loglog
-    plot(w, full, "-", label=f"full (n={sys.n})")
-    plot(w, red, "--", label=f"reduced (r={rom.n})")
-    ax.loglog(w, np.maximum(err, 1e-300), ":", label="error") if not sys.is_discrete else ax.semilogy(w, err, ":")
+    ax.semilogx(w, db[:, 0], "-", label=f"full (n={sys.n})")
+    ax.semilogx(w, db[:, 1], "--", label=f"reduced (r={rom.n})")
+    ax.semilogx(w, db[:, 2], ":", label="error $G - G_r$")
+    top = float(np.max(db[:, :2]))
+    ax.set_ylim(max(float(np.min(db)), top - 340) - 5, top + 10)  # below: roundoff noise of the error
     if band is not None:
         hi = band[1] if np.isfinite(band[1]) else w.max()
         ax.axvspan(max(band[0], w.min()), hi, color="tab:green", alpha=0.12,
                    label=f"band [{band[0]:g}, {band[1]:g}] rad/s")
-    ax.set_xlabel(r"$\omega$ [rad/s]" if not sys.is_discrete else r"$\omega$ [rad per time unit]")
-    ax.set_ylabel(r"$\sigma_{\max}(G(i\omega))$")
+    ax.set_xlabel(r"frequency $\omega$ [rad/s]" if not sys.is_discrete else r"frequency $\omega$ [rad per time unit]")
+    ax.set_ylabel(r"magnitude $\sigma_{\max}(G)$ [dB]")
     ax.set_title(title)
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)

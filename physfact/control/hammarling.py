@@ -129,7 +129,8 @@ def check_stable_spectrum(eigs: np.ndarray, discrete: bool, what: str = "A"):
                 "balanced truncation pass the system itself, which splits off the unstable part")
 
 
-def hammarling_triangular(T: np.ndarray, B: np.ndarray, discrete: bool = False, fast: bool = True) -> np.ndarray:
+def hammarling_triangular(T: np.ndarray, B: np.ndarray, discrete: bool = False, fast: bool = True,
+                          bar=None) -> np.ndarray:
     """Upper-triangular U with T U U^H + U U^H T^H + B B^H = 0 (or T U U^H T^H - U U^H + B B^H = 0).
 
     Parameters
@@ -142,6 +143,8 @@ def hammarling_triangular(T: np.ndarray, B: np.ndarray, discrete: bool = False, 
         Solve the Stein equation.
     fast : bool
         Use the copy-free BLAS triangular solve (see :mod:`physfact.control._blas`).
+    bar : optional
+        A progress bar (tqdm-like ``update(k)``) advanced by the columns of U done (n in all).
 
     Returns
     -------
@@ -157,7 +160,10 @@ def hammarling_triangular(T: np.ndarray, B: np.ndarray, discrete: bool = False, 
     diag = np.diag(T).copy()
     flat = T.reshape(-1, order="F")  # a view: T is Fortran-contiguous
     didx = np.arange(n) * (n + 1)
+    every = max(1, n // 200)  # bar updates: cheap next to a column's O(k^2) solve
     for k in range(n - 1, -1, -1):
+        if bar is not None and (n - k) % every == 0:
+            bar.update(every)
         lam = diag[k]
         b = W[k].copy()
         bmax = float(np.abs(b).max())
@@ -238,11 +244,12 @@ class DenseGramianSolver:
         self.schur = ComplexSchur(self.Ahat)
         check_stable_spectrum(self.schur.eigenvalues, discrete, "E^{-1}A" if E is not None else "A")
 
-    def factor_schur(self, B, trans: bool = False, fast: bool = True) -> np.ndarray:
+    def factor_schur(self, B, trans: bool = False, fast: bool = True, bar=None) -> np.ndarray:
         """Real factor in the real Schur basis: S with S S^T = Q_r^T Xhat Q_r.
 
         For ``trans=False`` Xhat = P (controllability); for ``trans=True`` Xhat = E^T Q E with B
-        the n x p array C^T.
+        the n x p array C^T. ``bar``: a progress bar advanced by columns (see
+        :func:`hammarling_triangular`).
         """
         B = np.asarray(B, dtype=float)
         if not trans and self.E is not None:
@@ -251,10 +258,10 @@ class DenseGramianSolver:
         with single_blas_thread():
             if trans:
                 Tf = self.schur.flipped_adjoint()
-                U = hammarling_triangular(Tf, Bs[::-1], self.discrete, fast=fast)[::-1]  # J U
+                U = hammarling_triangular(Tf, Bs[::-1], self.discrete, fast=fast, bar=bar)[::-1]  # J U
             else:
                 T = np.array(self.schur.T, order="F")  # workspace copy
-                U = hammarling_triangular(T, Bs, self.discrete, fast=fast)
+                U = hammarling_triangular(T, Bs, self.discrete, fast=fast, bar=bar)
         return realify(self.schur.rotate_rows(U))
 
     def factor(self, B, trans: bool = False, fast: bool = True) -> np.ndarray:

@@ -405,7 +405,7 @@ def _real_block(V):
 def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
           callback=None, num_shifts=None, shift_repeats: int | None = None,
           projection_columns: int | None = None,
-          lu_cache_mib: float = 1024.0, factorization: str = "auto") -> LyapunovFactor:
+          lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None) -> LyapunovFactor:
     """Low-rank factor Z (real, X ~= Z Z^T) of a Lyapunov equation by LR-ADI.
 
     Parameters
@@ -438,7 +438,11 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         returned factor when that is cheap (n (2k+m)^2 <= 3e8), else None and
         ``info["compression_residual_bound"]`` a rigorous bound.
     callback : callable, optional
-        ``callback(iteration, residual)`` after each step (progress bars).
+        ``callback(iteration, residual)`` after each step.
+    progress : callable, optional
+        ``progress(None, total=None, desc=..., unit=...)`` returning a bar (a tqdm, e.g.
+        :meth:`physfact.console.Console.progress`) with ``update(k)``,
+        ``set_postfix_str(text, refresh=False)`` and ``close()``; advanced per solve, the residual shown beside it.
     shift_repeats : int, optional
         "projection" only: each projection shift is used for this many consecutive steps, reusing
         its LU. Default: from the estimated cost of an LU relative to a solve, (nnz(LU)/n) / (2 m)
@@ -481,12 +485,12 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         ``maxiter`` solves without reaching ``tol``; ``.history`` holds the residuals.
     """
     return _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-                  projection_columns, lu_cache_mib, factorization=factorization)
+                  projection_columns, lu_cache_mib, factorization=factorization, progress=progress)
 
 
 def lradi_pair(A, B, C, E=None, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
                num_shifts=None, shift_repeats: int | None = None, projection_columns: int | None = None,
-               lu_cache_mib: float = 1024.0, factorization: str = "auto"):
+               lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None):
     """Both Gramian factors of (A, B, C, E) by one LR-ADI run sharing every LU.
 
     Solves A P E^T + E P A^T + B B^T = 0 and A^T Q E + E^T Q A + C^T C = 0 (P ~= Zc Zc^T,
@@ -512,15 +516,28 @@ def lradi_pair(A, B, C, E=None, tol=1e-10, maxiter=300, shifts="projection", tru
     if not np.any(B_) or not np.any(C):  # a zero side: nothing to share
         kw = dict(tol=tol, maxiter=maxiter, shifts=shifts, truncation=truncation, num_shifts=num_shifts,
                   shift_repeats=shift_repeats, projection_columns=projection_columns,
-                  lu_cache_mib=lu_cache_mib, factorization=factorization)
+                  lu_cache_mib=lu_cache_mib, factorization=factorization, progress=progress)
         return lradi(A, B, E, **kw), lradi(A, C.T, E, trans=True, **kw)
     return _lradi(A, B, E, False, tol, maxiter, shifts, truncation, None, num_shifts, shift_repeats,
-                  projection_columns, lu_cache_mib, C2=np.ascontiguousarray(C.T), factorization=factorization)
+                  projection_columns, lu_cache_mib, C2=np.ascontiguousarray(C.T), factorization=factorization,
+                  progress=progress)
 
 
 def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-           projection_columns, lu_cache_mib, C2=None, factorization="auto"):
+           projection_columns, lu_cache_mib, C2=None, factorization="auto", progress=None):
     """The LR-ADI loop for one equation, or (``C2`` given) for both Gramians with shared LUs."""
+    bar = progress(None, total=None, desc="LR-ADI" if C2 is None else "LR-ADI, shared LUs",
+                   unit="solve") if progress is not None else None
+    try:
+        return _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
+                           projection_columns, lu_cache_mib, C2, factorization, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
+                projection_columns, lu_cache_mib, C2, factorization, bar):
     t0 = time.perf_counter()
     A, B, E, sparse = _validate(A, B, E, trans)
     n, m = B.shape
@@ -686,6 +703,10 @@ def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shift
             res = sd.step(p, V, min_cols)
             if callback is not None and C2 is None:
                 callback(sd.iterations, res)
+            if bar is not None:  # the postfix is drawn with the next update (at most ~10 redraws/s)
+                bar.set_postfix_str("residual " + ", ".join(f"{side.history[-1]:.1e}" for side in sides
+                                                            if side.history) + f" -> {tol:.0e}", refresh=False)
+                bar.update(1)
             if not np.isfinite(res) or res > 1e12:
                 raise ConvergenceError(
                     f"LR-ADI diverges (relative residual {res:.1e} after {sd.iterations} solves); the "

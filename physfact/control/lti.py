@@ -427,7 +427,7 @@ class LTISystem:
         return float(np.sqrt(val))
 
     def hinf_norm(self, rtol: float = 1e-10, method: str = "auto", omega=None, refine: int = 3,
-                  refine_iters: int = 40) -> HinfNorm:
+                  refine_iters: int = 40, progress=None) -> HinfNorm:
         """H-infinity norm sup_omega sigma_max(G(i omega)).
 
         Parameters
@@ -447,6 +447,9 @@ class LTISystem:
         refine, refine_iters : int
             "sampling": number of peaks refined by golden-section search, and its iterations
             (each costs one frequency evaluation: one sparse LU for large sparse systems).
+        progress : callable, optional
+            "sampling": ``progress(None, total=, desc=, unit=)`` returning a tqdm-like bar
+            (:meth:`physfact.console.Console.progress`), advanced by the frequencies evaluated.
         """
         from physfact.control.hinf import hinf_hamiltonian, hinf_sampling
         from physfact.validation import check_int, check_positive
@@ -479,7 +482,7 @@ class LTISystem:
             self._require_dense_size("hinf_norm(method='hamiltonian')")
             with blas_threads_for(2 * self.n):
                 return hinf_hamiltonian(self, rtol=rtol)
-        return hinf_sampling(self, omega=omega, refine=refine, iters=refine_iters)
+        return hinf_sampling(self, omega=omega, refine=refine, iters=refine_iters, progress=progress)
 
     # ------------------------------------------------------------------ time response
     def simulate(self, t, u=None, x0=None, return_states: bool = False) -> TimeResponse:

@@ -1,0 +1,201 @@
+"""Progress bars of balanced truncation (library and ``physfact bt`` on a terminal / piped / quiet),
+the adaptive Bode frequency grid, and the HSV / Bode figures (issue #11, sections 2 and 4)."""
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physfact.control import LTISystem, balanced_truncation, models
+from physfact.control.frequency_grid import adaptive_frequency_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Recorder:
+    """A progress factory recording each bar's description, count and closing."""
+
+    def __init__(self):
+        self.bars = []
+
+    def __call__(self, iterable=None, total=None, desc=None, unit="it"):
+        bar = _Bar(desc, total, unit)
+        self.bars.append(bar)
+        return bar
+
+
+class _Bar:
+    def __init__(self, desc, total, unit):
+        self.desc, self.total, self.unit, self.n, self.closed, self.postfix = desc, total, unit, 0, False, ""
+
+    def update(self, k=1):
+        self.n += k
+
+    def set_postfix_str(self, text, refresh=True):
+        self.postfix = text
+
+    def close(self):
+        self.closed = True
+
+
+def oscillator(zeta, w0):
+    """x'' + 2 zeta w0 x' + w0^2 x = u, y = x: peak |G| = 1 / (2 zeta sqrt(1 - zeta^2) w0^2)."""
+    A = np.array([[0.0, 1.0], [-w0**2, -2 * zeta * w0]])
+    return LTISystem(A, np.array([[0.0], [1.0]]), np.array([[1.0, 0.0]]))
+
+
+@pytest.mark.parametrize("zeta,w0", [(1e-3, 3.7), (1e-3, 250.0), (1e-5, 0.9)])
+def test_adaptive_grid_resolves_a_lightly_damped_peak(zeta, w0):
+    sys_ = oscillator(zeta, w0)
+    true_peak = 1 / (2 * zeta * np.sqrt(1 - zeta**2) * w0**2)  # analytic
+    start = np.logspace(-2, 4, 150)  # knows nothing of the pole
+    assert sys_.bode(start).max() < 0.5 * true_peak  # the plain grid misses the resonance
+    w, vals = adaptive_frequency_grid(lambda x: sys_.bode(x)[:, None], start)
+    assert abs(vals.max() / true_peak - 1) < 0.01
+    assert vals.max() <= true_peak * (1 + 1e-9)
+    assert w.size < 1000  # refined near the peak, not swept densely
+    assert np.all(np.diff(w) > 0)
+    np.testing.assert_allclose(vals[:, 0], sys_.bode(w), rtol=1e-12)  # values belong to their points
+
+
+def test_adaptive_grid_resolves_every_resonance_of_msd():
+    """msd:20 (lightly damped chain): each resonance's sampled peak against a dense sweep over the
+    pole's half-power band."""
+    sys_ = models.load("msd:20")
+    fo = sys_.to_first_order() if hasattr(sys_, "to_first_order") else sys_
+    lam = fo.poles()
+    lam = lam[lam.imag > 0]
+    zeta = np.abs(lam.real) / np.abs(lam)
+    assert zeta.min() < 0.05  # lightly damped: the test has teeth
+    w, vals = adaptive_frequency_grid(lambda x: fo.bode(x)[:, None], np.logspace(-3, 2, 120))
+    fine = np.concatenate([np.linspace(abs(l.imag) * (1 - 4 * z), abs(l.imag) * (1 + 4 * z), 4001)
+                           for l, z in zip(lam, zeta)])
+    g_fine = fo.bode(fine)
+    assert abs(vals.max() / g_fine.max() - 1) < 0.01
+    for l, z in zip(lam[np.argsort(zeta)][:3], np.sort(zeta)[:3]):  # the three sharpest peaks, one by one
+        lo, hi = abs(l.imag) * (1 - 4 * z), abs(l.imag) * (1 + 4 * z)
+        inside = (fine >= lo) & (fine <= hi)
+        sampled = vals[(w >= lo) & (w <= hi), 0]
+        if g_fine[inside].max() > 2 * fo.bode([lo, hi]).max():  # a visible peak of its own
+            assert sampled.size and sampled.max() >= 0.99 * g_fine[inside].max()
+
+
+def test_balanced_truncation_progress_phases_and_same_result():
+    heat = models.load("heat1d:60")
+    rec = _Recorder()
+    ref = balanced_truncation(heat, rank=6, solver="hammarling")
+    res = balanced_truncation(heat, rank=6, solver="hammarling", progress=rec)
+    np.testing.assert_array_equal(res.hsv, ref.hsv)
+    descs = [b.desc for b in rec.bars]
+    assert "Gramian 1/2 (Hammarling)" in descs and "Gramian 2/2 (Hammarling)" in descs
+    for b in rec.bars:
+        assert b.closed
+        if b.desc.startswith("Gramian"):
+            assert b.total == heat.n and 0 < b.n <= heat.n
+    for separate, names in ((True, ["Gramian 1/2 (LR-ADI)", "Gramian 2/2 (LR-ADI)"]),
+                            (False, ["Gramians 1+2/2 (LR-ADI, shared LUs)"])):
+        rec = _Recorder()
+        ref = balanced_truncation(heat, rank=6, solver="adi", separate=separate)
+        res = balanced_truncation(heat, rank=6, solver="adi", separate=separate, progress=rec)
+        np.testing.assert_array_equal(res.hsv, ref.hsv)
+        assert [b.desc for b in rec.bars] == names
+        assert all(b.closed and b.n >= 1 and "residual" in b.postfix for b in rec.bars)
+        assert sum(b.n for b in rec.bars) == sum(res.info["iterations"])
+
+
+def test_hinf_sampling_progress_counts_frequencies():
+    sys_ = oscillator(0.05, 2.0)
+    grid = np.logspace(-1, 1, 120)
+    rec = _Recorder()
+    est = sys_.hinf_norm(method="sampling", omega=grid, progress=rec)
+    assert float(est) == pytest.approx(float(sys_.hinf_norm(method="sampling", omega=grid)), rel=1e-14)
+    (bar,) = rec.bars
+    assert bar.desc == "error estimate" and bar.unit == "frequencies" and bar.closed
+    assert grid.size < bar.n <= bar.total  # the grid plus the refinement's evaluations
+
+
+def _run_with_pty_stderr(args, cwd):
+    """Run the CLI with stderr on a pseudo-terminal (stdout piped); returns (rc, stdout, stderr)."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    # a 24 x 120 window: a new pty reports 0 columns, and tqdm then draws an empty bar
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "physfact.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    return proc.wait(), out, b"".join(chunks).decode(errors="replace")
+
+
+BT_ARGS = ["bt", "heat2d:30", "--tol", "1e-6", "--bode", "b.png"]
+
+
+def test_bt_progress_on_a_terminal_only(tmp_path):
+    rc, out, err = _run_with_pty_stderr(BT_ARGS, tmp_path)
+    assert rc == 0, err
+    assert "Bode plot: b.png" in out
+    assert "Gramian" in err and "frequencies" in err  # the bars' phases on the terminal
+    assert "Bode plot" in err
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    piped = subprocess.run([sys.executable, "-m", "physfact.cli", *BT_ARGS], cwd=tmp_path, capture_output=True,
+                           text=True, env=env)
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and "Gramian" not in piped.stderr and "it/s" not in piped.stderr
+    assert all(line.startswith(("model ", "estimating ", "warning: ")) for line in piped.stderr.splitlines())
+    quiet = subprocess.run([sys.executable, "-m", "physfact.cli", "--quiet", *BT_ARGS], cwd=tmp_path,
+                           capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    timing = "balanced truncation"  # the one stdout line with a run time in it
+    assert ([ln for ln in quiet.stdout.splitlines() if not ln.startswith(timing)]
+            == [ln for ln in piped.stdout.splitlines() if not ln.startswith(timing)])
+
+
+def test_hsv_plot_shows_the_resolvable_part(tmp_path):
+    pytest.importorskip("matplotlib")
+    from physfact import plotting
+
+    hsv = np.concatenate([np.logspace(0, -12, 25), np.full(900, 1e-16)])
+    captured = {}
+    orig = plotting.save_figure
+
+    def keep(fig, path, dpi=120):
+        captured["fig"] = fig
+        captured["problems"] = plotting.figure_problems(fig)
+        return orig(fig, path, dpi)
+
+    plotting.save_figure = keep
+    try:
+        plotting.plot_hankel_singular_values(hsv, tmp_path / "h.png", order=8, floor=1e-13, title="HSV")
+    finally:
+        plotting.save_figure = orig
+    assert captured["problems"] == []
+    ax = captured["fig"].axes[0]
+    assert ax.get_xlabel() == "k" and ax.get_ylabel() == r"$\sigma_k$"
+    pts = ax.lines[0].get_xdata()
+    assert len(pts) == 25 + 5  # the 25 above the floor and five below
+    floor_line = [ln for ln in ax.lines if np.allclose(ln.get_ydata(), 1e-13)]
+    order_line = [ln for ln in ax.lines if np.allclose(ln.get_xdata(), 8.5)]
+    assert floor_line and order_line
+    assert len(ax.get_legend().get_texts()) == 3
