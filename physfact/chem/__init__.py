@@ -23,7 +23,7 @@ _LAZY = {
     "ThreeIndexHamiltonian": "physfact.chem.three_index",
     "load_three_index_hamiltonian": "physfact.chem.three_index",
     "ThreeIndexDoubleFactorization": "physfact.chem.df_three_index",
-    "ao_cholesky": "physfact.chem.ao_cholesky",
+    "ao_cholesky": "physfact.chem.ao_eri_cholesky",
 }
 
 

@@ -16,7 +16,7 @@ AO factors L:
     AO integral moves by at most ``eri_tol``; typically a third of the N_aux factors remain), so the
     MO transform and the double factorization run on fewer factors; ``eri_tol=0`` keeps them all.
 ``eri="cholesky"``
-    Pivoted Cholesky of the AO ERI to max residual diagonal ``eri_tol`` (:mod:`physfact.chem.ao_cholesky`,
+    Pivoted Cholesky of the AO ERI to max residual diagonal ``eri_tol`` (:mod:`physfact.chem.ao_eri_cholesky`,
     Beebe & Linderberg 1977; Koch et al. 2003): every AO integral within ``eri_tol``; the SCF uses the
     Cholesky vectors as its density-fitting tensor.
 
@@ -50,8 +50,8 @@ class ThreeIndexHamiltonian(MolecularHamiltonian):
     access (N^4 numbers: refused by :func:`physfact.validation.check_memory` when it does not fit),
     so ``fci_energy()``, ``to_fcidump`` and ``to_openfermion`` work for small N as before.
 
-    Extra attributes
-    ----------------
+    Attributes
+    ----------
     three_index : ndarray (N_aux, N, N)
         B_Qpq, symmetric in p, q (Hartree^(1/2)).
     eri_method : str
@@ -241,7 +241,7 @@ def three_index_hamiltonian(mol, label: str, eri: str, spin: int = 0, active_spa
     say = info or (lambda msg: None)
     mf = scf.RHF(mol) if spin == 0 else scf.ROHF(mol)
     if eri == "cholesky":
-        from physfact.chem.ao_cholesky import ao_cholesky
+        from physfact.chem.ao_eri_cholesky import ao_cholesky
 
         say(f"AO Cholesky of {mol.nao} functions to {eri_tol:g} Ha")
         L = ao_cholesky(mol, tol=eri_tol, progress=progress)

@@ -49,7 +49,7 @@ def test_density_fitting_fci_within_half_mha(exact, name, active_space):
 def test_ao_cholesky_bounds_every_ao_integral():
     from pyscf import gto
 
-    from physfact.chem.ao_cholesky import ao_cholesky, ao_eri_diagonal
+    from physfact.chem.ao_eri_cholesky import ao_cholesky, ao_eri_diagonal
 
     mol = gto.M(atom="O 0 0 0; H 0 0.76 0.59; H 0 -0.76 0.59", basis="6-31g*", verbose=0)
     eri = mol.intor("int2e", aosym="s4")  # (npair, npair) in the same s2 pair order
