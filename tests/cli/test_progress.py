@@ -1,44 +1,17 @@
 """Long commands show progress on a terminal and nothing extra when piped or with --quiet."""
-import os
 import pty
-import select
 import subprocess
 import sys
 
 import pytest
 
+from tests.terminal import run_with_terminal_stderr
+
 BEAM = ("fem", "beam", "--ny", "8", "--solve")
 
 
 def _run_with_terminal_stderr(*args):
-    """Run the CLI with stderr on a pseudo-terminal (stdout piped); return (rc, stdout, stderr)."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    # a new pty is 0 x 0 characters: give it a real terminal's size, or tqdm has no room to draw
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "physfact.cli", *args], stdout=subprocess.PIPE,
-                            stderr=slave, stdin=subprocess.DEVNULL)
-    os.close(slave)
-    chunks = []
-    while True:  # drain the terminal while the command runs (a full pty buffer would block it)
-        ready, _, _ = select.select([master], [], [], 1.0)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    out = proc.stdout.read().decode()
-    proc.stdout.close()
-    return proc.wait(timeout=300), out, b"".join(chunks).decode(errors="replace")
+    return run_with_terminal_stderr(args)
 
 
 def _run_piped(*args):

@@ -1,13 +1,14 @@
 """Progress bars of balanced truncation (library and ``physfact bt`` on a terminal / piped / quiet),
 the adaptive Bode frequency grid, and the HSV / Bode figures (issue #11, sections 2 and 4)."""
 import os
-import select
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.terminal import run_with_terminal_stderr
 
 from physfact.control import LTISystem, balanced_truncation, models
 from physfact.control.frequency_grid import adaptive_frequency_grid
@@ -117,43 +118,13 @@ def test_hinf_sampling_progress_counts_frequencies():
     assert grid.size < bar.n <= bar.total  # the grid plus the refinement's evaluations
 
 
-def _run_with_pty_stderr(args, cwd):
-    """Run the CLI with stderr on a pseudo-terminal (stdout piped); returns (rc, stdout, stderr)."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = os.openpty()
-    # a 24 x 120 window: a new pty reports 0 columns, and tqdm then draws an empty bar
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "physfact.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=slave, env=env)
-    os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 1.0)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    out = proc.stdout.read().decode()
-    proc.stdout.close()
-    return proc.wait(), out, b"".join(chunks).decode(errors="replace")
 
 
 BT_ARGS = ["bt", "heat2d:30", "--tol", "1e-6", "--bode", "b.png"]
 
 
 def test_bt_progress_on_a_terminal_only(tmp_path):
-    rc, out, err = _run_with_pty_stderr(BT_ARGS, tmp_path)
+    rc, out, err = run_with_terminal_stderr(BT_ARGS, cwd=tmp_path)
     assert rc == 0, err
     assert "Bode plot: b.png" in out
     assert "Gramian" in err and "frequencies" in err  # the bars' phases on the terminal
