@@ -160,6 +160,27 @@ class SecondOrderSystem:
             out[i] = (self.Cp + s * self.Cv) @ X
         return out
 
+    # ------------------------------------------------------------------ files
+    #: the ``kind`` written into .npz/.h5 files; :func:`load_second_order_file` also reads the
+    #: reduced models of ``physfact bt --out`` for second-order models (``sobt_rom``)
+    FILE_KIND = "second_order_system"
+    READABLE_KINDS = ("second_order_system", "sobt_rom")
+
+    def save(self, path, kind: str = FILE_KIND, attrs: dict | None = None, **extra):
+        """Write M, D, K, B, Cp, Cv (dense) to ``path`` (.npz or .h5 by the suffix; atomic), with
+        ``extra`` arrays and scalar ``attrs`` beside them. Returns the path."""
+        from physfact.io import save_arrays
+
+        dense = {k: (X.toarray() if sp.issparse(X) else X) for k, X in
+                 (("M", self.M), ("D", self.D), ("K", self.K), ("B", self.B), ("Cp", self.Cp), ("Cv", self.Cv))}
+        return save_arrays(path, kind, attrs=attrs, **dense, **extra)
+
+    @classmethod
+    def load(cls, path) -> "SecondOrderSystem":
+        """Read a system written by :meth:`save` or by ``physfact bt MODEL --out`` for a second-order
+        model (.npz or .h5); see :func:`load_second_order_file`."""
+        return load_second_order_file(path).obj
+
     def poles(self):
         return self.to_first_order().poles()
 
@@ -175,6 +196,42 @@ class SecondOrderSystem:
 
     def __rsub__(self, other):
         return other - self.to_first_order()
+
+
+#: the fields of a second-order system file that make the system; the rest is metadata
+SYSTEM_FIELDS = ("M", "D", "K", "B", "Cp", "Cv")
+
+
+def load_second_order_file(path):
+    """The :class:`SecondOrderSystem` of a ``second_order_system`` / ``sobt_rom`` file and the file's
+    other fields (Hankel-like singular values, bases, variant ...), as a :class:`physfact.io.WithMeta`
+    (the loader of :func:`physfact.io.load`).
+
+    M, D, K, B and Cp are required (refused when missing, never completed with zeros); Cv defaults
+    to zero.
+
+    Raises
+    ------
+    DataFileError
+        Missing, damaged or cut-short file; another kind; missing or inconsistent matrices.
+    """
+    from physfact.errors import DataFileError
+    from physfact.io import WithMeta, load_raw
+
+    raw = load_raw(path)
+    if raw.kind not in SecondOrderSystem.READABLE_KINDS:
+        raise DataFileError(f"{path}: holds a {raw.kind or 'file without a kind'}, not a second-order system "
+                            f"(readable: {', '.join(SecondOrderSystem.READABLE_KINDS)})")
+    fields = {**raw.attrs, **raw.arrays}
+    missing = [k for k in SYSTEM_FIELDS[:-1] if k not in fields]
+    if missing:
+        raise DataFileError(f"{path}: not a complete second-order system file: {', '.join(missing)} missing "
+                            f"(it holds {', '.join(sorted(fields)) or 'nothing'})")
+    try:
+        system = SecondOrderSystem(*(fields[k] for k in SYSTEM_FIELDS[:-1]), fields.get("Cv"))
+    except (InputError, TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: inconsistent second-order system: {exc}") from None
+    return WithMeta(system, {k: v for k, v in fields.items() if k not in SYSTEM_FIELDS})
 
 
 @dataclass(frozen=True, repr=False)
@@ -321,7 +378,7 @@ def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = 
         from physfact.control.hammarling import QZGramianSolver
 
         A, B, C, _, E = fo.dense_matrices()
-        qz = QZGramianSolver(A, E)
+        qz = QZGramianSolver(A, np.eye(fo.n) if E is None else E)  # E is None when M = I
         Lc, Lo, used = qz.factor(B), qz.factor(C.T, trans=True), "hammarling-qz"
     nq = sos.nq
     Vall, Wall, s = _variant_bases(variant, Lc[:nq], Lc[nq:], Lo[:nq], Lo[nq:], sos.M)

@@ -250,7 +250,11 @@ def test_out_files_round_trip_through_io_load(command, tmp_path, capsys):
     for suffix in (".npz", ".h5"):
         res = load(tmp_path / f"r{suffix}")
         assert res.kind == kind
-        if scalar is not None:
+        if kind == "bt_rom":  # the reduced model itself, its report in meta
+            assert res.obj.n == printed["r"] == res.meta["order"] and res.meta["method"] == printed["method"]
+            assert np.allclose(res.meta["hsv"][:len(printed["hsv"])], printed["hsv"], rtol=1e-12, atol=0)
+            assert res.meta[scalar] == pytest.approx(printed[scalar], rel=1e-12)
+        elif scalar is not None:
             assert res.obj[scalar] == pytest.approx(printed[scalar], rel=1e-12)
         else:  # the rebuilt DoubleFactorization has the factors the command reported
             assert (res.obj.n_leaves, res.obj.n_eigenvectors) == (printed["n_leaves"], printed["n_eigenvectors"])
