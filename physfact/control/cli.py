@@ -239,7 +239,8 @@ def _run_sobt(sos, args, console) -> dict:
 
     t0 = time.perf_counter()
     res = second_order_balanced_truncation(sos, rank=args.order, tol=args.tol, variant=args.variant,
-                                           method=args.method or "bfsr", solver=args.solver, adi_tol=args.adi_tol)
+                                           method=args.method or "bfsr", solver=args.solver, adi_tol=args.adi_tol,
+                                           progress=console.progress)
     seconds = time.perf_counter() - t0
     fo, rom_fo = sos.to_first_order(), res.rom.to_first_order()
     err, grid = _error_estimate(fo, rom_fo, console, args.error_samples)

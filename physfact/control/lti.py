@@ -758,6 +758,10 @@ def load_system_file(path):
     from physfact.errors import DataFileError
     from physfact.io import WithMeta, load_raw
 
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in (".npz", ".h5", ".hdf5"):
+        raise DataFileError(f"{path}: unknown system file type {Path(path).suffix!r}; use .npz or .h5")
     raw = load_raw(path)
     if raw.kind is not None and raw.kind not in LTISystem.READABLE_KINDS:
         raise DataFileError(f"{path}: holds a {raw.kind}, not a first-order system "

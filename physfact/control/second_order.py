@@ -218,6 +218,10 @@ def load_second_order_file(path):
     from physfact.errors import DataFileError
     from physfact.io import WithMeta, load_raw
 
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in (".npz", ".h5", ".hdf5"):
+        raise DataFileError(f"{path}: unknown system file type {Path(path).suffix!r}; use .npz or .h5")
     raw = load_raw(path)
     if raw.kind not in SecondOrderSystem.READABLE_KINDS:
         raise DataFileError(f"{path}: holds a {raw.kind or 'file without a kind'}, not a second-order system "
@@ -296,7 +300,7 @@ def _variant_bases(variant, Lcp, Lcv, Lop, Lov, M):
     return Lcv @ Vt.T, Lov @ Uv, s
 
 
-def _lowrank_factors(sos, fo, adi_tol, adi_options):
+def _lowrank_factors(sos, fo, adi_tol, adi_options, progress=None):
     """Gramian factors of the first-order form by LR-ADI on its *energy* realization
     E' = blkdiag(K, M), A' = [[0, K], [-K, -D]] (the equations of the first-order form multiplied by
     T = blkdiag(K, I) on the left). Same states, so the same P; Q = T^T Q' T, i.e.
@@ -306,6 +310,7 @@ def _lowrank_factors(sos, fo, adi_tol, adi_options):
     eigensolve to rule out an unstable pole: 60% of the time on a 1000-mass chain)."""
     from physfact.control.balanced_truncation import share_factorizations
     from physfact.control.lradi import lradi, lradi_pair
+    from physfact.progress import phase
 
     nq = sos.nq
     K, D, M = (sp.csr_matrix(X) for X in (sos.K, sos.D, sos.M))
@@ -317,17 +322,17 @@ def _lowrank_factors(sos, fo, adi_tol, adi_options):
     if separate is None:
         separate = not share_factorizations(fo.m, fo.p)
     if separate:
-        fc = lradi(A, fo.B, E, tol=adi_tol, **opts)
-        fob = lradi(A, fo.C.T, E, trans=True, tol=adi_tol, **opts)
+        fc = lradi(A, fo.B, E, tol=adi_tol, progress=phase(progress, "Gramian 1/2"), **opts)
+        fob = lradi(A, fo.C.T, E, trans=True, tol=adi_tol, progress=phase(progress, "Gramian 2/2"), **opts)
     else:
-        fc, fob = lradi_pair(A, fo.B, fo.C, E, tol=adi_tol, **opts)
+        fc, fob = lradi_pair(A, fo.B, fo.C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **opts)
     Lo = np.vstack([K.T @ fob.Z[:nq], fob.Z[nq:]])
     return fc.Z, Lo, fc, fob
 
 
 def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = None, tol: float | None = None,
                                      variant: str = "p", method: str = "bfsr", solver: str = "auto",
-                                     adi_tol: float = 1e-10, **adi_options) -> SOBTResult:
+                                     adi_tol: float = 1e-10, progress=None, **adi_options) -> SOBTResult:
     """Structure-preserving balanced truncation of a second-order system (see module docstring).
 
     Parameters
@@ -346,6 +351,10 @@ def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = 
         2 n_q > 2000.
     adi_tol, adi_options :
         Passed to the LR-ADI solver.
+    progress : callable, optional
+        A progress factory (:mod:`physfact.progress`, e.g. :meth:`physfact.console.Console.progress`):
+        "QZ form of the first-order pencil" and "Gramian 1/2", "Gramian 2/2" (Hammarling columns), or
+        the LR-ADI iterations with their residual.
 
     Returns
     -------
@@ -371,15 +380,18 @@ def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = 
         solver = "adi" if (sos.is_sparse and fo.n > AUTO_DENSE_LIMIT) else "hammarling"
     info = {}
     if solver == "adi":
-        Lc, Lo, fc, fob = _lowrank_factors(sos, fo, adi_tol, adi_options)
+        Lc, Lo, fc, fob = _lowrank_factors(sos, fo, adi_tol, adi_options, progress)
         used = fc.method
         info.update(factor_columns=(Lc.shape[1], Lo.shape[1]), residuals=(fc.residual, fob.residual))
     else:
         from physfact.control.hammarling import QZGramianSolver
 
+        from physfact.progress import step
+
         A, B, C, _, E = fo.dense_matrices()
-        qz = QZGramianSolver(A, np.eye(fo.n) if E is None else E)  # E is None when M = I
-        Lc, Lo, used = qz.factor(B), qz.factor(C.T, trans=True), "hammarling-qz"
+        with step(progress, "QZ form of the first-order pencil"):
+            qz = QZGramianSolver(A, np.eye(fo.n) if E is None else E)  # E is None when M = I
+        (Lc, Lo), used = qz.factors(B, C, progress), "hammarling-qz"
     nq = sos.nq
     Vall, Wall, s = _variant_bases(variant, Lc[:nq], Lc[nq:], Lo[:nq], Lo[nq:], sos.M)
     from physfact.control.balanced_truncation import choose_order
