@@ -10,8 +10,9 @@ of a computation on such a factory:
 * :func:`phase` -- every bar of a sub-computation labelled by its phase ("Gramian 1/2 (LR-ADI)");
 * :func:`step` -- a phase with no inner progress (a Schur form, a matrix logarithm) shown by name while
   it runs;
-* :func:`terminal_progress` -- the factory scripts use when run directly (the examples'
-  ``if __name__ == "__main__"``): bars on stderr when it is a terminal.
+* :func:`track` -- a loop of the caller's own (molecules, parameter values) as a bar;
+* :func:`terminal_progress` -- the factory for scripts (the examples' default): bars on stderr when it
+  is a terminal, nothing when it is piped.
 """
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def step(progress, desc: str):
         if bar is not None:
             bar.update(1)
             bar.close()
+
+
+def track(progress, iterable, desc: str, unit: str = "it"):
+    """``iterable`` as a bar named ``desc`` on ``progress`` (``iterable`` itself when ``progress`` is None)."""
+    if progress is None:
+        return iterable
+    items = list(iterable)
+    return progress(items, total=len(items), desc=desc, unit=unit)
 
 
 def terminal_progress(iterable=None, total=None, desc=None, unit="it"):
