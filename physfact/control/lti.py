@@ -755,26 +755,41 @@ def load_system_file(path):
     DataFileError
         Missing, damaged or cut-short file; another kind; missing or inconsistent matrices.
     """
+    def build(f):
+        dt = float(f.get("dt", 0.0))
+        return LTISystem(f["A"], f["B"], f["C"], f["D"], f.get("E"), dt if dt > 0 else None)
+
+    return read_system_file(path, LTISystem.READABLE_KINDS, "first-order system", SYSTEM_FIELDS, "ABCD", build)
+
+
+def read_system_file(path, kinds, what, fields, required, build):
+    """Shared reader of system files: the file (one of ``kinds``, else refused as not a ``what``) read by
+    :func:`physfact.io.load_raw`, the ``required`` fields checked, the system made by ``build(fields)``;
+    returns :class:`physfact.io.WithMeta` with every field not among ``fields`` as metadata.
+
+    Raises
+    ------
+    DataFileError
+        Not .npz/.h5; missing, damaged or cut-short; another kind; required fields missing; ``build``
+        refusing the matrices (InputError, shapes).
+    """
+    from pathlib import Path
+
     from physfact.errors import DataFileError
     from physfact.io import WithMeta, load_raw
-
-    from pathlib import Path
 
     if Path(path).suffix.lower() not in (".npz", ".h5", ".hdf5"):
         raise DataFileError(f"{path}: unknown system file type {Path(path).suffix!r}; use .npz or .h5")
     raw = load_raw(path)
-    if raw.kind is not None and raw.kind not in LTISystem.READABLE_KINDS:
-        raise DataFileError(f"{path}: holds a {raw.kind}, not a first-order system "
-                            f"(readable: {', '.join(LTISystem.READABLE_KINDS)})")
-    fields = {**raw.attrs, **raw.arrays}
-    missing = [k for k in "ABCD" if k not in fields]
+    if raw.kind is not None and raw.kind not in kinds:
+        raise DataFileError(f"{path}: holds a {raw.kind}, not a {what} (readable: {', '.join(kinds)})")
+    found = {**raw.attrs, **raw.arrays}
+    missing = [k for k in required if k not in found]
     if missing:
-        raise DataFileError(f"{path}: not a complete system file: {', '.join(missing)} missing (it holds "
-                            f"{', '.join(sorted(fields)) or 'nothing'}); write it with LTISystem.save or bt --out")
+        raise DataFileError(f"{path}: not a complete {what} file: {', '.join(missing)} missing (it holds "
+                            f"{', '.join(sorted(found)) or 'nothing'}); write it with the system's save or bt --out")
     try:
-        dt = float(fields.get("dt", 0.0))
-        system = LTISystem(fields["A"], fields["B"], fields["C"], fields["D"], fields.get("E"),
-                           dt if dt > 0 else None)
+        system = build(found)
     except (InputError, TypeError, ValueError) as exc:
-        raise DataFileError(f"{path}: inconsistent system: {exc}") from None
-    return WithMeta(system, {k: v for k, v in fields.items() if k not in SYSTEM_FIELDS})
+        raise DataFileError(f"{path}: inconsistent {what}: {exc}") from None
+    return WithMeta(system, {k: v for k, v in found.items() if k not in fields})

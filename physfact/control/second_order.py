@@ -215,27 +215,11 @@ def load_second_order_file(path):
     DataFileError
         Missing, damaged or cut-short file; another kind; missing or inconsistent matrices.
     """
-    from physfact.errors import DataFileError
-    from physfact.io import WithMeta, load_raw
+    from physfact.control.lti import read_system_file
 
-    from pathlib import Path
-
-    if Path(path).suffix.lower() not in (".npz", ".h5", ".hdf5"):
-        raise DataFileError(f"{path}: unknown system file type {Path(path).suffix!r}; use .npz or .h5")
-    raw = load_raw(path)
-    if raw.kind not in SecondOrderSystem.READABLE_KINDS:
-        raise DataFileError(f"{path}: holds a {raw.kind or 'file without a kind'}, not a second-order system "
-                            f"(readable: {', '.join(SecondOrderSystem.READABLE_KINDS)})")
-    fields = {**raw.attrs, **raw.arrays}
-    missing = [k for k in SYSTEM_FIELDS[:-1] if k not in fields]
-    if missing:
-        raise DataFileError(f"{path}: not a complete second-order system file: {', '.join(missing)} missing "
-                            f"(it holds {', '.join(sorted(fields)) or 'nothing'})")
-    try:
-        system = SecondOrderSystem(*(fields[k] for k in SYSTEM_FIELDS[:-1]), fields.get("Cv"))
-    except (InputError, TypeError, ValueError) as exc:
-        raise DataFileError(f"{path}: inconsistent second-order system: {exc}") from None
-    return WithMeta(system, {k: v for k, v in fields.items() if k not in SYSTEM_FIELDS})
+    return read_system_file(path, SecondOrderSystem.READABLE_KINDS, "second-order system", SYSTEM_FIELDS,
+                            SYSTEM_FIELDS[:-1], lambda f: SecondOrderSystem(*(f[k] for k in SYSTEM_FIELDS[:-1]),
+                                                                            f.get("Cv")))
 
 
 @dataclass(frozen=True, repr=False)
