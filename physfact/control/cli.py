@@ -67,8 +67,11 @@ def _error_estimate(sys, rom, console, samples=None):
     if err.n <= 600 and not (sys.is_sparse and sys.n > 3000) and samples != 0:
         from physfact.errors import ConvergenceError
 
+        from physfact.progress import step
+
         try:
-            return err.hinf_norm(), None
+            with step(console.progress, f"||G - G_r||_Hinf (Hamiltonian level sets, n = {err.n})"):
+                return err.hinf_norm(), None
         except ConvergenceError as exc:  # e.g. poles kept exactly by alpha= cancel in G - G_r
             console.info(f"certified H-infinity norm failed ({exc}); sampling instead")
     large = sys.is_sparse and sys.n > 5000
