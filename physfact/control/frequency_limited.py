@@ -281,8 +281,10 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
         SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
-        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol, **adi_options)  # rare: separate
+        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,
+                             progress=phase(progress, "modified Gramian 1/2"), **adi_options)
+        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol,  # rare: separate runs
+                             progress=phase(progress, "modified Gramian 2/2"), **adi_options)
         return gc.Z, go.Z
 
     def proj(V, W):
