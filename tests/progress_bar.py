@@ -31,3 +31,14 @@ def recorder(bars: list):
             bars[-1].close()
         return counted()
     return progress
+
+
+class Recorder:
+    """A progress factory object: ``Recorder()`` is the hook, ``.bars`` what it recorded."""
+
+    def __init__(self):
+        self.bars = []
+        self._progress = recorder(self.bars)
+
+    def __call__(self, iterable=None, total=None, desc=None, unit="it"):
+        return self._progress(iterable, total=total, desc=desc, unit=unit)
