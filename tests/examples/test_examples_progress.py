@@ -48,3 +48,22 @@ def test_examples_run_shows_progress_on_a_terminal_only():
     assert len(lines) == 2 and all(ln.startswith("example control_dae_circuit") for ln in lines), lines
     rc, _, err = run_with_terminal_stderr(args + ["--quiet"])
     assert rc == 0 and err.strip() == ""
+
+
+#: examples whose full setting ran over ~2 s of CPU here (measured with ``physfact examples run NAME``)
+LONG = ("chem_measurement_groups", "control_dae_circuit", "control_fom_bode", "control_rail_rom",
+        "fem_cantilever_kronecker", "fem_poisson_fdm", "fem_prismatic_sweep", "sweep_n2_dissociation",
+        "sweep_tfim_field", "tt_dmrg_heisenberg_central_charge", "tt_dmrg_ising_central_charge",
+        "tt_molecule_orbitals", "tt_tfim_entanglement")
+
+
+def test_long_examples_take_progress():
+    import inspect
+
+    from physfact.examples_registry import list_examples
+
+    assert set(LONG) <= set(list_examples())
+    for name in LONG:
+        param = inspect.signature(_main(name)).parameters.get("progress")
+        assert param is not None, f"{name}: main(..., progress=terminal_progress) shows its phases"
+        assert param.default.__name__ == "terminal_progress", name
