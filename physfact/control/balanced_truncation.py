@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from physfact.control.lti import LTISystem
 from physfact.errors import InputError
 from physfact.lowrank import Truncation
+from physfact.progress import phase, step
 from physfact.validation import check_int, check_positive
 
 EPS = np.finfo(float).eps
@@ -297,9 +298,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         kept exactly, the rest is reduced. Default: the ordinary stability boundary.
     progress : callable, optional
         ``progress(None, total=..., desc=..., unit=...)`` returning a tqdm-like bar
-        (:meth:`physfact.console.Console.progress`): the Gramian phases ("Gramian 1/2", "Gramian 2/2",
-        with the ADI residual or the Hammarling columns) show on it. Not used by the
-        frequency-limited and DAE routes.
+        (:meth:`physfact.console.Console.progress`; see :mod:`physfact.progress`): the phases show on
+        it -- "Schur form of A" / "QZ form of (A, E)", "Gramian 1/2", "Gramian 2/2" (with the ADI
+        residual or the Hammarling columns); for a DAE first "QZ split"; for ``frequency_band`` the
+        band operator's matrix logarithms and "band error" (frequencies).
 
     Returns
     -------
@@ -357,12 +359,13 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
             raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
         from physfact.control.dae import dae_balanced_truncation
 
-        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0)
+        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0,
+                                       progress=progress)
     if frequency_band is not None:
         from physfact.control.frequency_limited import frequency_limited_bt
 
         return frequency_limited_bt(sys, frequency_band, rank=rank, tol=tol, method=method, solver=solver,
-                                    adi_tol=adi_tol, t0=t0, **adi_options)
+                                    adi_tol=adi_tol, t0=t0, progress=progress, **adi_options)
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
     from physfact.validation import check_memory
@@ -380,14 +383,6 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
 #: one thread, tol=1e-6): heat1d n=400 0.19 dense / 0.025 ADI, heat2d n=841 0.88 / 0.018, FOM n=1006
 #: 0.83 / 0.033; msd n=300 (lightly damped) 0.11 dense while ADI stalls -- hence the fallback.
 AUTO_ADI_MIN = 500
-
-
-def phase(progress, name):
-    """``progress`` with every bar's description prefixed by the phase ``name`` (None stays None)."""
-    if progress is None:
-        return None
-    return lambda iterable=None, total=None, desc=None, unit="it": progress(
-        iterable, total=total, desc=f"{name} ({desc})" if desc else name, unit=unit)
 
 
 def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None):
@@ -492,7 +487,7 @@ def _honest_bound(hsv, r, floor, rounding=0.0, resolution=0.0):
     return float(max(2.0 * np.sum(hsv[r:]) + ROUNDING_MARGIN * rounding, floor, resolution))
 
 
-def _bt_dense_qz(sys, rank, tol, method, t0):
+def _bt_dense_qz(sys, rank, tol, method, t0, progress=None):
     """Dense BT for an ill-conditioned E: Gramian factors from the QZ form (no E^{-1}).
     Returns None when the pencil is not stable (the caller then uses the E^{-1} path, which
     splits off the unstable part)."""
@@ -501,11 +496,11 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
 
     A, B, C, D, E = sys.dense_matrices()
     try:
-        solver = QZGramianSolver(A, E)
+        with step(progress, "QZ form of (A, E)"):
+            solver = QZGramianSolver(A, E)
     except UnstableSystemError:
         return None
-    Lc = solver.factor(B)
-    Lo = solver.factor(C.T, trans=True)
+    Lc, Lo = solver.factors(B, C, progress)
     U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
     floor = _floor(s, D)
     _warn_floor(tol, floor)
@@ -528,7 +523,7 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
 
         rcond = sys.efactor.rcond if not sys.efactor.sparse else EFactor(sys.dense_matrices()[4]).rcond
         if rcond < QZ_RCOND:
-            res = _bt_dense_qz(sys, rank, tol, method, t0)
+            res = _bt_dense_qz(sys, rank, tol, method, t0, progress)
             if res is not None:
                 return res
     A, B, C, D = sys.standard_form()
@@ -540,12 +535,8 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
     solver = None
     if alpha is None:
         try:
-            bar = progress(None, total=1, desc="Schur form of A", unit="step") if progress else None
-            try:
+            with step(progress, "Schur form of A"):
                 solver = DenseGramianSolver(A, None, discrete)
-            finally:
-                if bar is not None:
-                    bar.close()
             k = n
         except Exception as exc:
             from physfact.errors import UnstableSystemError
@@ -553,7 +544,8 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
             if not isinstance(exc, UnstableSystemError):
                 raise
     if solver is None:
-        Qs, T, k, X = _split_unstable(A, discrete, alpha)
+        with step(progress, "ordered Schur form (stable/unstable split)"):
+            Qs, T, k, X = _split_unstable(A, discrete, alpha)
         Q1, Q2 = Qs[:, :k], Qs[:, k:]
         B1 = Q1.T @ B + X @ (Q2.T @ B)
         B2 = Q2.T @ B
