@@ -212,9 +212,17 @@ def heisenberg(L: int, J: float = 1.0, delta: float = 1.0, boundary: str = "open
 ED_AUTO_MAX_SITES = 18
 
 
+#: the returned state counts as undetermined (a degenerate ground space) when the Davis-Kahan bound
+#: on its angle to the true ground state, residual / (E_1 - E_0), exceeds this: entanglement and
+#: correlations, Lipschitz in the state, are then reliable to no better than ~1e-6
+STATE_ANGLE_TOL = 1e-6
+#: sectors up to this dimension are diagonalized densely (ARPACK needs dim > k + 1)
+DENSE_MAX_DIM = 16
+
+
 @dataclass(frozen=True, repr=False)
 class GroundState:
-    """Lowest eigenpair of a chain.
+    """Lowest eigenpair of a chain, in a symmetry sector or the full space.
 
     Attributes
     ----------
@@ -228,10 +236,22 @@ class GroundState:
         ||H psi - E_0 psi|| (for DMRG sqrt(<H^2> - <H>^2), the same quantity for a normalized MPS;
         NaN when the variance was not computed).
     gap : float
-        E_1 - E_0 from the same Lanczos run (NaN if not requested, and for DMRG).
+        E_1 - E_0 within the space solved in (the sector, or the full space); NaN for DMRG and for a
+        one-dimensional sector.
     method : {"lanczos", "dmrg"}
     dmrg : DMRGResult or None
-        Sweep history for DMRG.
+        Sweep history for DMRG (of the state before its projection onto ``sector``).
+    sector : Sector or None
+        The symmetry sector solved in (:mod:`physfact.tt.symmetry`), None for the full space.
+    state_error : float
+        Davis-Kahan bound min(1, residual / gap) on sin of the angle between ``psi`` and the exact
+        ground state of the space solved in; NaN for DMRG.
+    degenerate : bool
+        ``state_error`` > :data:`STATE_ANGLE_TOL`: the ground space is (near-)degenerate at the
+        solver's resolution and ``psi`` is an arbitrary vector in it (a
+        :class:`~physfact.tt.symmetry.DegenerateGroundStateWarning` was issued).
+    energies : tuple of float
+        The lowest eigenvalues found (ascending; at least two where the space allows).
     mps : MPS
         The state as an MPS: the DMRG state, or (ED) the TT-SVD of ``psi`` formed on first use.
     """
@@ -243,6 +263,10 @@ class GroundState:
     gap: float = float("nan")
     method: str = "lanczos"
     dmrg: object = None
+    sector: object = None
+    state_error: float = float("nan")
+    degenerate: bool = False
+    energies: tuple = ()
     _mps: object = field(default=None, compare=False)
 
     @property
@@ -254,8 +278,10 @@ class GroundState:
         return self._mps
 
     def __repr__(self):
-        return (f"GroundState({self.chain.model}, L={self.chain.L}, {self.chain.boundary}, {self.method}, "
-                f"energy={self.energy:.12g}, residual={self.residual:.2e})")
+        where = self.sector.label() if self.sector is not None else "full space"
+        return (f"GroundState({self.chain.model}, L={self.chain.L}, {self.chain.boundary}, {self.method}, {where}, "
+                f"energy={self.energy:.12g}, gap={self.gap:.2e}, residual={self.residual:.2e}"
+                f"{', DEGENERATE' if self.degenerate else ''})")
 
 
 def check_lanczos_size(chain: SpinChain, k: int = 1) -> None:
@@ -265,8 +291,16 @@ def check_lanczos_size(chain: SpinChain, k: int = 1) -> None:
 
 
 def ground_state(chain: SpinChain, tol: float = None, seed: int = 0, k: int = 1, method: str = "auto",
-                 max_bond: int = None, callback=None, **dmrg_options) -> GroundState:
-    """Ground state by exact diagonalization (Lanczos) or DMRG.
+                 max_bond: int = None, callback=None, sector="auto", **dmrg_options) -> GroundState:
+    """Ground state by exact diagonalization (Lanczos) or DMRG, in a symmetry sector.
+
+    The lowest two eigenpairs are always computed, so the result carries the gap and flags a
+    (near-)degenerate ground space (``degenerate``, ``state_error``), warning with
+    :class:`~physfact.tt.symmetry.DegenerateGroundStateWarning`: there the returned vector is an
+    arbitrary member of the ground space and its entanglement is arbitrary. A symmetry sector
+    makes it unique: by default the sector that holds the finite-size ground state
+    (:func:`~physfact.tt.symmetry.default_sector`), e.g. the even parity of the open TFIM, whose
+    ordered phase then gives the symmetric cat state (S(L/2) = ln 2 + O(g^2)) deterministically.
 
     Parameters
     ----------
@@ -277,56 +311,148 @@ def ground_state(chain: SpinChain, tol: float = None, seed: int = 0, k: int = 1,
     seed : int
         Start vector (Lanczos) or random start MPS (DMRG).
     k : int
-        Lanczos only: ``k = 2`` also returns the gap.
+        Lanczos only: eigenpairs computed (at least 2; ``energies`` holds them).
     method : {"auto", "lanczos", "dmrg"}
         "auto": Lanczos for L <= :data:`ED_AUTO_MAX_SITES`, DMRG above.
     max_bond : int, optional
         DMRG bond-dimension cap (see :func:`physfact.tt.dmrg.dmrg`; default 128).
     callback : callable, optional
         DMRG: called after each sweep (see :func:`physfact.tt.dmrg.dmrg`).
+    sector : "auto", None or dict
+        ``{"parity": +1 or -1}`` (P = prod_i X_i; TFIM and XXZ) or ``{"sz": S^z}`` (XXZ); "auto"
+        (default): the ground state's sector where known, else the full space; None: the full space.
+        Lanczos solves in the sector's basis (dimension 2^{L-1} for parity, binom(L, L/2 - S^z) for
+        S^z). DMRG supports parity only: the converged MPS is projected, (1 + s P) |psi> / norm
+        (exact; P is a product operator), and its energy and variance are re-evaluated; an S^z
+        sector is not imposed on DMRG ("auto" then means none).
     **dmrg_options
         Further keywords for :func:`physfact.tt.dmrg.dmrg` (cutoff, sweeps, schedule, noise, ...).
 
-    Raises :class:`ConvergenceError` if ARPACK or DMRG does not converge.
+    Raises :class:`ConvergenceError` if ARPACK or DMRG does not converge (or the DMRG state has
+    almost no weight in the parity sector asked for); :class:`InputError` for a sector the chain
+    does not have.
     """
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+    from physfact.tt.symmetry import make_sector
 
     if not isinstance(chain, SpinChain):
         raise InputError(f"expected a SpinChain (tfim(...) or heisenberg(...)), got {type(chain).__name__}")
     if method not in ("auto", "lanczos", "dmrg"):
         raise InputError(f"method must be 'auto', 'lanczos' or 'dmrg', got {method!r}")
+    sec = make_sector(chain, sector)
     if method == "dmrg" or (method == "auto" and chain.L > ED_AUTO_MAX_SITES):
-        from physfact.tt.dmrg import dmrg
-
         if k != 1:
             raise InputError("the gap (k = 2) is available from exact diagonalization only (method='lanczos')")
-        res = dmrg(chain.to_mpo(), max_bond=max_bond, tol=1e-10 if tol is None else tol, seed=seed,
-                   callback=callback, **dmrg_options)
-        residual = float(np.sqrt(max(res.variance, 0.0))) if np.isfinite(res.variance) else float("nan")
-        return GroundState(res.energy, None, chain, residual, method="dmrg", dmrg=res, _mps=res.mps)
+        if sec is not None and sec.name == "sz":
+            if sector != "auto":
+                raise InputError("DMRG does not impose an S^z sector; use method='lanczos' or sector={'parity': ...}")
+            sec = None
+        return _dmrg_ground_state(chain, sec, tol, seed, max_bond, callback, dmrg_options)
     if dmrg_options or max_bond is not None:
         raise InputError(f"options {sorted(dmrg_options) + (['max_bond'] if max_bond is not None else [])} "
                          "apply to DMRG only; pass method='dmrg'")
+    return _lanczos_ground_state(chain, sec, tol, seed, k)
+
+
+def _lanczos_ground_state(chain, sec, tol, seed, k) -> GroundState:
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
     tol = 1e-12 if tol is None else tol
     k = check_int(k, "k", minimum=1)
     if k > min(chain.dim - 1, 20):
         raise InputError(f"k = {k} eigenpairs: Lanczos gives 1 .. {min(chain.dim - 1, 20)} for this chain")
     tol = check_positive(tol, "tol", allow_none=False)
-    check_lanczos_size(chain, k)
+    n = chain.dim if sec is None else sec.dim
+    k_eff = min(max(k, 2), n)
+    check_lanczos_size(chain, k_eff)
     rng = as_generator(seed)
-    v0 = rng.standard_normal(chain.dim)
-    Hop = chain.linear_operator() if chain.L > 12 else chain.to_sparse()
-    try:
-        w, V = eigsh(Hop, k=max(k, 1), which="SA", v0=v0, tol=tol, maxiter=max(2000, 20 * chain.L))
-    except ArpackNoConvergence as exc:
-        raise ConvergenceError(f"Lanczos did not converge for {chain}; loosen tol or check the model",
-                               history=list(exc.eigenvalues)) from None
+    if chain.L <= 12:
+        H = chain.to_sparse()
+        if sec is not None:
+            E = sec.isometry()
+            H = (E.T @ H @ E).tocsr()
+    else:
+        H = chain.linear_operator() if sec is None else LinearOperator(
+            (n, n), matvec=lambda u: sec.restrict(chain.matvec(sec.embed(np.ravel(u)))), dtype=float)
+    if n <= DENSE_MAX_DIM:
+        w, V = np.linalg.eigh(H.toarray())
+        w, V = w[:k_eff], V[:, :k_eff]
+    else:
+        v0 = rng.standard_normal(n)
+        try:
+            w, V = eigsh(H, k=k_eff, which="SA", v0=v0, tol=tol, maxiter=max(2000, 20 * chain.L))
+        except ArpackNoConvergence as exc:
+            raise ConvergenceError(f"Lanczos did not converge for {chain}; loosen tol or check the model",
+                                   history=list(exc.eigenvalues)) from None
     order = np.argsort(w)
     w, V = w[order], V[:, order]
-    psi = V[:, 0]
+    psi = V[:, 0] if sec is None else sec.embed(V[:, 0])
     psi = psi / np.linalg.norm(psi)
     if psi[np.argmax(np.abs(psi))] < 0:
         psi = -psi
     res = float(np.linalg.norm(chain.matvec(psi) - w[0] * psi))
-    gap = float(w[1] - w[0]) if k > 1 else float("nan")
-    return GroundState(float(w[0]), psi, chain, res, gap)
+    gap = float(w[1] - w[0]) if w.size > 1 else float("nan")
+    state_error = float("nan") if w.size < 2 else (min(1.0, res / gap) if gap > 0 else 1.0)
+    degenerate = bool(state_error > STATE_ANGLE_TOL)
+    if degenerate:
+        _warn_degenerate(chain, sec, gap, res, state_error)
+    return GroundState(float(w[0]), psi, chain, res, gap, sector=sec, state_error=state_error,
+                       degenerate=degenerate, energies=tuple(float(x) for x in w))
+
+
+def _warn_degenerate(chain, sec, gap, residual, state_error):
+    import warnings
+
+    from physfact.tt.symmetry import SYMMETRIES, DegenerateGroundStateWarning
+
+    where = f"in the {sec.label()} sector" if sec is not None else "without a symmetry sector"
+    if sec is None:
+        example = "{'parity': +1}" if chain.model == "tfim" else f"{{'sz': {0 if chain.L % 2 == 0 else 0.5}}}"
+        advice = f"solve in a symmetry sector, e.g. ground_state(chain, sector={example})"
+    else:
+        others = [s for s in SYMMETRIES[chain.model] if s != sec.name]
+        advice = (f"the degeneracy is inside the sector; try the {others[0]} sector" if others else
+                  "the degeneracy is inside the sector; use a quantity that does not depend on the choice")
+    warnings.warn(f"{chain.model} L = {chain.L} {chain.params}: the ground space is (near-)degenerate {where} "
+                  f"(E1 - E0 = {gap:.1e}, residual {residual:.1e}, so the returned state may lie at an angle up to "
+                  f"{np.degrees(np.arcsin(min(state_error, 1.0))):.2g} degrees from the ground state): its "
+                  f"entanglement and correlations are arbitrary; {advice}",
+                  DegenerateGroundStateWarning, stacklevel=3)
+
+
+#: a DMRG state whose weight in the requested parity sector is below this is refused (projecting it
+#: would amplify its errors by 1 / weight)
+MIN_SECTOR_WEIGHT = 1e-2
+
+
+def _dmrg_ground_state(chain, sec, tol, seed, max_bond, callback, dmrg_options) -> GroundState:
+    from physfact.tt.dmrg import dmrg
+
+    mpo = chain.to_mpo()
+    res = dmrg(mpo, max_bond=max_bond, tol=1e-10 if tol is None else tol, seed=seed, callback=callback,
+               **dmrg_options)
+    mps, energy, variance = res.mps, res.energy, res.variance
+    if sec is not None:
+        mps = project_parity(mps, sec.value, max_bond=max(mps.bond_dimensions))
+        energy = float(mpo.expectation(mps))
+        variance = mpo.variance(mps) if np.isfinite(res.variance) else float("nan")
+    residual = float(np.sqrt(max(variance, 0.0))) if np.isfinite(variance) else float("nan")
+    return GroundState(energy, None, chain, residual, method="dmrg", dmrg=res, sector=sec, energies=(energy,),
+                       _mps=mps)
+
+
+def project_parity(mps, parity: float, max_bond: int = None):
+    """(1 + parity P) |psi> / norm for P = prod_i X_i (spin flip on every site), an MPS of bond dimension
+    at most 2 chi, recompressed to ``max_bond`` (relative rounding tolerance 1e-13).
+
+    Raises :class:`ConvergenceError` when less than :data:`MIN_SECTOR_WEIGHT` of the state lies in the
+    sector (the state was found in the other sector)."""
+    from physfact.tt.mps import MPS
+
+    mps = mps.normalized()
+    flipped = MPS([np.asarray(c)[:, ::-1, :] for c in mps.cores])
+    projected = mps + flipped * float(parity)
+    weight = projected.norm() / 2.0  # = sqrt((1 + s <P>) / 2)
+    if weight < MIN_SECTOR_WEIGHT:
+        raise ConvergenceError(f"the DMRG state has weight {weight:.1e} in the parity {int(parity):+d} sector "
+                               "(it converged in the other one); pass the other parity, another seed, or sector=None")
+    return projected.round(tol=1e-13, max_rank=max_bond).normalized()
