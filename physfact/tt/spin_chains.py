@@ -432,7 +432,7 @@ def _dmrg_ground_state(chain, sec, tol, seed, max_bond, callback, dmrg_options) 
                **dmrg_options)
     mps, energy, variance = res.mps, res.energy, res.variance
     if sec is not None:
-        mps = project_parity(mps, sec.value, max_bond=max(mps.bond_dimensions))
+        mps = project_parity(mps, sec.value, max_bond=max_bond)
         energy = float(mpo.expectation(mps))
         variance = mpo.variance(mps) if np.isfinite(res.variance) else float("nan")
     residual = float(np.sqrt(max(variance, 0.0))) if np.isfinite(variance) else float("nan")
@@ -442,7 +442,8 @@ def _dmrg_ground_state(chain, sec, tol, seed, max_bond, callback, dmrg_options) 
 
 def project_parity(mps, parity: float, max_bond: int = None):
     """(1 + parity P) |psi> / norm for P = prod_i X_i (spin flip on every site), an MPS of bond dimension
-    at most 2 chi, recompressed to ``max_bond`` (relative rounding tolerance 1e-13).
+    at most 2 chi, recompressed (relative rounding tolerance 1e-13, at most ``max_bond``; the cat state of
+    a symmetry-broken state of bond dimension chi needs up to 2 chi).
 
     Raises :class:`ConvergenceError` when less than :data:`MIN_SECTOR_WEIGHT` of the state lies in the
     sector (the state was found in the other sector)."""
