@@ -143,6 +143,24 @@ class SpinChain:
                 o5[:, 1, :, 0, :] += hop * v5[:, 0, :, 1, :]
         return out
 
+    def parity_matvec(self, u: np.ndarray, parity: float) -> np.ndarray:
+        """TFIM: H restricted to the parity sector P = prod_i X_i = ``parity``, in the basis
+        f_b = (|b> + parity |2^L-1-b>) / sqrt(2), b < 2^{L-1} (site 0 up), without forming the full state:
+        the ZZ diagonal is flip-invariant, X_k (k >= 1) maps f_b to f_{b with bit k flipped}, and
+        X_0 maps f_b to parity * f_{2^{L-1}-1-b}, so each term is a view of ``u`` (half the cost of H v)."""
+        if self.model != "tfim":
+            raise InputError("parity_matvec is the TFIM's; use Sector.embed/restrict around matvec")
+        L, M = self.L, self.dim // 2
+        if u.shape != (M,):
+            raise InputError(f"a parity-sector state of this chain has {M} amplitudes, got shape {u.shape}")
+        g = self.params["g"]
+        out = self._diag_cache()[:M] * u
+        out -= (g * parity) * u[::-1]
+        for k in range(1, L):
+            u3 = u.reshape(2 ** (k - 1), 2, 2 ** (L - k - 1))
+            out.reshape(2 ** (k - 1), 2, 2 ** (L - k - 1))[...] -= g * u3[:, ::-1, :]
+        return out
+
     def _diag_cache(self):
         # frozen dataclass: memoize in __dict__ directly
         d = self.__dict__.get("_diag")
@@ -370,9 +388,12 @@ def _lanczos_ground_state(chain, sec, tol, seed, k) -> GroundState:
         if sec is not None:
             E = sec.isometry()
             H = (E.T @ H @ E).tocsr()
+    elif sec is None:
+        H = chain.linear_operator()
+    elif sec.name == "parity" and chain.model == "tfim":
+        H = LinearOperator((n, n), matvec=lambda u: chain.parity_matvec(np.ravel(u), sec.value), dtype=float)
     else:
-        H = chain.linear_operator() if sec is None else LinearOperator(
-            (n, n), matvec=lambda u: sec.restrict(chain.matvec(sec.embed(np.ravel(u)))), dtype=float)
+        H = LinearOperator((n, n), matvec=lambda u: sec.restrict(chain.matvec(sec.embed(np.ravel(u)))), dtype=float)
     if n <= DENSE_MAX_DIM:
         w, V = np.linalg.eigh(H.toarray())
         w, V = w[:k_eff], V[:, :k_eff]

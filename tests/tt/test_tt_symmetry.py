@@ -202,3 +202,11 @@ def test_bad_sector_is_refused(chain, sector, match):
 def test_dmrg_refuses_an_explicit_sz_sector():
     with pytest.raises(InputError, match="S\\^z"):
         ground_state(heisenberg(8), method="dmrg", sector={"sz": 0})
+
+
+@pytest.mark.parametrize("chain", [tfim(7, g=0.7), tfim(6, g=-1.3, J=0.5, boundary="periodic")])
+@pytest.mark.parametrize("parity", [1.0, -1.0])
+def test_tfim_parity_matvec_is_the_projected_kronecker_matrix(chain, parity):
+    E = Sector("parity", parity, chain.L).isometry()
+    u = np.random.default_rng(3).standard_normal(chain.dim // 2)
+    np.testing.assert_allclose(chain.parity_matvec(u, parity), E.T @ (chain.to_sparse() @ (E @ u)), atol=1e-12)
