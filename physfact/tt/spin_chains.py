@@ -433,10 +433,10 @@ def _warn_degenerate(chain, sec, gap, residual, state_error):
         others = [s for s in SYMMETRIES[chain.model] if s != sec.name]
         advice = (f"the degeneracy is inside the sector; try the {others[0]} sector" if others else
                   "the degeneracy is inside the sector; use a quantity that does not depend on the choice")
-    warnings.warn(f"{chain.model} L = {chain.L} {chain.params}: the ground space is (near-)degenerate {where} "
-                  f"(E1 - E0 = {gap:.1e}, residual {residual:.1e}, so the returned state may lie at an angle up to "
-                  f"{np.degrees(np.arcsin(min(state_error, 1.0))):.2g} degrees from the ground state): its "
-                  f"entanglement and correlations are arbitrary; {advice}",
+    warnings.warn(f"{chain.model} L = {chain.L} {chain.params}: the ground space is (near-)degenerate {where}: "
+                  f"E1 - E0 = {gap:.1e} is within the solver's resolution (residual {residual:.1e} bounds the "
+                  f"returned state's angle to the ground state only by sin <= {min(state_error, 1.0):.1e}), so its "
+                  f"entanglement and correlations are not determined by H; {advice}",
                   DegenerateGroundStateWarning, stacklevel=3)
 
 

@@ -156,3 +156,15 @@ def make_sector(chain, sector) -> Sector | None:
     if twice != round(twice) or abs(value) > L / 2 or (round(twice) - L) % 2:
         raise InputError(f"S^z of {L} spins is one of -{L}/2, -{L}/2 + 1, ..., {L}/2, got {value:g}")
     return Sector("sz", value, L)
+
+
+def parse_sector(text: str):
+    """The command line's ``--sector``: "auto", "none", "parity=+1", "parity=-1" or "sz=VALUE" -> the
+    ``sector`` argument of :func:`~physfact.tt.spin_chains.ground_state`."""
+    t = str(text).strip().lower().replace(" ", "")
+    if t in ("auto", "none"):
+        return None if t == "none" else "auto"
+    name, eq, value = t.partition("=")
+    if not eq or name not in ("parity", "sz"):
+        raise InputError(f"--sector is auto, none, parity=+1, parity=-1 or sz=VALUE, got {text!r}")
+    return {name: value}
