@@ -210,3 +210,25 @@ def test_tfim_parity_matvec_is_the_projected_kronecker_matrix(chain, parity):
     E = Sector("parity", parity, chain.L).isometry()
     u = np.random.default_rng(3).standard_normal(chain.dim // 2)
     np.testing.assert_allclose(chain.parity_matvec(u, parity), E.T @ (chain.to_sparse() @ (E @ u)), atol=1e-12)
+
+
+@pytest.mark.parametrize("L, g, J", [(6, 0.7, 1.0), (7, -0.7, 1.0), (6, -0.7, -1.0), (9, -1.5, 0.5), (8, 3.0, -2.0)])
+def test_free_fermion_parity_agrees_with_the_default_sector(L, g, J):
+    """<prod X> = Pf(Gamma) of the free-fermion ground state (Wick) is the parity default_sector picks."""
+    from physfact.tt.free_fermions import _pfaffian_sign, tfim_correlation_matrix
+
+    assert _pfaffian_sign(tfim_correlation_matrix(L, g, J)) == default_sector(tfim(L, g=g, J=J)).value
+
+
+@pytest.mark.parametrize("L, g", [(14, 0.0), (13, -0.1), (14, 0.15)])
+def test_free_fermion_zero_mode_gives_the_sector_ground_state(L, g):
+    """Edge zero mode below machine resolution: the reference is still the symmetric ground state."""
+    S = tfim_entropies_exact(L, g=g)
+    np.testing.assert_allclose(ground_state(tfim(L, g=g)).mps.entanglement_entropy(), S, atol=1e-10)
+
+
+def test_dmrg_L20_ordered_phase_matches_free_fermions():
+    L, g = 20, 0.2  # gap ~ 1e-14: the free-fermion reference goes through its zero-mode branch
+    gs = ground_state(tfim(L, g=g), method="dmrg", max_bond=16)
+    np.testing.assert_allclose(gs.mps.entanglement_entropy(), tfim_entropies_exact(L, g=g), atol=1e-6)
+    assert gs.energy == pytest.approx(tfim_energy_exact(L, g=g), abs=1e-8)
