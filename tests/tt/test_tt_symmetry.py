@@ -232,3 +232,16 @@ def test_dmrg_L20_ordered_phase_matches_free_fermions():
     gs = ground_state(tfim(L, g=g), method="dmrg", max_bond=16)
     np.testing.assert_allclose(gs.mps.entanglement_entropy(), tfim_entropies_exact(L, g=g), atol=1e-6)
     assert gs.energy == pytest.approx(tfim_energy_exact(L, g=g), abs=1e-8)
+
+
+@pytest.mark.parametrize("parity", [1, -1])
+def test_xxz_parity_sector_matches_dense_projector(parity):
+    chain = heisenberg(10, delta=0.6, boundary="periodic")
+    E_ref, psi_ref = dense_sector_ground_state(chain, parity=parity)
+    gs = ground_state(chain, sector={"parity": parity})
+    assert gs.energy == pytest.approx(E_ref, abs=1e-10)
+    assert abs(np.vdot(psi_ref, gs.psi)) == pytest.approx(1.0, abs=1e-8)
+    big = heisenberg(13, delta=0.6)  # L > 12: the matrix-free embed/restrict path
+    gs13 = ground_state(big, sector={"parity": parity})
+    assert np.vdot(gs13.psi, gs13.psi[::-1]) == pytest.approx(parity, abs=1e-12)
+    assert np.linalg.norm(big.matvec(gs13.psi) - gs13.energy * gs13.psi) < 1e-8
