@@ -281,6 +281,13 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
             raise InputError(f"alpha must satisfy {want}, got {alpha!r}")
         if solver == "adi":
             raise InputError("alpha= needs the dense solver (an ordered Schur form); use solver='hammarling'")
+    if sys.semi_explicit is not None and alpha is None and (
+            solver == "adi" or (solver == "auto" and sys.n > AUTO_DENSE_LIMIT)):
+        # sparse E = [[E11, 0], [0, 0]]: LR-ADI on the augmented pencil, no Schur complement formed
+        from physfact.control.dae_index1 import index1_balanced_truncation
+
+        return index1_balanced_truncation(sys, rank=rank, tol=tol, method=method, adi_tol=adi_tol,
+                                          frequency_band=frequency_band, progress=progress, t0=t0, **adi_options)
     if solver == "auto":
         lowrank_ok = sys.is_sparse and not sys.is_discrete and alpha is None
         if lowrank_ok and sys.n > AUTO_DENSE_LIMIT:
@@ -293,11 +300,14 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         else:
             solver = "hammarling"
     if sys.is_dae:
-        if frequency_band is not None or solver == "adi":
-            raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
+        if solver == "adi":
+            raise InputError("singular E (a DAE): solver='adi' needs a sparse E = [[E11, 0], [0, 0]] up to a "
+                             "permutation (semi-explicit index 1) and alpha=None; use solver='hammarling' "
+                             "(the dense split, any index, moderate n)")
         from physfact.control.dae import dae_balanced_truncation
 
-        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0)
+        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0,
+                                       frequency_band=frequency_band)
     if frequency_band is not None:
         from physfact.control.frequency_limited import frequency_limited_bt
 

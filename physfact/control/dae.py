@@ -180,9 +180,12 @@ def polynomial_realization(coefficients, rtol: float = 1e-13):
             np.vstack([b[2] for b in blocks]), np.hstack([b[3] for b in blocks]))
 
 
-def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None):
+def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, frequency_band=None):
     """Balanced truncation of a DAE: the proper part reduced, the polynomial part kept exactly
-    (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E)."""
+    (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E).
+    With ``frequency_band`` the proper part is reduced by frequency-limited BT; ``info["band_error"]``
+    is then the sampled in-band error of the proper part, which is also that of the whole DAE (the
+    polynomial part is kept exactly)."""
     import dataclasses
     import time
 
@@ -197,7 +200,8 @@ def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t
     if split.A11.shape[0] == 0:
         raise InputError("the system has no finite poles (a polynomial transfer function): nothing to reduce")
     proper = LTISystem(split.A11, split.B1, split.C1, np.zeros_like(D), split.E11)
-    res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling")
+    res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling",
+                              frequency_band=frequency_band)
     rom = res.rom
     Ar, Br, Cr, Dr = rom.A, rom.B, rom.C, rom.D + split.polynomial[0]
     Er = np.eye(Ar.shape[0])

@@ -143,10 +143,18 @@ class LTISystem:
         self._schur = None
         self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
         self._dae = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
+        #: SemiExplicitStructure when a sparse E has matching zero rows and columns (a DAE of the
+        #: form E = [[E11, 0], [0, 0]]; physfact.control.dae_index1), found from the pattern; the
+        #: dense split is then computed only when needed (:attr:`dae_split`)
+        self.semi_explicit = None
+        if E is not None and dt is None and sp.issparse(E):
+            from physfact.control.dae_index1 import semi_explicit_structure
+
+            self.semi_explicit = semi_explicit_structure(E)
         # validate small E now; a large one at first use: an LU of a large sparse E only to check it
         # (and kept) doubled the memory of a low-rank BT (heat2d n = 66049: +124 MiB), and LR-ADI
         # factors and checks E itself before its first step
-        if E is not None and n <= DENSE_LIMIT:
+        if E is not None and n <= DENSE_LIMIT and self.semi_explicit is None:
             from physfact.errors import SingularMatrixError
 
             try:
@@ -185,19 +193,35 @@ class LTISystem:
 
     @property
     def is_dae(self) -> bool:
-        """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`)."""
-        return self._dae is not None
+        """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`
+        and, for sparse E = [[E11, 0], [0, 0]], :mod:`physfact.control.dae_index1`)."""
+        return self._dae is not None or self.semi_explicit is not None
+
+    @property
+    def dae_split(self):
+        """The dense proper/polynomial split of a DAE (:class:`~physfact.control.dae.DescriptorSplit`;
+        None for a nonsingular E), computed at first use for a sparse semi-explicit E (O(n^3): refused
+        above n = 3000)."""
+        if self._dae is None and self.semi_explicit is not None:
+            from physfact.control.dae import split_descriptor
+
+            if self.n > DENSE_LIMIT:
+                raise InputError(f"this needs the dense split of the DAE (O(n^3)) and n = {self.n} > {DENSE_LIMIT}; "
+                                 "the sparse index-1 route covers balanced_truncation, freqresp and simulate")
+            A_, _, _, _, E_ = self.dense_matrices()
+            self._dae = split_descriptor(A_, E_, self.B, self.C, self.D)
+        return self._dae
 
     @property
     def efactor(self):
         """LU factors of E (None when E = I)."""
         if self.E is None:
             return None
-        if self._dae is not None:
+        if self.is_dae:
             from physfact.errors import SingularMatrixError
 
             raise SingularMatrixError("E is singular (a DAE): this operation needs E^{-1}; DAEs support "
-                                      "freqresp, poles, is_stable, hinf_norm and balanced_truncation")
+                                      "freqresp, poles, is_stable, hinf_norm, simulate and balanced_truncation")
         if self._efactor is None:
             from physfact.control.descriptor import EFactor
 
@@ -245,8 +269,9 @@ class LTISystem:
             such as heat or structural models these are the slowest, rightmost poles), sorted by
             decreasing real part; required for sparse systems with n > 3000.
         """
-        if self._dae is not None:  # the finite poles
-            return LTISystem(self._dae.A11, self._dae.B1, self._dae.C1, None, self._dae.E11).poles(k)
+        if self.is_dae and (k is None or not self.is_sparse):  # the finite poles (dense split)
+            split = self.dae_split
+            return LTISystem(split.A11, split.B1, split.C1, None, split.E11).poles(k)
         if k is None and self._parts is not None:
             return _sort_poles(np.concatenate([part.poles() for part in self._parts]), self.is_discrete)
         if k is None:
@@ -327,7 +352,7 @@ class LTISystem:
 
             A, B, C, D, E = self.dense_matrices()
             with blas_threads_for(self.n):
-                ef = EFactor(E) if (E is not None and self._dae is None) else None
+                ef = EFactor(E) if (E is not None and not self.is_dae) else None
                 if (ef is None and E is None) or (ef is not None and ef.rcond > 1e-5):
                     Ah, Bh = (ef.solve(A), ef.solve(B)) if ef is not None else (A, B)
                     S, Z = sla.rsf2csf(*sla.schur(Ah, output="real", check_finite=False), check_finite=False)
@@ -466,10 +491,10 @@ class LTISystem:
             if np.any(omega < 0):
                 raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
-        if self._dae is not None:
-            if len(self._dae.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
+        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT):
+            if len(self.dae_split.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
                 return HinfNorm(float("inf"), frequency=float("inf"), method="polynomial part")
-            return self._dae.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
+            return self.dae_split.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
                                                        refine_iters=refine_iters)
         if method not in ("auto", "hamiltonian", "sampling"):
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
