@@ -124,9 +124,10 @@ def _swap(k):
     return np.block([[Z, I], [I, Z]])
 
 
-def _galerkin_s(A, E, Z, rhs, w1, w2, X=None):
+def _galerkin_s(A, E, Z, rhs, w1, w2, X=None, to_state=None):
     """S(E^{-1}A) X (default X = Z) by a Galerkin projection on span[Z, rhs, (i w E - A)^{-1} rhs at
-    band points]."""
+    band points]. ``to_state`` maps ``rhs`` into the space of the states before it joins the span
+    (a DAE: onto the hidden manifold, where the Galerkin pencil has only finite eigenvalues)."""
     import scipy.sparse as sp
 
     from physfact.control.descriptor import sparse_lu
@@ -141,7 +142,7 @@ def _galerkin_s(A, E, Z, rhs, w1, w2, X=None):
         M = (1j * w) * Ec - A
         Y = sparse_lu(sp.csc_matrix(M)).solve(rhs.astype(complex)) if sp.issparse(M) else np.linalg.solve(M, rhs)
         extra += [Y.real, Y.imag]
-    K = np.hstack([Z, rhs] + extra)
+    K = np.hstack([Z, rhs if to_state is None else to_state(rhs)] + extra)
     norms = np.linalg.norm(K, axis=0)
     Q = sla.orth(K[:, norms > 0] / norms[norms > 0])  # unit columns: no direction lost to scaling
     Ar = Q.T @ (A @ Q)
@@ -249,14 +250,18 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, **adi_options)
     At = A.T
     Et = None if E is None else E.T
-    SZc = _galerkin_s(A, E, fc.Z, B, w1, w2)
-    SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2)
+    # a stand-in E^{-1} (a semi-explicit DAE, physfact.control.dae_index1): lift B, C^T to states
+    Einv = adi_options.get("E_inverse")
+    lift_c = None if Einv is None else (lambda R: Einv.solve(E @ R))
+    lift_o = None if Einv is None else (lambda R: Einv.solve(Et @ R, trans=True))
+    SZc = _galerkin_s(A, E, fc.Z, B, w1, w2, to_state=lift_c)
+    SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, to_state=lift_o)
     Lc = _positive_factor(np.hstack([SZc, fc.Z]), _swap(fc.Z.shape[1]))
     Lo = _positive_factor(np.hstack([SZo, fo.Z]), _swap(fo.Z.shape[1]))
 
     def modified():
-        SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B)
-        SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
+        SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B if lift_c is None else lift_c(B), to_state=lift_c)
+        SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T if lift_o is None else lift_o(C.T), to_state=lift_o)
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)

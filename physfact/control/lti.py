@@ -519,6 +519,13 @@ class LTISystem:
         with one sparse LU of (E - h/2 A). Discrete: the recursion E x[k+1] = A x[k] + B u[k],
         with t the sample times k*dt.
 
+        DAEs (singular E): up to n = 3000 from the proper/polynomial split
+        (:func:`physfact.control.dae.simulate_split`: the proper part exactly as above, s-terms from
+        derivatives of the sampled u); larger sparse semi-explicit index-1 DAEs by the trapezoidal rule
+        on the full pencil, which keeps the algebraic equations exactly at every step once they hold at
+        t[0]. Only the differential part of ``x0`` counts: its algebraic part is replaced by the
+        consistent one.
+
         Parameters
         ----------
         t : array_like, shape (nt,)
@@ -549,6 +556,14 @@ class LTISystem:
 
         check_memory(8.0 * nt * (2 * self.n + self.p + self.m), f"simulate over {nt} time points at n = {self.n}",
                      "use fewer time points")
+        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT):
+            from physfact.control.dae import simulate_split
+
+            return simulate_split(self, t, u, x, return_states)
+        if self.is_dae:  # large sparse semi-explicit: trapezoidal rule from a consistent state
+            from physfact.control.dae_index1 import Index1Pencil
+
+            x = Index1Pencil(self.A, self.E, self.semi_explicit).consistent_state(x, self.B, u[0])
         X = np.empty((nt, self.n))
         X[0] = x
         if self.is_discrete:

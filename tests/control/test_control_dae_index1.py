@@ -163,3 +163,50 @@ def test_large_rlcladder_forms_no_dense_matrix():
     w = np.logspace(-2, 1, 8)
     G = sys.freqresp(w)
     assert np.abs(G - res.rom.freqresp(w)).max() <= res.error_bound
+
+
+def test_simulate_large_sparse_route_keeps_the_algebraic_equations(monkeypatch):
+    import physfact.control.lti as lti
+
+    sys = _permuted_index1()
+    ode = _schur_ode(sys)
+    st = sys.semi_explicit
+    x0 = np.random.default_rng(2).standard_normal(sys.n)  # inconsistent: its algebraic part is replaced
+    errors = []
+    for nt in (1001, 2001):
+        t = np.linspace(0.0, 2.0, nt)
+        u = np.column_stack([np.sin(4.0 * t), 1.0 - np.exp(-2.0 * t)])
+        ref = ode.simulate(t, u, x0=x0[st.cols1])  # exact (matrix exponential) on the Schur ODE
+        with monkeypatch.context() as mp:
+            mp.setattr(lti, "DENSE_LIMIT", 50)  # the large-n route: trapezoidal rule on the full pencil
+            got = sys.simulate(t, u, x0=x0, return_states=True)
+        errors.append(np.abs(got.y - ref.y).max() / np.abs(ref.y).max())
+        res = got.x @ sys.A.T.toarray() + u @ sys.B.T
+        assert np.abs(res[:, st.rows2]).max() <= 1e-10 * np.abs(got.x).max()  # algebraic equations hold
+    assert errors[1] <= 3e-5
+    assert 3.5 <= errors[0] / errors[1] <= 4.5  # second order in h: the trapezoidal rule, converging
+
+
+def test_frequency_limited_bt_of_a_resonant_index1_dae():
+    sys = models.rlc_ladder(40, R=0.1, Rg=100.0)  # n = 160, poles Re in [-0.2, -0.02], Im up to 2
+    band, r = (0.5, 0.7), 10
+    ode = _schur_ode(sys)
+    lr = balanced_truncation(sys, rank=r, frequency_band=band, solver="adi")
+    dense = balanced_truncation(sys, rank=r, frequency_band=band, solver="hammarling")  # QZ split + dense FLBT
+    ref = balanced_truncation(ode, rank=r, frequency_band=band, solver="hammarling")
+    assert "index1" in lr.solver and "dae-split" in dense.solver and np.isnan(lr.error_bound)
+    assert lr.order == dense.order == ref.order
+    w = np.linspace(*band, 150)
+    G = sys.freqresp(w)
+    scale = np.abs(G).max()
+    assert np.abs(dense.hsv[:r] - ref.hsv[:r]).max() <= 1e-8 * ref.hsv[0]
+    assert np.abs(dense.rom.freqresp(w) - ref.rom.freqresp(w)).max() <= 1e-8 * scale
+    # low rank (ADI factors, Galerkin logarithm) against dense
+    assert np.abs(lr.hsv[:r] - ref.hsv[:r]).max() <= 1e-7 * ref.hsv[0]
+    assert np.abs(lr.rom.freqresp(w) - ref.rom.freqresp(w)).max() <= 1e-7 * scale
+    # in the band, far better than plain BT at the same order
+    plain = balanced_truncation(sys, rank=lr.order)
+    err_fl = np.abs(G - lr.rom.freqresp(w)).max()
+    err_bt = np.abs(G - plain.rom.freqresp(w)).max()
+    assert err_fl <= 0.05 * err_bt
+    assert lr.info["band_error"] == pytest.approx(err_fl, rel=0.05)
