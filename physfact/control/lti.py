@@ -197,6 +197,13 @@ class LTISystem:
         and, for sparse E = [[E11, 0], [0, 0]], :mod:`physfact.control.dae_index1`)."""
         return self._dae is not None or self.semi_explicit is not None
 
+    def _large_index1(self) -> bool:
+        """A sparse semi-explicit DAE above :data:`physfact.control.dae_index1.SPLIT_LIMIT`: routine
+        operations (simulate, hinf_norm) take the sparse route instead of the dense split."""
+        from physfact.control.dae_index1 import SPLIT_LIMIT
+
+        return self.semi_explicit is not None and self._dae is None and self.n > SPLIT_LIMIT
+
     @property
     def dae_split(self):
         """The dense proper/polynomial split of a DAE (:class:`~physfact.control.dae.DescriptorSplit`;
@@ -491,7 +498,8 @@ class LTISystem:
             if np.any(omega < 0):
                 raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
-        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT):
+        if self.is_dae and (not (self.is_sparse and self.n > DENSE_LIMIT) and not self._large_index1()
+                            or method == "hamiltonian"):
             if len(self.dae_split.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
                 return HinfNorm(float("inf"), frequency=float("inf"), method="polynomial part")
             return self.dae_split.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
@@ -499,7 +507,7 @@ class LTISystem:
         if method not in ("auto", "hamiltonian", "sampling"):
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
         if method == "auto":
-            method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) else "hamiltonian"
+            method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) or self.is_dae else "hamiltonian"
         self._check_stable("hinf_norm", quick=(method == "sampling"))
         if method == "hamiltonian":
             from physfact.control._blas import blas_threads_for
@@ -521,7 +529,8 @@ class LTISystem:
 
         DAEs (singular E): up to n = 3000 from the proper/polynomial split
         (:func:`physfact.control.dae.simulate_split`: the proper part exactly as above, s-terms from
-        derivatives of the sampled u); larger sparse semi-explicit index-1 DAEs by the trapezoidal rule
+        derivatives of the sampled u); sparse semi-explicit index-1 DAEs above n = 1000
+        (:data:`physfact.control.dae_index1.SPLIT_LIMIT`) by the trapezoidal rule
         on the full pencil, which keeps the algebraic equations exactly at every step once they hold at
         t[0]. Only the differential part of ``x0`` counts: its algebraic part is replaced by the
         consistent one.
@@ -556,7 +565,7 @@ class LTISystem:
 
         check_memory(8.0 * nt * (2 * self.n + self.p + self.m), f"simulate over {nt} time points at n = {self.n}",
                      "use fewer time points")
-        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT):
+        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT) and not self._large_index1():
             from physfact.control.dae import simulate_split
 
             return simulate_split(self, t, u, x, return_states)
@@ -571,7 +580,7 @@ class LTISystem:
             for k in range(nt - 1):
                 rhs = self.A @ X[k] + self.B @ u[k]
                 X[k + 1] = ef.solve(rhs) if ef is not None else rhs
-        elif nt > 1 and not (self.is_sparse and self.n > DENSE_LIMIT):
+        elif nt > 1 and not (self.is_sparse and self.n > DENSE_LIMIT) and not self.is_dae:
             A, B, _, _ = self.standard_form()
             n, m = self.n, self.m
             # exp of [[A h, B h, 0], [0, 0, I], [0, 0, 0]] gives the first-order-hold map

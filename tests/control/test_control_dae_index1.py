@@ -166,7 +166,7 @@ def test_large_rlcladder_forms_no_dense_matrix():
 
 
 def test_simulate_large_sparse_route_keeps_the_algebraic_equations(monkeypatch):
-    import physfact.control.lti as lti
+    import physfact.control.dae_index1 as dae_index1
 
     sys = _permuted_index1()
     ode = _schur_ode(sys)
@@ -178,7 +178,7 @@ def test_simulate_large_sparse_route_keeps_the_algebraic_equations(monkeypatch):
         u = np.column_stack([np.sin(4.0 * t), 1.0 - np.exp(-2.0 * t)])
         ref = ode.simulate(t, u, x0=x0[st.cols1])  # exact (matrix exponential) on the Schur ODE
         with monkeypatch.context() as mp:
-            mp.setattr(lti, "DENSE_LIMIT", 50)  # the large-n route: trapezoidal rule on the full pencil
+            mp.setattr(dae_index1, "SPLIT_LIMIT", 50)  # the large-n route: trapezoidal rule on the full pencil
             got = sys.simulate(t, u, x0=x0, return_states=True)
         errors.append(np.abs(got.y - ref.y).max() / np.abs(ref.y).max())
         res = got.x @ sys.A.T.toarray() + u @ sys.B.T
