@@ -117,6 +117,17 @@ def test_permuted_nonsymmetric_index1_mimo_against_schur_ode():
     assert np.abs(lr.rom.D - ode.D).max() <= 1e-12 * np.abs(ode.D).max()
     # projection bases on the original pencil: W^T E V = I
     assert np.abs(lr.W.T @ (sys.E @ lr.V) - np.eye(r)).max() <= 1e-8
+    bf = balanced_truncation(sys, rank=r, solver="adi", adi_tol=1e-12, method="bfsr")
+    assert np.abs(bf.rom.freqresp(w) - ref.rom.freqresp(w)).max() <= 1e-8 * np.abs(G).max()
+    # scaling the algebraic equations (rows) and variables (columns) changes nothing
+    st = sys.semi_explicit
+    dr, dc = np.ones(sys.n), np.ones(sys.n)
+    dr[st.rows2], dc[st.cols2] = 1e8, 1e-5
+    scaled = LTISystem(sp.diags(dr) @ sys.A @ sp.diags(dc), dr[:, None] * sys.B, sys.C * dc, sys.D,
+                       sp.diags(dr) @ sys.E @ sp.diags(dc))
+    sc = balanced_truncation(scaled, rank=r, solver="adi", adi_tol=1e-12)
+    assert np.allclose(sc.hsv[:r], lr.hsv[:r], rtol=1e-8, atol=0)
+    assert np.abs(sc.rom.freqresp(w) - lr.rom.freqresp(w)).max() <= 1e-8 * np.abs(G).max()
 
 
 def test_auto_takes_the_sparse_route_above_the_dense_limit():
