@@ -93,7 +93,10 @@ class LTISystem:
     B : array_like, shape (n, m)  (a 1-D array is one input column)
     C : array_like, shape (p, n)  (a 1-D array is one output row)
     D : array_like, shape (p, m), optional (default 0)
-    E : array_like or sparse, shape (n, n), optional (default identity); must be nonsingular
+    E : array_like or sparse, shape (n, n), optional (default identity); singular allowed when the
+        pencil (A, E) is regular: a DAE (:mod:`physfact.control.dae`; a sparse E with matching zero
+        rows and columns is recognized as semi-explicit, :attr:`semi_explicit`,
+        :mod:`physfact.control.dae_index1`)
     dt : float, optional
         Sampling time; None (default) for continuous time.
 
@@ -102,7 +105,8 @@ class LTISystem:
     InputError
         Non-square A, mismatched shapes, non-finite entries, non-positive dt.
     SingularMatrixError
-        E singular (checked at construction for n <= 3000, otherwise at first use).
+        The pencil (A, E) singular (checked at construction for n <= 3000, for a sparse semi-explicit
+        E and larger n at first use).
     """
 
     def __init__(self, A, B, C, D=None, E=None, dt=None):
