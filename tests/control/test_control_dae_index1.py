@@ -237,3 +237,28 @@ def test_frequency_limited_bt_of_a_resonant_index1_dae():
     err_bt = np.abs(G - plain.rom.freqresp(w)).max()
     assert err_fl <= 0.05 * err_bt
     assert lr.info["band_error"] == pytest.approx(err_fl, rel=0.05)
+
+
+def test_symmetric_index1_pencil_uses_ldl_and_e_inverse_is_checked():
+    from physfact.control.dae_index1 import proper_realization
+    from physfact.control.lradi import lradi
+
+    n = 600  # an RC line, every second node without a capacitor: A symmetric, E singular PSD
+    A = sp.diags([np.ones(n - 1), -2.05 * np.ones(n), np.ones(n - 1)], [-1, 0, 1], format="csr")
+    e = np.ones(n)
+    e[1::2] = 0.0
+    B = np.zeros((n, 1))
+    B[0] = 1.0
+    sys = LTISystem(A, B, B.T, E=sp.diags(e, format="csr"))
+    proj, pencil = proper_realization(sys)
+    f = lradi(proj.A, proj.B, proj.E, E_inverse=pencil, tol=1e-12)
+    from physfact.lowrank.spd_pencil import ldl_available
+
+    # -(A + p E) is SPD for p < 0 although E is singular: the LDL^T backend (qdldl) when installed
+    assert f.info["factorization"] == ("LDL^T" if ldl_available() else "LU")
+    ode = _schur_ode(sys)
+    P = solve_lyapunov(ode.A, ode.B @ ode.B.T, ode.E)
+    Z1 = f.Z[sys.semi_explicit.cols1]
+    assert np.linalg.norm(Z1 @ Z1.T - P, 2) <= 1e-9 * np.linalg.norm(P, 2)
+    with pytest.raises(InputError, match="E_inverse"):
+        lradi(proj.A, proj.B, proj.E, E_inverse=object())
