@@ -245,8 +245,8 @@ def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t
     t0 = time.perf_counter() if t0 is None else t0
     if sys.is_discrete:
         raise InputError("singular E in discrete time is not supported; pass a nonsingular E")
-    A, B, C, D, E = sys.dense_matrices()
-    split = split_descriptor(A, E, B, C, D)
+    split = sys.dae_split  # computed once per system (cached; size-checked for a sparse E)
+    D = sys.D
     if split.A11.shape[0] == 0:
         raise InputError("the system has no finite poles (a polynomial transfer function): nothing to reduce")
     proper = LTISystem(split.A11, split.B1, split.C1, np.zeros_like(D), split.E11)

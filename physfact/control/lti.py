@@ -218,7 +218,13 @@ class LTISystem:
 
             if self.n > DENSE_LIMIT:
                 raise InputError(f"this needs the dense split of the DAE (O(n^3)) and n = {self.n} > {DENSE_LIMIT}; "
-                                 "the sparse index-1 route covers balanced_truncation, freqresp and simulate")
+                                 "the sparse index-1 route covers balanced_truncation (without alpha=), "
+                                 "freqresp and simulate")
+            from physfact.validation import check_memory
+
+            # dense A, E, the QZ forms and both transformations, plus LAPACK workspace
+            check_memory(8 * 8.0 * self.n**2, f"the dense split of a DAE at n = {self.n}",
+                         "use the sparse index-1 route (balanced_truncation(..., solver='adi'))")
             A_, _, _, _, E_ = self.dense_matrices()
             self._dae = split_descriptor(A_, E_, self.B, self.C, self.D)
         return self._dae
