@@ -427,13 +427,14 @@ def phase(progress, name):
 def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None, run=None):
     """LR-ADI balanced truncation when it is reliable for this request, else None (use dense).
     ``run`` (same arguments as :func:`_bt_lowrank`) replaces it: the sparse index-1 DAE route, whose
-    SingularMatrixError (not index 1) also means "use dense".
+    SingularMatrixError (not index 1) and UnstableSystemError (the dense split keeps unstable poles
+    exactly) also mean "use dense".
 
     Reliable: ADI converged, and the kept order stops at Hankel singular values the ADI factors
     resolve (hsv[r-1] >= 100 adi_tol hsv[0]; below that the factors' residual, not the system,
     decides the values). Warnings of an accepted run are re-emitted; a rejected run is silent.
     """
-    from physfact.errors import ConvergenceError, SingularMatrixError
+    from physfact.errors import ConvergenceError, SingularMatrixError, UnstableSystemError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -441,7 +442,7 @@ def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None
             res = (run or _bt_lowrank)(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
         except ConvergenceError:
             return None
-        except SingularMatrixError:
+        except (SingularMatrixError, UnstableSystemError):
             if run is None:
                 raise
             return None

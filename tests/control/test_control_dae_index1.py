@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from physfact.control import LTISystem, balanced_truncation, models
 from physfact.control.dae_index1 import Index1Pencil, semi_explicit_structure
 from physfact.control.lyapunov import solve_lyapunov
-from physfact.errors import InputError, SingularMatrixError
+from physfact.errors import InputError, SingularMatrixError, UnstableSystemError
 
 
 def _schur_ode(sys):
@@ -147,12 +147,22 @@ def test_auto_tries_the_sparse_route_from_500_and_falls_back_to_the_split():
     from pathlib import Path
 
     ladder = run_path(str(Path(__file__).resolve().parents[2] / "examples" / "control_dae_circuit.py"))["rc_ladder"]
-    dense = ladder(520)
+    dense = ladder(502)
     A, B, C, D, E = dense.dense_matrices()
     sys = LTISystem(sp.csr_matrix(A), B, C, D, sp.csr_matrix(E))
     assert sys.semi_explicit is not None
     res = balanced_truncation(sys, rank=5)
     assert "dae-split" in res.solver and len(res.info["polynomial"]) == 2  # M0 and the s-term kept
+    # an unstable index-1 DAE (a negative conductance): LR-ADI refuses it, the split keeps the pole
+    lad = models.rlc_ladder(126)
+    A = lad.A.tolil()
+    A[0, 0] += 2.0
+    unstable = LTISystem(A.tocsr(), lad.B, lad.C, None, lad.E)
+    with pytest.raises(UnstableSystemError):
+        balanced_truncation(unstable, rank=4, solver="adi")
+    res = balanced_truncation(unstable, rank=4)
+    assert "dae-split" in res.solver and res.n_unstable == 1
+    assert res.rom.poles().real.max() == pytest.approx(unstable.poles().real.max(), rel=1e-8)
 
 
 def test_not_index1_is_refused_with_a_reason():
