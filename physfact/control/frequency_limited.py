@@ -260,8 +260,12 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
     Lo = _positive_factor(np.hstack([SZo, fo.Z]), _swap(fo.Z.shape[1]))
 
     def modified():
-        SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B if lift_c is None else lift_c(B), to_state=lift_c)
-        SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T if lift_o is None else lift_o(C.T), to_state=lift_o)
+        if Einv is None:
+            SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B)
+            SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
+        else:  # a DAE: S acts on the lifted states; E maps back to right-hand sides (zero algebraic rows)
+            SB = E @ _galerkin_s(A, E, fc.Z, B, w1, w2, X=lift_c(B), to_state=lift_c)
+            SC = Et @ _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=lift_o(C.T), to_state=lift_o)
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)

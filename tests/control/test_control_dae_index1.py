@@ -272,3 +272,26 @@ def test_symmetric_index1_pencil_uses_ldl_and_e_inverse_is_checked():
     assert np.linalg.norm(Z1 @ Z1.T - P, 2) <= 1e-9 * np.linalg.norm(P, 2)
     with pytest.raises(InputError, match="E_inverse"):
         lradi(proj.A, proj.B, proj.E, E_inverse=object())
+
+
+def test_band_gramian_factors_of_the_sparse_route_match_the_dense_ones():
+    """Low-rank band Gramians (and the modified ones of Gugercin & Antoulas, the fallback for an
+    unstable FLBT ROM) of the DAE against the dense ones of the Schur ODE (E11 = I here)."""
+    from physfact.control.dae_index1 import proper_realization
+    from physfact.control.frequency_limited import _dense_factors, _lowrank_factors
+
+    sys = models.rlc_ladder(40, R=0.1, Rg=100.0)
+    proj, pencil = proper_realization(sys)
+    st = pencil.structure
+    Lc, Lo, _, _, info = _lowrank_factors(proj, 0.5, 0.7, 1e-12, {"E_inverse": pencil})
+    ode = _schur_ode(sys)
+    assert ode.E is None
+    Dc, Do, _, _, dinfo = _dense_factors(ode, 0.5, 0.7)
+
+    def rel(Z1, Z2):
+        P1, P2 = Z1 @ Z1.T, Z2 @ Z2.T
+        return np.linalg.norm(P1 - P2, 2) / np.linalg.norm(P2, 2)
+
+    assert rel(Lc[st.cols1], Dc) <= 1e-9 and rel(Lo[st.rows1], Do) <= 1e-9
+    (Mc, Mo), (Pc, Po) = info["modified"](), dinfo["modified"]()
+    assert rel(Mc[st.cols1], Pc) <= 1e-9 and rel(Mo[st.rows1], Po) <= 1e-9
