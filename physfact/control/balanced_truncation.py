@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from physfact.control.lti import LTISystem
 from physfact.errors import InputError
