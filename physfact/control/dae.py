@@ -230,9 +230,11 @@ def polynomial_realization(coefficients, rtol: float = 1e-13):
             np.vstack([b[2] for b in blocks]), np.hstack([b[3] for b in blocks]))
 
 
-def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, frequency_band=None):
+def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, progress=None,
+                            frequency_band=None):
     """Balanced truncation of a DAE: the proper part reduced, the polynomial part kept exactly
     (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E).
+    ``progress``: phases "QZ split (finite/infinite eigenvalues)", then the Gramians of the proper part.
     With ``frequency_band`` the proper part is reduced by frequency-limited BT; ``info["band_error"]``
     is then the sampled in-band error of the proper part, which is also that of the whole DAE (the
     polynomial part is kept exactly)."""
@@ -245,13 +247,16 @@ def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t
     t0 = time.perf_counter() if t0 is None else t0
     if sys.is_discrete:
         raise InputError("singular E in discrete time is not supported; pass a nonsingular E")
-    split = sys.dae_split  # computed once per system (cached; size-checked for a sparse E)
+    from physfact.progress import step
+
+    with step(progress, "QZ split (finite/infinite eigenvalues)"):
+        split = sys.dae_split  # computed once per system (cached; size-checked for a sparse E)
     D = sys.D
     if split.A11.shape[0] == 0:
         raise InputError("the system has no finite poles (a polynomial transfer function): nothing to reduce")
     proper = LTISystem(split.A11, split.B1, split.C1, np.zeros_like(D), split.E11)
     res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling",
-                              frequency_band=frequency_band)
+                              progress=progress, frequency_band=frequency_band)
     rom = res.rom
     Ar, Br, Cr, Dr = rom.A, rom.B, rom.C, rom.D + split.polynomial[0]
     Er = np.eye(Ar.shape[0])

@@ -257,7 +257,7 @@ def index1_balanced_truncation(sys, rank=None, tol=None, method="sr", adi_tol=1e
         from physfact.control.frequency_limited import frequency_limited_bt
 
         res = frequency_limited_bt(proj, frequency_band, rank=rank, tol=tol, method=method, solver="adi",
-                                   adi_tol=adi_tol, t0=t0, **adi_options)
+                                   adi_tol=adi_tol, t0=t0, progress=progress, **adi_options)
     else:
         res = _bt_lowrank(proj, rank, tol, method, adi_tol, adi_options, t0, progress)
     info = dict(res.info, algebraic_states=pencil.structure.n_algebraic, polynomial=(proj.D.copy(),),
