@@ -471,7 +471,7 @@ def run_dae_pymor_schur(sections: int) -> dict:
     from pymor.models.iosys import LTIModel
     from pymor.reductors.bt import BTReductor
 
-    from physfact.control import LTISystem, models
+    from physfact.control import models
 
     _pymor_adi_solvers()
     sys_ = models.rlc_ladder(sections)

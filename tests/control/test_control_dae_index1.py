@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.linalg as sla
 import scipy.sparse as sp
 
 from physfact.control import LTISystem, balanced_truncation, models
