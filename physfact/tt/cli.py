@@ -105,7 +105,7 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
         r = gs.dmrg
         out.update(sweeps=r.sweeps, energy_per_half_sweep=r.energies, discarded_per_half_sweep=r.discarded,
                    max_bond_per_half_sweep=r.bond_dimensions, discarded_per_bond=r.discarded_per_bond,
-                   variance=r.variance, matvecs=r.matvecs)
+                   variance=r.variance, matvecs=r.matvecs, state_error=gs.state_error, degenerate=gs.degenerate)
     else:
         out["ed_residual"] = gs.residual
         out.update(gap=gs.gap, state_error=gs.state_error, degenerate=gs.degenerate)
@@ -224,6 +224,9 @@ def run_chain(args, console) -> dict:
                       + (" -- DEGENERATE ground space: the state and its entropies are not determined (see the warning)" if out["degenerate"] else ""))
     if out["method"] == "dmrg" and out["sector"]:
         console.print(f"  DMRG state projected onto parity {out['sector']['parity']:+d}")
+    elif out["method"] == "dmrg" and out["degenerate"]:
+        console.print(f"  DEGENERATE ground space: the DMRG state mixes the parity sectors (sin of its angle to the nearer "
+                      f"one {out['state_error']:.1e}); its entropies are not determined (see the warning)")
     rows = []
     for k, (chi, s) in enumerate(zip(out["bond_dimensions"], out["entropy_nats"])):
         row = [k, chi, float(s * conv)]

@@ -262,11 +262,14 @@ class GroundState:
     sector : Sector or None
         The symmetry sector solved in (:mod:`physfact.tt.symmetry`), None for the full space.
     state_error : float
-        Davis-Kahan bound min(1, residual / gap) on sin of the angle between ``psi`` and the exact
-        ground state of the space solved in; NaN for DMRG.
+        Lanczos: Davis-Kahan bound min(1, residual / gap) on sin of the angle between ``psi`` and the
+        exact ground state of the space solved in. DMRG without a sector: sin of the angle between the
+        MPS and the nearer parity sector, sqrt((1 - |<P>|) / 2) (H commutes with P = prod_i X_i, so
+        a state mixing the sectors is a member of a degenerate pair); NaN for DMRG in a sector.
     degenerate : bool
-        ``state_error`` > :data:`STATE_ANGLE_TOL`: the ground space is (near-)degenerate at the
-        solver's resolution and ``psi`` is an arbitrary vector in it (a
+        ``state_error`` > :data:`STATE_ANGLE_TOL` (DMRG: also above what its truncation alone can
+        cause, sqrt(10 sum of discarded weights)): the ground space is (near-)degenerate at the
+        solver's resolution and the state is an arbitrary member of it (a
         :class:`~physfact.tt.symmetry.DegenerateGroundStateWarning` was issued).
     energies : tuple of float
         The lowest eigenvalues found (ascending; at least two where the space allows).
@@ -415,29 +418,28 @@ def _lanczos_ground_state(chain, sec, tol, seed, k) -> GroundState:
     state_error = float("nan") if w.size < 2 else (min(1.0, res / gap) if gap > 0 else 1.0)
     degenerate = bool(state_error > STATE_ANGLE_TOL)
     if degenerate:
-        _warn_degenerate(chain, sec, gap, res, state_error)
+        _warn_degenerate(chain, sec, f"E1 - E0 = {gap:.1e} is within the solver's resolution (residual {res:.1e} "
+                         f"bounds the state's angle to the ground state only by sin <= {min(state_error, 1.0):.1e})")
     return GroundState(float(w[0]), psi, chain, res, gap, sector=sec, state_error=state_error,
                        degenerate=degenerate, energies=tuple(float(x) for x in w))
 
 
-def _warn_degenerate(chain, sec, gap, residual, state_error):
+def _warn_degenerate(chain, sec, detail, dmrg=False):
     import warnings
 
     from physfact.tt.symmetry import SYMMETRIES, DegenerateGroundStateWarning
 
     where = f"in the {sec.label()} sector" if sec is not None else "without a symmetry sector"
     if sec is None:
-        example = "{'parity': +1}" if chain.model == "tfim" else f"{{'sz': {0 if chain.L % 2 == 0 else 0.5}}}"
+        example = "{'parity': +1}" if chain.model == "tfim" or dmrg else f"{{'sz': {0 if chain.L % 2 == 0 else 0.5}}}"
         advice = f"solve in a symmetry sector, e.g. ground_state(chain, sector={example})"
     else:
         others = [s for s in SYMMETRIES[chain.model] if s != sec.name]
         advice = (f"the degeneracy is inside the sector; try the {others[0]} sector" if others else
                   "the degeneracy is inside the sector; use a quantity that does not depend on the choice")
     warnings.warn(f"{chain.model} L = {chain.L} {chain.params}: the ground space is (near-)degenerate {where}: "
-                  f"E1 - E0 = {gap:.1e} is within the solver's resolution (residual {residual:.1e} bounds the "
-                  f"returned state's angle to the ground state only by sin <= {min(state_error, 1.0):.1e}), so its "
-                  f"entanglement and correlations are not determined by H; {advice}",
-                  DegenerateGroundStateWarning, stacklevel=3)
+                  f"{detail}, so the returned state's entanglement and correlations are not determined by H; "
+                  f"{advice}", DegenerateGroundStateWarning, stacklevel=4)  # the caller of ground_state
 
 
 #: a DMRG state whose weight in the requested parity sector is below this is refused (projecting it
@@ -457,8 +459,29 @@ def _dmrg_ground_state(chain, sec, tol, seed, max_bond, callback, dmrg_options) 
         energy = float(mpo.expectation(mps))
         variance = mpo.variance(mps) if np.isfinite(res.variance) else float("nan")
     residual = float(np.sqrt(max(variance, 0.0))) if np.isfinite(variance) else float("nan")
+    degenerate, state_error = False, float("nan")
+    if sec is None:  # H commutes with P: an eigenstate mixing both parities means a degenerate pair
+        p = parity_expectation(mps)
+        state_error = float(np.sqrt(max(0.0, (1.0 - abs(p)) / 2.0)))  # sin of the angle to the nearer sector
+        floor = float(np.sqrt(10.0 * np.sum(res.discarded_per_bond)))  # what truncation alone can break
+        degenerate = state_error > max(STATE_ANGLE_TOL, floor)
+        if degenerate:
+            _warn_degenerate(chain, sec, f"the DMRG state mixes the two parity sectors (<prod X> = {p:.3g}; energy "
+                             f"{energy:.12g}), i.e. it is a symmetry-broken member of a near-degenerate pair", dmrg=True)
     return GroundState(energy, None, chain, residual, method="dmrg", dmrg=res, sector=sec, energies=(energy,),
-                       _mps=mps)
+                       state_error=state_error, degenerate=degenerate, _mps=mps)
+
+
+def _flip_all(mps):
+    """P |psi> as an MPS, P = prod_i X_i (the physical index of every core reversed)."""
+    from physfact.tt.mps import MPS
+
+    return MPS([np.asarray(c)[:, ::-1, :] for c in mps.cores])
+
+
+def parity_expectation(mps) -> float:
+    """<psi| prod_i X_i |psi> / <psi|psi> of an MPS of spins 1/2 (O(L chi^3))."""
+    return float(np.real(mps.dot(_flip_all(mps))) / mps.norm() ** 2)
 
 
 def project_parity(mps, parity: float, max_bond: int = None):
@@ -468,11 +491,8 @@ def project_parity(mps, parity: float, max_bond: int = None):
 
     Raises :class:`ConvergenceError` when less than :data:`MIN_SECTOR_WEIGHT` of the state lies in the
     sector (the state was found in the other sector)."""
-    from physfact.tt.mps import MPS
-
     mps = mps.normalized()
-    flipped = MPS([np.asarray(c)[:, ::-1, :] for c in mps.cores])
-    projected = mps + flipped * float(parity)
+    projected = mps + _flip_all(mps) * float(parity)
     weight = projected.norm() / 2.0  # = sqrt((1 + s <P>) / 2)
     if weight < MIN_SECTOR_WEIGHT:
         raise ConvergenceError(f"the DMRG state has weight {weight:.1e} in the parity {int(parity):+d} sector "

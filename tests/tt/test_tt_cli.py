@@ -134,3 +134,15 @@ def test_chain_bad_sector_is_one_line_exit_2(argv, msg, capsys):
     assert main(["tt", "chain", "--sites", "8"] + argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and msg in err, err
+
+
+def test_chain_dmrg_without_a_sector_is_flagged(capsys):
+    assert main(["tt", "chain", "--sites", "20", "--field", "0.2", "--method", "dmrg", "--sector", "none",
+                 "--json"]) == 0
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
+    assert out["degenerate"] and out["sector"] is None and out["state_error"] > 0.1
+    assert sum(line.startswith("warning:") for line in cap.err.splitlines()) == 1
+    assert main(["tt", "chain", "--sites", "20", "--field", "0.2", "--method", "dmrg", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sector"] == {"parity": 1} and not out["degenerate"] and out["entropy_max_error"] < 1e-6

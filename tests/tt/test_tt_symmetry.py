@@ -163,7 +163,8 @@ def test_dmrg_projected_onto_the_parity_sector():
     sector projects it onto the even cat state."""
     L, g = 16, 0.2
     S_ff = tfim_entropies_exact(L, g=g)
-    broken = ground_state(tfim(L, g=g), method="dmrg", max_bond=16, sector=None)
+    with pytest.warns(DegenerateGroundStateWarning):
+        broken = ground_state(tfim(L, g=g), method="dmrg", max_bond=16, sector=None)
     gs = ground_state(tfim(L, g=g), method="dmrg", max_bond=16)
     assert gs.sector.as_dict() == {"parity": 1}
     assert gs.energy == pytest.approx(tfim_energy_exact(L, g=g), abs=1e-8)
@@ -245,3 +246,17 @@ def test_xxz_parity_sector_matches_dense_projector(parity):
     gs13 = ground_state(big, sector={"parity": parity})
     assert np.vdot(gs13.psi, gs13.psi[::-1]) == pytest.approx(parity, abs=1e-12)
     assert np.linalg.norm(big.matvec(gs13.psi) - gs13.energy * gs13.psi) < 1e-8
+
+
+def test_dmrg_without_a_sector_flags_the_broken_symmetry():
+    with pytest.warns(DegenerateGroundStateWarning, match="mixes the two parity sectors") as record:
+        broken = ground_state(tfim(16, g=0.2), method="dmrg", max_bond=16, sector=None)
+    assert broken.degenerate and broken.state_error > 0.1
+    assert record[0].filename == __file__  # points at the caller of ground_state
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateGroundStateWarning)
+        para = ground_state(tfim(16, g=2.0), method="dmrg", max_bond=16, sector=None)
+        xxx = ground_state(heisenberg(12), method="dmrg", max_bond=32)  # even L: a unique singlet
+    assert not para.degenerate and para.state_error < 1e-6 and not xxx.degenerate
+    with pytest.warns(DegenerateGroundStateWarning, match="parity"):
+        ground_state(heisenberg(11), method="dmrg", max_bond=32)  # odd L: the S^z = +-1/2 doublet
