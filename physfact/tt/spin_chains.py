@@ -397,7 +397,7 @@ def _lanczos_ground_state(chain, sec, tol, seed, k) -> GroundState:
         H = LinearOperator((n, n), matvec=lambda u: chain.parity_matvec(np.ravel(u), sec.value), dtype=float)
     else:
         H = LinearOperator((n, n), matvec=lambda u: sec.restrict(chain.matvec(sec.embed(np.ravel(u)))), dtype=float)
-    if n <= DENSE_MAX_DIM:
+    if n <= max(DENSE_MAX_DIM, k_eff + 1):
         w, V = np.linalg.eigh(H.toarray())
         w, V = w[:k_eff], V[:, :k_eff]
     else:

@@ -260,3 +260,19 @@ def test_dmrg_without_a_sector_flags_the_broken_symmetry():
     assert not para.degenerate and para.state_error < 1e-6 and not xxx.degenerate
     with pytest.warns(DegenerateGroundStateWarning, match="parity"):
         ground_state(heisenberg(11), method="dmrg", max_bond=32)  # odd L: the S^z = +-1/2 doublet
+
+
+def test_small_sectors_and_many_eigenpairs():
+    top = ground_state(heisenberg(6), sector={"sz": 3})  # one state: all spins up, E = 5 J/4
+    assert top.energy == pytest.approx(5 / 4, abs=1e-14) and np.isnan(top.gap) and not top.degenerate
+    many = ground_state(heisenberg(6), sector={"sz": 2}, k=6)  # dimension 6: all of it, densely
+    assert len(many.energies) == 6
+    np.testing.assert_allclose(many.energies, dense_eigs_in_sz(heisenberg(6), 2), atol=1e-12)
+
+
+def dense_eigs_in_sz(chain, sz):
+    H = chain.to_sparse().toarray()
+    Z = np.array([1.0, -1.0])
+    Sz = sum(np.kron(np.kron(np.ones(2**k), Z), np.ones(2 ** (chain.L - k - 1))) for k in range(chain.L)) / 2
+    keep = np.abs(Sz - sz) < 1e-9
+    return np.linalg.eigvalsh(H[np.ix_(keep, keep)])
