@@ -306,7 +306,6 @@ def _save(path, kind, out, mps):
 # ---------------------------------------------------------------------------------------- molecule
 def run_molecule(args, console) -> dict:
     from physfact.tt.molecule import build_molecule, molecule_mps
-    from physfact.tt.symmetry import make_sector, parse_sector
 
     _check_tol(args.tol, "--tol")
     _check_tol(args.rank_tol, "--rank-tol")
