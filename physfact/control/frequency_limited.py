@@ -202,10 +202,10 @@ def _galerkin_s(A, E, Z, rhs, extra, w1, w2, X=None):
 def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     """Sampled in-band H-infinity error max ||G(i w) - G_r(i w)||_2 over w1 <= w <= w2.
 
-    The grid: BAND_START log-spaced points and the band ends, plus, for every pole
-    sigma + i omega of ``rom`` and of ``poles`` (e.g. the full model's Ritz values) with omega in
-    the band, omega and omega +- |sigma| (a lightly damped pole makes a peak of half-width |sigma|
-    there); then refined by :func:`physfact.control.frequency_grid.adaptive_frequency_grid`:
+    The grid: BAND_START log-spaced points and the band ends, plus, for every resonant pole
+    sigma + i omega (|sigma| < omega) of ``rom`` and of ``poles`` (e.g. the full model's Ritz
+    values), omega and omega +- |sigma| where in the band (a lightly damped pole makes a peak of
+    half-width |sigma| there); then refined by :func:`physfact.control.frequency_grid.adaptive_frequency_grid`:
     intervals whose ends differ by more than BAND_STEP_DB are bisected, and so are both neighbours of
     every sampled local maximum until they lie within BAND_PEAK_DB of it (the peak is concave
     there, so the sampled maximum is within ~BAND_PEAK_DB of the local maximum it brackets). Each
@@ -227,7 +227,9 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     p = np.concatenate([np.asarray(poles, dtype=complex).ravel(), rom.poles()])
     p = p[np.isfinite(p)]
     om, half = np.abs(p.imag), np.abs(p.real)
-    seeds = np.concatenate([om, om - half, om + half])
+    peaked = om > half  # damping ratio below 1/sqrt(2): |G| has a resonance peak near omega
+    om, half = om[peaked], half[peaked]
+    seeds = np.unique(np.concatenate([om, om - half, om + half]))
     seeds = seeds[(seeds > lo) & (seeds < hi)]
     start = np.concatenate([[w1, hi], np.geomspace(lo, hi, BAND_START), seeds])
 
@@ -240,8 +242,9 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     i = int(np.argmax(err))
     capped = " (stopped at the cap on points: peaks may be under-resolved)" if w.size >= BAND_MAX_POINTS else ""
     note = (f"max of ||G - G_r||_2 over {w.size} in-band frequencies: {BAND_START} log-spaced, the band ends, "
-            f"{seeds.size} at in-band poles (+- their half-width) of the ROM and of the model's Ritz values, "
-            f"refined near every sampled local maximum to {BAND_PEAK_DB} dB{capped}; a sampled value, "
+            f"{seeds.size} at resonant poles (+- their half-width) of the ROM and of the model's Ritz values, "
+            f"refined where within {BAND_FLOOR_DB:g} dB of the largest: steps over {BAND_STEP_DB:g} dB bisected, "
+            f"local maxima to {BAND_PEAK_DB} dB{capped}; a sampled value, "
             "a lower estimate of the in-band H-infinity error")
     return float(err[i]), float(w[i]), int(w.size), note
 
