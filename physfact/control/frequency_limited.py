@@ -21,7 +21,8 @@ with P, :math:`\hat Q = E^T Q E` the ordinary Gramians and
 with :math:`P_\Omega \approx L_c L_c^T`, and the ROM is the square-root projection as in
 :mod:`physfact.control.balanced_truncation`.
 
-*Dense path*: P and Q by Hammarling, S by :func:`scipy.linalg.logm` (O(n^3)).
+*Dense path*: P and Q by Hammarling, S by diagonalization of :math:`\hat A` when its eigenvectors are
+well conditioned, else by :func:`scipy.linalg.logm` (O(n^3) either way).
 *Low-rank path*: with ADI factors P ~= Z Z^T, :math:`P_\Omega = [SZ, Z] J [SZ, Z]^T`,
 J = [[0, I], [I, 0]]; SZ is evaluated by a Galerkin (rational Krylov) projection on the span of Z --
 itself a rational Krylov space of the ADI shifts -- enriched with :math:`(i\omega E - A)^{-1} B` at
@@ -37,7 +38,8 @@ by its absolute value, which guarantees stability), and ``info["gramians"]`` say
 
 No a-priori error bound exists: ``error_bound`` is nan, and ``info["band_error"]`` holds the
 sampled H-infinity error max_{w1 <= w <= w2} ||G(iw) - G_r(iw)||_2 (a lower estimate of the
-in-band norm).
+in-band norm) from an adaptive grid placed at the resonances and refined near the maximum
+(:func:`band_error`; ``info["band_error_note"]`` says how it was obtained).
 """
 from __future__ import annotations
 
@@ -162,9 +164,11 @@ def _swap(k):
     return np.block([[Z, I], [I, Z]])
 
 
-def _band_resolvents(A, E, B, C, w1, w2):
+def _band_resolvents(A, E, B, C, D, w1, w2):
     """(i w E - A)^{-1} B and (i w E - A)^{-T} C^T (real and imaginary parts) at ENRICH_POINTS
-    band frequencies: one factorization per frequency serves both (a transposed solve)."""
+    band frequencies: one factorization per frequency serves both (a transposed solve). Also
+    returns (w, G(i w)) there (one refinement step, as :meth:`LTISystem.freqresp`), which the
+    in-band error reuses."""
     import scipy.sparse as sp
 
     hi = w2 if np.isfinite(w2) else 10.0 * max(w1, 1.0)
@@ -172,34 +176,45 @@ def _band_resolvents(A, E, B, C, w1, w2):
     n = A.shape[0]
     Ec = (sp.eye(n, format="csc") if sp.issparse(A) else np.eye(n)) if E is None else E
     Bc, Ct = B.astype(complex), C.T.astype(complex)
-    right, left = [], []
-    for w in np.geomspace(lo, hi, ENRICH_POINTS):
-        M = (1j * w) * Ec - A
+    right, left, G = [], [], []
+    w = np.geomspace(lo, hi, ENRICH_POINTS)
+    for wk in w:
+        M = (1j * wk) * Ec - A
         if sp.issparse(M):
             lu = sparse_lu(M)
             Y, X = lu.solve(Bc), lu.solve(Ct, trans="T")
+            Y += lu.solve(Bc - M @ Y)
         else:
             lu = sla.lu_factor(M, check_finite=False)
             Y, X = sla.lu_solve(lu, Bc), sla.lu_solve(lu, Ct, trans=1)
+            Y += sla.lu_solve(lu, Bc - M @ Y)
         right += [Y.real, Y.imag]
         left += [X.real, X.imag]
-    return right, left
+        G.append(C @ Y + D)
+    return right, left, (w, np.array(G))
 
 
-def _galerkin_s(A, E, Z, rhs, extra, w1, w2, X=None):
-    """(S(E^{-1}A) X, Ritz values): S by a Galerkin projection on span[Z, rhs, extra] (default
-    X = Z); ``extra`` holds the resolvents of rhs at band points (:func:`_band_resolvents`)."""
+def _galerkin(A, E, Z, rhs, extra, w1, w2):
+    """(Q, S_r, Ritz values): Q an orthonormal basis of span[Z, rhs, extra] (``extra``: the
+    resolvents of rhs at band points, :func:`_band_resolvents`) and S_r the band operator of the
+    projected pencil, so that S(E^{-1}A) X ~= Q S_r Q^T X for X in the span."""
     K = np.hstack([Z, rhs] + extra)
     norms = np.linalg.norm(K, axis=0)
     Q = sla.orth(K[:, norms > 0] / norms[norms > 0])  # unit columns: no direction lost to scaling
     Ar = Q.T @ (A @ Q)
     Er = np.eye(Q.shape[1]) if E is None else Q.T @ (E @ Q)
     Sr, ritz = _band_operator(np.linalg.solve(Er, Ar), w1, w2)
-    X = Z if X is None else X
-    return Q @ (Sr @ (Q.T @ X)), ritz
+    return Q, Sr, ritz
 
 
-def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
+def _band_factor(Q, Sr, Z):
+    """L with L L^T = the positive part of [SZ, Z] J [SZ, Z]^T, SZ = Q S_r Q^T Z; as Z lies in span(Q),
+    [SZ, Z] = Q [S_r Z_q, Z_q] (Z_q = Q^T Z) and the QR and eigenproblem are those of a small matrix."""
+    Zq = Q.T @ Z
+    return Q @ _positive_factor(np.hstack([Sr @ Zq, Zq]), _swap(Z.shape[1]))
+
+
+def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
     """Sampled in-band H-infinity error max ||G(i w) - G_r(i w)||_2 over w1 <= w <= w2.
 
     The grid: BAND_START log-spaced points and the band ends, plus, for every resonant pole
@@ -209,7 +224,8 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     intervals whose ends differ by more than BAND_STEP_DB are bisected, and so are both neighbours of
     every sampled local maximum until they lie within BAND_PEAK_DB of it (the peak is concave
     there, so the sampled maximum is within ~BAND_PEAK_DB of the local maximum it brackets). Each
-    point costs one full-model frequency response (a sparse LU for sparse models).
+    point costs one full-model frequency response (a sparse LU for sparse models); ``known`` =
+    (w, G(i w)) already computed (in the band) join the grid for free.
 
     Returns
     -------
@@ -231,10 +247,18 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     om, half = om[peaked], half[peaked]
     seeds = np.unique(np.concatenate([om, om - half, om + half]))
     seeds = seeds[(seeds > lo) & (seeds < hi)]
-    start = np.concatenate([[w1, hi], np.geomspace(lo, hi, BAND_START), seeds])
+    kw, kG = (np.zeros(0), None) if known is None else known
+    start = np.concatenate([[w1, hi], np.geomspace(lo, hi, BAND_START), seeds, kw])
 
     def evaluate(w):
-        return np.linalg.norm(sys.freqresp(w) - rom.freqresp(w), ord=2, axis=(1, 2))
+        G = np.empty((w.size, sys.p, sys.m), dtype=complex)
+        at = np.searchsorted(kw, w).clip(max=max(kw.size - 1, 0))
+        hit = (kw[at] == w) if kw.size else np.zeros(w.size, dtype=bool)
+        if hit.any():
+            G[hit] = kG[at[hit]]
+        if not hit.all():
+            G[~hit] = sys.freqresp(w[~hit])
+        return np.linalg.norm(G - rom.freqresp(w), ord=2, axis=(1, 2))
 
     w, err = adaptive_frequency_grid(evaluate, start, step_db=BAND_STEP_DB, peak_db=BAND_PEAK_DB,
                                      floor_db=BAND_FLOOR_DB, max_points=BAND_MAX_POINTS)
@@ -242,7 +266,7 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=()):
     i = int(np.argmax(err))
     capped = " (stopped at the cap on points: peaks may be under-resolved)" if w.size >= BAND_MAX_POINTS else ""
     note = (f"max of ||G - G_r||_2 over {w.size} in-band frequencies: {BAND_START} log-spaced, the band ends, "
-            f"{seeds.size} at resonant poles (+- their half-width) of the ROM and of the model's Ritz values, "
+            f"{kw.size} reused from the Galerkin step, {seeds.size} at resonant poles (+- their half-width) of the ROM and of the model's Ritz values, "
             f"refined where within {BAND_FLOOR_DB:g} dB of the largest: steps over {BAND_STEP_DB:g} dB bisected, "
             f"local maxima to {BAND_PEAK_DB} dB{capped}; a sampled value, "
             "a lower estimate of the in-band H-infinity error")
@@ -287,7 +311,7 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
         info["gramians"] = "modified (Gugercin & Antoulas 2004)"
     info.pop("modified")
     info["requested_order"] = r0
-    band_err, at, points, note = band_error(sys, rom, w1, w2, info.pop("poles"))
+    band_err, at, points, note = band_error(sys, rom, w1, w2, info.pop("poles"), info.pop("known"))
     info.update(band=(w1, w2), band_error=band_err, band_error_frequency=at, band_error_points=points,
                 band_error_note=note, stable_order=r,
                 error_bound_note="no a-priori bound for frequency-limited BT; band_error is the sampled "
@@ -317,7 +341,7 @@ def _dense_factors(sys, w1, w2):
     def proj(V, W):
         return W.T @ A @ V, W.T @ B, C @ V, D.copy()
 
-    return Lc, Lo, proj, None, {"modified": modified, "poles": poles}
+    return Lc, Lo, proj, None, {"modified": modified, "poles": poles, "known": None}
 
 
 def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
@@ -338,15 +362,14 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, **adi_options)
     At = A.T
     Et = None if E is None else E.T
-    right, left = _band_resolvents(A, E, B, C, w1, w2)
-    SZc, ritz = _galerkin_s(A, E, fc.Z, B, right, w1, w2)
-    SZo, _ = _galerkin_s(At, Et, fo.Z, C.T, left, w1, w2)
-    Lc = _positive_factor(np.hstack([SZc, fc.Z]), _swap(fc.Z.shape[1]))
-    Lo = _positive_factor(np.hstack([SZo, fo.Z]), _swap(fo.Z.shape[1]))
+    right, left, known = _band_resolvents(A, E, B, C, sys.D, w1, w2)
+    Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2)
+    Qo, So, _ = _galerkin(At, Et, fo.Z, C.T, left, w1, w2)
+    Lc, Lo = _band_factor(Qc, Sc, fc.Z), _band_factor(Qo, So, fo.Z)
 
     def modified():
-        SB, _ = _galerkin_s(A, E, fc.Z, B, right, w1, w2, X=B)
-        SC, _ = _galerkin_s(At, Et, fo.Z, C.T, left, w1, w2, X=C.T)
+        SB = Qc @ (Sc @ (Qc.T @ B))
+        SC = Qo @ (So @ (Qo.T @ C.T))
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)
@@ -357,5 +380,5 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         return W.T @ (A @ V), W.T @ B, C @ V, sys.D.copy()
 
     info = {"factor_columns": (fc.Z.shape[1], fo.Z.shape[1]), "band_factor_columns": (Lc.shape[1], Lo.shape[1]),
-            "residuals": (fc.residual, fo.residual), "modified": modified, "poles": ritz}
+            "residuals": (fc.residual, fo.residual), "modified": modified, "poles": ritz, "known": known}
     return Lc, Lo, proj, E, info
