@@ -95,6 +95,16 @@ def test_lowrank_matches_dense_fom():
     _lowrank_vs_dense(models.fom(), (150.0, 250.0), 4)  # n = 1006
 
 
+def test_modified_gramians_lowrank_matches_dense():
+    """msd:20 on (0.8, 0.9) at r = 6: orders 5, 6, 7 with the exact band Gramians are all unstable, so
+    both paths fall back to the modified Gramians (stable by construction); the low-rank one (its
+    S B from the Galerkin basis) agrees with the dense one."""
+    sys = models.msd(20)
+    _lowrank_vs_dense(sys, (0.8, 0.9), 6)
+    res = balanced_truncation(sys, rank=6, frequency_band=(0.8, 0.9), solver="adi")
+    assert res.info["gramians"].startswith("modified") and res.order == 6
+
+
 def test_bad_band_refused():
     sys = models.msd(4)
     for band in [(2.0, 1.0), (-1.0, 1.0), (1.0,), "ab"]:
@@ -184,3 +194,21 @@ def test_lowrank_matches_dense_fe_cantilever():
     dropped, LR-ADI converges; low-rank FLBT vs dense on the band of the 2nd and 3rd modes."""
     sys, w = _fe_cantilever(2)
     _lowrank_vs_dense(sys, (0.6 * w[1], 1.4 * w[2]), 6)
+
+
+def test_floor_db_leaves_notches_coarse_and_finds_the_peak():
+    """adaptive_frequency_grid(floor_db=...): a deep notch far below the maximum is not resolved
+    (fewer points), the peak is found to peak_db either way."""
+    from physfact.control.frequency_grid import adaptive_frequency_grid
+
+    def curve(w):  # a resonance at 2 (height 100) and a notch at 5 (depth 1e-4)
+        return (1.0 / np.abs(4.0 - w ** 2 + 0.02j * w) + 1e-4 + np.abs(w - 5.0))[:, None]
+
+    start = np.linspace(0.1, 10.0, 12)
+    w_all, v_all = adaptive_frequency_grid(curve, start, peak_db=0.002)
+    w_max, v_max = adaptive_frequency_grid(curve, start, peak_db=0.002, floor_db=6.0)
+    fine = curve(np.linspace(1.9, 2.1, 200001))[:, 0].max()
+    assert v_max.max() == pytest.approx(fine, rel=1e-3) and v_all.max() == pytest.approx(fine, rel=1e-3)
+    assert w_max.size < w_all.size
+    near_notch = lambda w: np.count_nonzero(np.abs(w - 5.0) < 0.5)  # noqa: E731
+    assert near_notch(w_max) < near_notch(w_all)
