@@ -214,7 +214,7 @@ def _band_factor(Q, Sr, Z):
     return Q @ _positive_factor(np.hstack([Sr @ Zq, Zq]), _swap(Z.shape[1]))
 
 
-def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
+def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None, progress=None):
     """Sampled in-band H-infinity error max ||G(i w) - G_r(i w)||_2 over w1 <= w <= w2.
 
     The grid: BAND_START log-spaced points and the band ends, plus, for every resonant pole
@@ -225,7 +225,9 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
     every sampled local maximum until they lie within BAND_PEAK_DB of it (the peak is concave
     there, so the sampled maximum is within ~BAND_PEAK_DB of the local maximum it brackets). Each
     point costs one full-model frequency response (a sparse LU for sparse models); ``known`` =
-    (w, G(i w)) already computed (in the band) join the grid for free.
+    (w, G(i w)) already computed (in the band) join the grid for free. ``progress``
+    (:mod:`physfact.progress`): a "band error" bar counting the frequencies (the total is not known
+    in advance: the grid grows where the error peaks).
 
     Returns
     -------
@@ -250,7 +252,11 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
     kw, kG = (np.zeros(0), None) if known is None else known
     start = np.concatenate([[w1, hi], np.geomspace(lo, hi, BAND_START), seeds, kw])
 
+    bar = progress(None, total=None, desc="band error", unit="frequencies") if progress is not None else None
+
     def evaluate(w):
+        if bar is not None:
+            bar.update(w.size)
         G = np.empty((w.size, sys.p, sys.m), dtype=complex)
         at = np.searchsorted(kw, w).clip(max=max(kw.size - 1, 0))
         hit = (kw[at] == w) if kw.size else np.zeros(w.size, dtype=bool)
@@ -260,13 +266,18 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
             G[~hit] = sys.freqresp(w[~hit])
         return np.linalg.norm(G - rom.freqresp(w), ord=2, axis=(1, 2))
 
-    w, err = adaptive_frequency_grid(evaluate, start, step_db=BAND_STEP_DB, peak_db=BAND_PEAK_DB,
-                                     floor_db=BAND_FLOOR_DB, max_points=BAND_MAX_POINTS)
+    try:
+        w, err = adaptive_frequency_grid(evaluate, start, step_db=BAND_STEP_DB, peak_db=BAND_PEAK_DB,
+                                         floor_db=BAND_FLOOR_DB, max_points=BAND_MAX_POINTS)
+    finally:
+        if bar is not None:
+            bar.close()
     err = err[:, 0]
     i = int(np.argmax(err))
     capped = " (stopped at the cap on points: peaks may be under-resolved)" if w.size >= BAND_MAX_POINTS else ""
     note = (f"max of ||G - G_r||_2 over {w.size} in-band frequencies: {BAND_START} log-spaced, the band ends, "
-            f"{kw.size} reused from the Galerkin step, {seeds.size} at resonant poles (+- their half-width) of the ROM and of the model's Ritz values, "
+            f"{kw.size} reused from the Galerkin step, {seeds.size} at resonant poles (+- their half-width) "
+            "of the ROM and of the model's Ritz values, "
             f"refined where within {BAND_FLOOR_DB:g} dB of the largest: steps over {BAND_STEP_DB:g} dB bisected, "
             f"local maxima to {BAND_PEAK_DB} dB{capped}; a sampled value, "
             "a lower estimate of the in-band H-infinity error")
@@ -274,10 +285,13 @@ def band_error(sys: LTISystem, rom: LTISystem, w1, w2, poles=(), known=None):
 
 
 def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, method="sr", solver="hammarling",
-                         adi_tol=1e-10, t0=None, **adi_options):
+                         adi_tol=1e-10, t0=None, progress=None, **adi_options):
     """Frequency-limited balanced truncation; called by :func:`balanced_truncation` with
     ``frequency_band=(w1, w2)`` (see there and the module docstring). ``tol`` is applied to the
-    band singular values as in BT (2 sum(hsv[r:]) <= tol), though it bounds nothing here."""
+    band singular values as in BT (2 sum(hsv[r:]) <= tol), though it bounds nothing here.
+    ``progress`` (:mod:`physfact.progress`) shows the phases: "Gramian 1/2", "Gramian 2/2" (dense
+    Bartels-Stewart, or LR-ADI with its residual), "band operator" (the matrix logarithms, or the
+    Galerkin projections of the low-rank path), "band error" (frequencies)."""
     from physfact.control.balanced_truncation import BTResult, _floor, choose_order, projection_bases
 
     t0 = time.perf_counter() if t0 is None else t0
@@ -287,10 +301,10 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
     if method not in ("sr", "bfsr"):
         raise InputError(f"frequency-limited BT supports method='sr' or 'bfsr', got {method!r}")
     if solver == "adi":
-        Lc, Lo, proj, E, info = _lowrank_factors(sys, w1, w2, adi_tol, adi_options)
+        Lc, Lo, proj, E, info = _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress)
     else:
         sys.to_dense()._check_stable("frequency-limited balanced truncation")
-        Lc, Lo, proj, E, info = _dense_factors(sys, w1, w2)
+        Lc, Lo, proj, E, info = _dense_factors(sys, w1, w2, progress)
     U, s, Vt = sla.svd(Lo.T @ (Lc if E is None else E @ Lc), full_matrices=False)
     r0 = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
     # an unstable ROM usually means order r splits a pair of nearly equal band values (a lightly
@@ -311,7 +325,7 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
         info["gramians"] = "modified (Gugercin & Antoulas 2004)"
     info.pop("modified")
     info["requested_order"] = r0
-    band_err, at, points, note = band_error(sys, rom, w1, w2, info.pop("poles"), info.pop("known"))
+    band_err, at, points, note = band_error(sys, rom, w1, w2, info.pop("poles"), info.pop("known"), progress)
     info.update(band=(w1, w2), band_error=band_err, band_error_frequency=at, band_error_points=points,
                 band_error_note=note, stable_order=r,
                 error_bound_note="no a-priori bound for frequency-limited BT; band_error is the sampled "
@@ -321,13 +335,17 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
                     seconds=time.perf_counter() - t0, info=info)
 
 
-def _dense_factors(sys, w1, w2):
+def _dense_factors(sys, w1, w2, progress=None):
     from physfact.control.lyapunov import solve_lyapunov
+    from physfact.progress import step
 
     A, B, C, D = sys.standard_form()
-    S, poles = _band_operator(A, w1, w2)
-    P = solve_lyapunov(A, B @ B.T)
-    Q = solve_lyapunov(A.T, C.T @ C)
+    with step(progress, "band operator S (matrix logarithms)"):
+        S, poles = _band_operator(A, w1, w2)
+    with step(progress, "Gramian 1/2 (Bartels-Stewart)"):
+        P = solve_lyapunov(A, B @ B.T)
+    with step(progress, "Gramian 2/2 (Bartels-Stewart)"):
+        Q = solve_lyapunov(A.T, C.T @ C)
     SP, QS = S @ P, Q @ S
     Lc = _positive_factor(None, sym=SP + SP.T)
     Lo = _positive_factor(None, sym=QS + QS.T)
@@ -335,7 +353,8 @@ def _dense_factors(sys, w1, w2):
     def modified():
         Fc = _abs_factor(np.hstack([S @ B, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([S.T @ C.T, C.T]), _swap(C.shape[0]))
-        Pm, Qm = solve_lyapunov(A, Fc @ Fc.T), solve_lyapunov(A.T, Fo @ Fo.T)
+        with step(progress, "modified Gramians (Bartels-Stewart)"):
+            Pm, Qm = solve_lyapunov(A, Fc @ Fc.T), solve_lyapunov(A.T, Fo @ Fo.T)
         return _positive_factor(None, sym=Pm), _positive_factor(None, sym=Qm)
 
     def proj(V, W):
@@ -344,11 +363,12 @@ def _dense_factors(sys, w1, w2):
     return Lc, Lo, proj, None, {"modified": modified, "poles": poles, "known": None}
 
 
-def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
+def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
     from physfact.control.lyapunov import lyapunov_factor
 
     from physfact.control.balanced_truncation import share_factorizations
     from physfact.control.lradi import lradi_pair
+    from physfact.progress import phase, step
 
     A, E, B, C = sys.A, sys.E, sys.B, sys.C
     adi_options = dict(adi_options)
@@ -356,15 +376,19 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
     if separate is None:
         separate = not share_factorizations(B.shape[1], C.shape[0])
     if separate:
-        fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, **adi_options)
+        fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, progress=phase(progress, "Gramian 1/2"),
+                             **adi_options)
+        fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, progress=phase(progress, "Gramian 2/2"),
+                             **adi_options)
     else:
-        fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, **adi_options)
+        fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **adi_options)
     At = A.T
     Et = None if E is None else E.T
-    right, left, known = _band_resolvents(A, E, B, C, sys.D, w1, w2)
-    Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2)
-    Qo, So, _ = _galerkin(At, Et, fo.Z, C.T, left, w1, w2)
+    with step(progress, "band operator 1/2 (Galerkin projection)"):
+        right, left, known = _band_resolvents(A, E, B, C, sys.D, w1, w2)
+        Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2)
+    with step(progress, "band operator 2/2 (Galerkin projection)"):
+        Qo, So, _ = _galerkin(At, Et, fo.Z, C.T, left, w1, w2)
     Lc, Lo = _band_factor(Qc, Sc, fc.Z), _band_factor(Qo, So, fo.Z)
 
     def modified():
@@ -372,8 +396,10 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         SC = Qo @ (So @ (Qo.T @ C.T))
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
-        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol, **adi_options)  # rare: separate
+        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,
+                             progress=phase(progress, "modified Gramian 1/2"), **adi_options)
+        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol,  # rare: separate runs
+                             progress=phase(progress, "modified Gramian 2/2"), **adi_options)
         return gc.Z, go.Z
 
     def proj(V, W):
