@@ -194,11 +194,13 @@ def _band_resolvents(A, E, B, C, D, w1, w2):
     return right, left, (w, np.array(G))
 
 
-def _galerkin(A, E, Z, rhs, extra, w1, w2):
+def _galerkin(A, E, Z, rhs, extra, w1, w2, to_state=None):
     """(Q, S_r, Ritz values): Q an orthonormal basis of span[Z, rhs, extra] (``extra``: the
     resolvents of rhs at band points, :func:`_band_resolvents`) and S_r the band operator of the
-    projected pencil, so that S(E^{-1}A) X ~= Q S_r Q^T X for X in the span."""
-    K = np.hstack([Z, rhs] + extra)
+    projected pencil, so that S(E^{-1}A) X ~= Q S_r Q^T X for X in the span. ``to_state`` maps
+    ``rhs`` into the space of the states before it joins the span (a DAE: onto the hidden manifold,
+    where the Galerkin pencil has only finite eigenvalues)."""
+    K = np.hstack([Z, rhs if to_state is None else to_state(rhs)] + extra)
     norms = np.linalg.norm(K, axis=0)
     Q = sla.orth(K[:, norms > 0] / norms[norms > 0])  # unit columns: no direction lost to scaling
     Ar = Q.T @ (A @ Q)
@@ -384,16 +386,24 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
         fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **adi_options)
     At = A.T
     Et = None if E is None else E.T
+    # a stand-in E^{-1} (a semi-explicit DAE, physfact.control.dae_index1): lift B, C^T to states
+    Einv = adi_options.get("E_inverse")
+    lift_c = None if Einv is None else (lambda R: Einv.solve(E @ R))
+    lift_o = None if Einv is None else (lambda R: Einv.solve(Et @ R, trans=True))
     with step(progress, "band operator 1/2 (Galerkin projection)"):
         right, left, known = _band_resolvents(A, E, B, C, sys.D, w1, w2)
-        Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2)
+        Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2, to_state=lift_c)
     with step(progress, "band operator 2/2 (Galerkin projection)"):
-        Qo, So, _ = _galerkin(At, Et, fo.Z, C.T, left, w1, w2)
+        Qo, So, _ = _galerkin(At, Et, fo.Z, C.T, left, w1, w2, to_state=lift_o)
     Lc, Lo = _band_factor(Qc, Sc, fc.Z), _band_factor(Qo, So, fo.Z)
 
     def modified():
-        SB = Qc @ (Sc @ (Qc.T @ B))
-        SC = Qo @ (So @ (Qo.T @ C.T))
+        if Einv is None:
+            SB = Qc @ (Sc @ (Qc.T @ B))
+            SC = Qo @ (So @ (Qo.T @ C.T))
+        else:  # a DAE: S acts on the lifted states; E maps back to right-hand sides (zero algebraic rows)
+            SB = E @ (Qc @ (Sc @ (Qc.T @ lift_c(B))))
+            SC = Et @ (Qo @ (So @ (Qo.T @ lift_o(C.T))))
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,
