@@ -17,7 +17,7 @@ from physfact.errors import InputError
 
 
 def adaptive_frequency_grid(evaluate, omega, curves=None, step_db: float = 1.0, peak_db: float = 0.02,
-                            max_points: int = 2000, min_width: float = 1e-10):
+                            max_points: int = 2000, min_width: float = 1e-10, floor_db: float | None = None):
     """Refine ``omega`` until every curve ``evaluate`` returns is resolved.
 
     Parameters
@@ -38,6 +38,10 @@ def adaptive_frequency_grid(evaluate, omega, curves=None, step_db: float = 1.0, 
         Cap on the grid size (each point is one frequency response: a sparse LU for large models).
     min_width : float
         Intervals narrower than ``min_width`` relative to their frequency are not split.
+    floor_db : float, optional
+        For a search of the maximum: intervals whose ends, and sampled local maxima, lying more than
+        ``floor_db`` below the highest sample (of their curve) are not refined -- notches and low
+        peaks are left coarse. Default None: everything is resolved (for plots).
 
     Returns
     -------
@@ -60,6 +64,10 @@ def adaptive_frequency_grid(evaluate, omega, curves=None, step_db: float = 1.0, 
         mid = db[1:-1]
         rise_l, rise_r = mid - db[:-2], mid - db[2:]  # >= 0 on both sides: a sampled local maximum
         peak = (rise_l >= 0) & (rise_r >= 0) & (np.maximum(rise_l, rise_r) > peak_db)
+        if floor_db is not None:
+            high = db >= db.max(axis=0) - floor_db
+            peak &= high[1:-1]
+            split &= (high[:-1] | high[1:]).any(axis=1)
         peak = peak.any(axis=1)
         split[:-1] |= peak  # the interval left of an interior point i + 1 ...
         split[1:] |= peak  # ... and the one right of it

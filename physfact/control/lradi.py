@@ -712,8 +712,7 @@ def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_
             if sd.iterations >= maxiter:
                 raise ConvergenceError(
                     f"LR-ADI did not reach the relative residual {tol:.1e} in {maxiter} solves "
-                    f"(last {sd.history[-1]:.2e}); raise maxiter, loosen tol, or try "
-                    "shifts='penzl'/'projection'", sd.history)
+                    f"(last {sd.history[-1]:.2e}); " + _slow_convergence_hint(sd.used), sd.history)
             V = solver.solve(p, sd.W if p.imag == 0 else sd.W.astype(complex), keep=reuse,
                              trans=sd.trans)
             res = sd.step(p, V, min_cols)
@@ -809,6 +808,26 @@ class _Side:
         self.done = True
         self.W = None
         self.recent = []
+
+
+#: Shifts (Ritz values) with damping ratio |Re p| / |p| below this mark a lightly damped spectrum.
+LIGHT_DAMPING = 1e-3
+
+
+def _slow_convergence_hint(shifts) -> str:
+    """What to do about an LR-ADI run that used up ``maxiter``. Shifts hugging the imaginary axis
+    (Ritz values with tiny damping ratios, e.g. an FE structure with mass-proportional damping: every
+    mode decays at the same slow rate) mean the Gramian itself is far from low rank: each step
+    shrinks those modes' residual by only ~1 - 2 |Re p| / |p|, whatever the shifts."""
+    p = np.asarray(shifts, dtype=complex)
+    p = p[p != 0]
+    zeta = np.abs(p.real) / np.abs(p) if p.size else np.ones(1)
+    if np.median(zeta) < LIGHT_DAMPING:
+        return (f"the shifts (Ritz values of the pencil) have damping ratios |Re p|/|p| down to {zeta.min():.1e}: "
+                "lightly damped modes make the Gramians far from low rank, so LR-ADI cannot converge in few "
+                "steps; add damping (e.g. stiffness-proportional Rayleigh damping of an FE model), use the dense "
+                "solver (solver='hammarling', n up to a few thousand)")
+    return "raise maxiter, loosen tol, or try shifts='penzl'/'projection'"
 
 
 def _norm2_bound(M) -> float:

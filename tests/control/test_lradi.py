@@ -265,6 +265,34 @@ def test_maxiter_raises_convergence_error_with_history():
     assert "maxiter" in str(exc.value)
 
 
+def _structure(nq, alpha, beta):
+    """Mass-spring chain M q'' + (alpha M + beta K) q' + K q = b u as a first-order pencil (A, E)."""
+    from physfact.control import SecondOrderSystem
+
+    rng = np.random.default_rng(1)
+    K = sp.diags([-np.ones(nq - 1), 2.0 * np.ones(nq), -np.ones(nq - 1)], [-1, 0, 1], format="csr")
+    M = sp.diags(1.0 + rng.random(nq), format="csr")
+    b = np.zeros((nq, 1))
+    b[-1] = 1.0
+    s = SecondOrderSystem(M, alpha * M + beta * K, K, b, b.T).to_first_order()
+    return s.A, s.B, s.E
+
+
+def test_lightly_damped_structure_is_diagnosed():
+    """Mass-proportional damping: every mode decays at the same slow rate, the Gramian is far from
+    low rank and no shift choice helps; the error says so (not 'try other shifts')."""
+    A, B, E = _structure(150, 1e-4, 0.0)
+    with pytest.raises(ConvergenceError, match="lightly damped modes") as exc:
+        lradi(A, B, E, tol=1e-10, maxiter=60)
+    assert min(exc.value.history) > 1e-3  # no progress worth the name
+    # Rayleigh damping with a stiffness part (high modes damped): converges, residual checked densely
+    A, B, E = _structure(150, 1e-2, 0.2)
+    f = lradi(A, B, E, tol=1e-10, maxiter=300)
+    Ad, Ed = A.toarray(), E.toarray()
+    R = Ad @ f.Z @ f.Z.T @ Ed.T + Ed @ f.Z @ f.Z.T @ Ad.T + B @ B.T
+    assert np.linalg.norm(R, 2) <= 1e-8 * np.linalg.norm(B.T @ B, 2)
+
+
 def test_singular_E_fails_fast():
     A, B, C, E = heat1d(200)
     E = E.tolil()
