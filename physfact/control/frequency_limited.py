@@ -390,6 +390,9 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
     Einv = adi_options.get("E_inverse")
     lift_c = None if Einv is None else (lambda R: Einv.solve(E @ R))
     lift_o = None if Einv is None else (lambda R: Einv.solve(Et @ R, trans=True))
+    if Einv is None and E is not None:  # the states of B and C^T are E^{-1} B and E^{-T} C^T
+        lift_c = sys.efactor.solve
+        lift_o = lambda R: sys.efactor.solve(R, trans=True)  # noqa: E731
     with step(progress, "band operator 1/2 (Galerkin projection)"):
         right, left, known = _band_resolvents(A, E, B, C, sys.D, w1, w2)
         Qc, Sc, ritz = _galerkin(A, E, fc.Z, B, right, w1, w2, to_state=lift_c)
@@ -398,13 +401,22 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
     Lc, Lo = _band_factor(Qc, Sc, fc.Z), _band_factor(Qo, So, fo.Z)
 
     def modified():
-        if Einv is None:
-            SB = Qc @ (Sc @ (Qc.T @ B))
+        # Gugercin & Antoulas in the standard form x' = E^{-1}A x + E^{-1}B u: the controllability
+        # right-hand side is |S xB xB^T + xB xB^T S^T| with xB = E^{-1}B the states of B and
+        # S = S(E^{-1}A); E maps it to the generalized equation (E F)(E F)^T (the absolute value
+        # does not commute with E). The observability side needs no E: its standard-form equation
+        # is that of E^T Q E.
+        if E is None:
+            Fc = _abs_factor(np.hstack([Qc @ (Sc @ (Qc.T @ B)), B]), _swap(B.shape[1]))
             SC = Qo @ (So @ (Qo.T @ C.T))
-        else:  # a DAE: S acts on the lifted states; E maps back to right-hand sides (zero algebraic rows)
-            SB = E @ (Qc @ (Sc @ (Qc.T @ lift_c(B))))
+        elif Einv is None:
+            xB = lift_c(B)
+            Fc = E @ _abs_factor(np.hstack([Qc @ (Sc @ (Qc.T @ xB)), xB]), _swap(B.shape[1]))
             SC = Et @ (Qo @ (So @ (Qo.T @ lift_o(C.T))))
-        Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
+        else:  # a DAE: S acts on the lifted states (zero algebraic rows of E map them back)
+            SB = E @ (Qc @ (Sc @ (Qc.T @ lift_c(B))))
+            Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
+            SC = Et @ (Qo @ (So @ (Qo.T @ lift_o(C.T))))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,
                              progress=phase(progress, "modified Gramian 1/2"), **adi_options)

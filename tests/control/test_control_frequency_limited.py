@@ -212,3 +212,23 @@ def test_floor_db_leaves_notches_coarse_and_finds_the_peak():
     assert w_max.size < w_all.size
     near_notch = lambda w: np.count_nonzero(np.abs(w - 5.0) < 0.5)  # noqa: E731
     assert near_notch(w_max) < near_notch(w_all)
+
+
+def test_modified_gramians_lowrank_matches_dense_with_e():
+    """The same fallback for a descriptor realization E x' = (E A) x + (E B) u of msd:20 with a
+    non-diagonal, badly scaled E (same transfer function): S acts on the states E^{-1} B, and E maps
+    the result back to a right-hand side (applying S to B itself was wrong for E != I)."""
+    import scipy.sparse as sp
+
+    from physfact.control import LTISystem
+
+    base = models.msd(20)
+    A, B, C, D = base.standard_form()
+    n = A.shape[0]
+    rng = np.random.default_rng(7)
+    E = sp.csr_matrix(np.diag(10.0 ** rng.uniform(-2, 2, n)) + np.diag(0.3 * rng.uniform(size=n - 1), 1))
+    sys = LTISystem(sp.csr_matrix(E @ A), E @ B, C, D, E)
+    assert np.abs(sys.freqresp([0.85]) - base.freqresp([0.85])).max() <= 1e-10 * np.abs(base.freqresp([0.85])).max()
+    _lowrank_vs_dense(sys, (0.8, 0.9), 6)
+    res = balanced_truncation(sys, rank=6, frequency_band=(0.8, 0.9), solver="adi")
+    assert res.info["gramians"].startswith("modified") and res.order == 6
