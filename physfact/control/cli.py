@@ -202,7 +202,8 @@ def run_bt(args, console) -> dict:
            "hinf_error_is_estimate": None if err is None else err.estimate,
            "warnings": sorted({str(w.message) for w in caught})}
     if args.band is not None:
-        out.update(band=list(args.band), band_error=res.info["band_error"], gramians=res.info["gramians"])
+        out.update(band=list(args.band), band_error=res.info["band_error"], gramians=res.info["gramians"],
+                   band_error_points=res.info.get("band_error_points"), band_error_note=res.info.get("band_error_note"))
     rom = res.rom
     if args.full:
         out["rom"] = {"A": rom.A, "B": rom.B, "C": rom.C, "D": rom.D, "dt": rom.dt}
