@@ -54,6 +54,10 @@ import scipy.sparse.linalg as spla
 from physfact.errors import ConvergenceError, InputError, SingularMatrixError, UnstableSystemError
 
 
+#: B or C is zero on ker G^T when its projection is below this fraction of its norm (roundoff).
+ZERO_RTOL = 1e-12
+
+
 @dataclass(frozen=True)
 class StokesStructure:
     """The blocks of a Stokes-type index-2 system (see the module docstring); found by
@@ -222,9 +226,12 @@ def projected_gramian_factors(st: StokesStructure, Bt, Ct, tol=1e-10, maxiter=30
         Eop = spla.LinearOperator((st.nv, st.nv), matmat=lambda V: project(E11 @ V),
                                   rmatmat=lambda V: project(E11.T @ V), dtype=float)
     sides = [_Side(project(Bt), False, Eop), _Side(project(Ct.T), True, Eop)]
-    if any(sd.bnorm2 == 0.0 for sd in sides):
-        raise InputError("the input or output map is zero on the hidden manifold ker G^T (B or C acts only "
-                         "through the algebraic part): the proper part is zero, nothing to reduce")
+    for sd, full in zip(sides, (Bt, Ct.T)):
+        # at roundoff of the projection (a gradient force, B1 = G x): nothing reaches the velocities
+        if np.sqrt(sd.bnorm2) <= ZERO_RTOL * np.linalg.norm(full, 2):
+            raise InputError("the input or output map is zero on the hidden manifold ker G^T (B acts only "
+                             "through pressure gradients, or C only sees them): the proper part is zero, "
+                             "nothing to reduce")
     A11 = st.A11
 
     def ritz_shifts(U):
@@ -236,8 +243,14 @@ def projected_gramian_factors(st: StokesStructure, Bt, Ct, tol=1e-10, maxiter=30
                 "index-2 system looks unstable; only stable Stokes-type systems are supported (stabilize first)")
         return new
 
-    W0 = np.hstack([sd.W for sd in sides])
-    queue = ritz_shifts(np.hstack([W0, project(A11 @ W0)]))
+    # span{B, (P A11) B, C^T, (P A11^T) C^T}, each block normalized: the QR's rank test in
+    # projection_shifts must not drop a side because ||B|| and ||C|| (or ||A11||) differ in scale
+    blocks = []
+    for sd in sides:
+        W0 = sd.W / np.sqrt(sd.bnorm2)
+        AW = project((A11.T if sd.trans else A11) @ W0)
+        blocks += [W0, AW / max(np.linalg.norm(AW, 2), np.finfo(float).tiny)]
+    queue = ritz_shifts(np.hstack(blocks))
     if not queue:
         raise ConvergenceError("no ADI shift could be computed from B and C (their span on ker G^T is "
                                "degenerate); check B and C")

@@ -142,11 +142,18 @@ class LTISystem:
         self._efactor = None
         self._schur = None
         self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
-        self._dae = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
+        self._dae_split = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
+        self._dae_deferred = False  # a DAE whose dense split is computed at first use (self._dae)
         # validate small E now; a large one at first use: an LU of a large sparse E only to check it
         # (and kept) doubled the memory of a low-rank BT (heat2d n = 66049: +124 MiB), and LR-ADI
         # factors and checks E itself before its first step
-        if E is not None and n <= DENSE_LIMIT:
+        if E is not None and n <= DENSE_LIMIT and dt is None and sp.issparse(E):
+            from physfact.control.dae_stokes import stokes_structure
+
+            # a sparse Stokes-type index-2 DAE (E has zero rows: singular) has its own sparse BT route;
+            # its dense QZ split (127 s CPU at stokes:30, n = 2639) waits until something needs it
+            self._dae_deferred = stokes_structure(self) is not None
+        if E is not None and n <= DENSE_LIMIT and not self._dae_deferred:
             from physfact.errors import SingularMatrixError
 
             try:
@@ -157,7 +164,7 @@ class LTISystem:
                 from physfact.control.dae import split_descriptor
 
                 A_, _, _, _, E_ = self.dense_matrices()
-                self._dae = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
+                self._dae_split = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -186,14 +193,25 @@ class LTISystem:
     @property
     def is_dae(self) -> bool:
         """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`)."""
-        return self._dae is not None
+        return self._dae_deferred or self._dae_split is not None
+
+    @property
+    def _dae(self):
+        """The dense proper/polynomial split of a DAE (None for an ODE), computed at first use for a
+        sparse index-2 system (raises SingularMatrixError then for a singular pencil)."""
+        if self._dae_deferred and self._dae_split is None:
+            from physfact.control.dae import split_descriptor
+
+            A_, B_, C_, D_, E_ = self.dense_matrices()
+            self._dae_split = split_descriptor(A_, E_, B_, C_, D_)
+        return self._dae_split
 
     @property
     def efactor(self):
         """LU factors of E (None when E = I)."""
         if self.E is None:
             return None
-        if self._dae is not None:
+        if self.is_dae:
             from physfact.errors import SingularMatrixError
 
             raise SingularMatrixError("E is singular (a DAE): this operation needs E^{-1}; DAEs support "

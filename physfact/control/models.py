@@ -261,6 +261,25 @@ def stokes(nx: int = 10, ny: int | None = None, inputs: int = 5, outputs: int = 
     return LTISystem(A, B, C, E=E)
 
 
+def stokes_stream_basis(nx: int, ny: int | None = None) -> sp.csr_matrix:
+    """A sparse basis Theta of ker G^T for :func:`stokes` (the discretely divergence-free velocities):
+    the staggered-grid curl of a stream function psi at the (nx - 1)(ny - 1) interior grid vertices
+    (psi = 0 on the walls), v_1 = d psi / d x_2, v_2 = -d psi / d x_1 by first differences, so
+    G^T Theta = 0 exactly in exact arithmetic. Shape ((nx - 1) ny + nx (ny - 1), (nx - 1)(ny - 1)),
+    full column rank. The projected ODE (Theta^T Theta, Theta^T A11 Theta, Theta^T B1, C1 Theta) has
+    the transfer function of the index-2 DAE (B2 = 0, C2 = 0); used by the tests and benchmarks as an
+    independent construction."""
+    nx = check_int(nx, "nx", minimum=2)
+    ny = nx if ny is None else check_int(ny, "ny", minimum=2)
+
+    def difference(k, h):  # k x (k - 1): (psi_j - psi_{j-1}) / h with psi_0 = psi_k = 0
+        return sp.diags([np.ones(k - 1), -np.ones(k - 1)], [0, -1], shape=(k, k - 1)) / h
+
+    v1 = sp.kron(difference(ny, 1.0 / ny), sp.eye(nx - 1))
+    v2 = -sp.kron(sp.eye(ny - 1), difference(nx, 1.0 / nx))
+    return sp.vstack([v1, v2]).tocsr()
+
+
 def _num(x, name, path):
     if x is None:
         return None
