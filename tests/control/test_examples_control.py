@@ -48,3 +48,10 @@ def test_dae_circuit_example():
     res = runpy.run_path(str(EXAMPLES / "control_dae_circuit.py"))["main"](small=True)
     assert abs(res["M1"] - res["C0"]) <= 1e-6 * res["C0"] and abs(res["M0"] - 1 / res["R"]) <= 1e-6 / res["R"]
     assert res["error"] <= res["error_bound"] * (1 + 1e-6) and res["order"] == res["r"] + 2
+
+
+def test_stokes_example(tmp_path):
+    res = runpy.run_path(str(EXAMPLES / "control_stokes.py"))["main"](small=True, plot=tmp_path / "s.png")
+    assert res["solver"] == "lradi+index2" and res["stable"] and res["n"] == 735
+    assert 0.5 * res["hsv_r"] <= res["error"] <= res["error_bound"]
+    assert (tmp_path / "s.png").stat().st_size > 1000
