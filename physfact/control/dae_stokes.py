@@ -56,6 +56,12 @@ from physfact.errors import ConvergenceError, InputError, SingularMatrixError, U
 
 #: B or C is zero on ker G^T when its projection is below this fraction of its norm (roundoff).
 ZERO_RTOL = 1e-12
+#: Regularization of the quasi-definite LDL^T, relative to ||G||_1^2 / ||A11||_1, and its refinement:
+#: at most REFINE_STEPS steps to a normwise backward error REFINE_RTOL (stokes:60: ||r|| / ||b|| from
+#: 1e-8 .. 5e-7 to 1e-15 .. 2e-13 after one step, the roundoff level after two), else an LU.
+QD_DELTA = 1e-8
+REFINE_STEPS = 4
+REFINE_RTOL = 1e3 * np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,19 @@ def stokes_structure(sys) -> StokesStructure | None:
 
 class SaddlePointSolver:
     """Velocity part x of [[K, G], [G^T, 0]] [x; mu] = [w; 0] for K = A11 + p E11 (and of the
-    transposed system), one sparse LU per shift p; the current shift's LU is kept."""
+    transposed system), one sparse factorization per shift p; the current shift's is kept.
+
+    Symmetric A11 and E11 with a real shift p < 0 (Stokes): the matrix is symmetric, and with
+    mu -> -mu and the first block row negated it is [[H, G], [G^T, 0]], H = -(A11 + p E11) SPD. Its
+    regularization [[H, G], [G^T, -delta I]] is quasi-definite, so an LDL^T without pivoting exists for
+    any symmetric ordering (Vanderbei, SIAM J. Optim. 5 (1995) 100): one AMD analysis for every shift
+    (:class:`physfact.lowrank.spd_pencil.SPDPencil`, QDLDL), and a few steps of iterative refinement
+    with the unregularized matrix remove delta (contraction ~ delta / lambda_min(G^T H^{-1} G); delta =
+    QD_DELTA ||G||_1^2 / ||A11||_1, scale-invariant). Measured on stokes:60 / stokes:100: 7 / 23 ms
+    per factorization against SuperLU's 53 / 235 ms (fill 1.5e6 / 5.3e6), solutions equal to 3e-13.
+    A refinement that does not reach REFINE_RTOL falls back to SuperLU (partial pivoting, COLAMD),
+    which serves every other case too (non-symmetric A11: Oseen; complex shifts).
+    """
 
     def __init__(self, st: StokesStructure):
         self.st = st
@@ -131,8 +149,45 @@ class SaddlePointSolver:
         self.E11 = sp.identity(nv, format="csc") if st.E11 is None else sp.csc_matrix(st.E11)
         self.G = st.G
         self.key, self.lu = None, None
+        self.static = {}  # LUs of [[E11, G], [G^T, 0]] and [[I, G], [G^T, 0]]
         self.factorizations = 0
         self.zeros = sp.csc_matrix((npr, npr))
+        self.pencil = self._quasi_definite_pencil()
+        self.ldl = None
+        self.fallbacks = 0
+
+    def _quasi_definite_pencil(self):
+        from physfact.lowrank.spd_pencil import SPDPencil, is_symmetric, ldl_available
+
+        st = self.st
+        if not (ldl_available() and is_symmetric(st.A11) and (st.E11 is None or is_symmetric(st.E11))):
+            return None
+        norm_a = spla.norm(st.A11, 1)
+        delta = QD_DELTA * spla.norm(self.G, 1) ** 2 / norm_a if norm_a > 0 else 0.0
+        if not delta > 0:
+            return None
+        npr = st.n_algebraic
+        self.norms = (norm_a, spla.norm(self.E11, 1), spla.norm(self.G, 1))
+        K = sp.bmat([[-st.A11, self.G], [self.G.T, -delta * sp.identity(npr)]], format="csc")
+        M = sp.block_diag([self.E11, self.zeros], format="csc")
+        return SPDPencil(K, M, check_definite=False)
+
+    def _qd_solve(self, p: float, W):
+        """x of the saddle-point system by the regularized LDL^T and iterative refinement; None when the
+        refinement does not converge (then the caller uses an LU)."""
+        nv = self.st.nv
+        b = np.vstack([-np.asarray(W, dtype=float), np.zeros((self.st.n_algebraic, W.shape[1]))])
+        y = self.ldl.solve(b)
+        bnorm = np.abs(b).max()
+        qnorm = self.norms[0] + abs(p) * self.norms[1] + self.norms[2]  # >= ||Q||_inf (symmetric Q)
+        for _ in range(REFINE_STEPS):
+            xv, xp = y[:nv], y[nv:]
+            r = b - np.vstack([-(self.st.A11 @ xv) - p * (self.E11 @ xv) + self.G @ xp, self.G.T @ xv])
+            # normwise backward error at the roundoff level of an LU with partial pivoting
+            if np.abs(r).max() <= REFINE_RTOL * (qnorm * np.abs(y).max() + bnorm):
+                return y[:nv]
+            y += self.ldl.solve(r)
+        return None
 
     def factor(self, K, what):
         M = sp.bmat([[K, self.G], [self.G.T, self.zeros]], format="csc")
@@ -146,13 +201,24 @@ class SaddlePointSolver:
         return lu
 
     def solve(self, p: complex, W, trans: bool = False):
+        """Velocity part of the solution (a transposed solve with ``trans``; the same for symmetric A11)."""
         key = complex(p)
+        quasi_definite = self.pencil is not None and p.imag == 0 and p.real < 0 and not np.iscomplexobj(W)
         if key != self.key:
-            self.lu = None  # one LU alive at a time (peak memory)
-            pp = p.real if p.imag == 0 else p
-            K = sp.csc_matrix(self.st.A11 + pp * self.E11)
-            self.lu = self.factor(K, f"A11 + p E11 (p = {p:.6g})")
+            self.lu = self.ldl = None  # one factorization alive at a time (peak memory)
             self.key = key
+            if quasi_definite:
+                self.ldl = self.pencil.factor(1.0, -p.real)
+                self.factorizations += 1
+        if self.ldl is not None and quasi_definite:
+            x = self._qd_solve(p.real, W)
+            if x is not None:
+                return x, None
+            self.fallbacks += 1
+            self.pencil = self.ldl = None  # inaccurate for this problem: LUs from now on
+        if self.lu is None:
+            pp = p.real if p.imag == 0 else p
+            self.lu = self.factor(sp.csc_matrix(self.st.A11 + pp * self.E11), f"A11 + p E11 (p = {p:.6g})")
         return self._solve(self.lu, W, trans)
 
     def _solve(self, lu, W, trans):
@@ -167,28 +233,45 @@ class SaddlePointSolver:
             x = lu.solve(rhs, trans=t)
         return x[:nv], x[nv:]
 
+    def static_lu(self, identity: bool):
+        """LU of [[E11, G], [G^T, 0]] (``identity``: of [[I, G], [G^T, 0]]); the same one when E11 = I."""
+        key = "I" if (identity or self.st.E11 is None) else "E11"
+        if key not in self.static:
+            self.static[key] = self.factor(sp.identity(self.st.nv, format="csc") if key == "I" else self.E11,
+                                           "I" if key == "I" else "E11")
+        return self.static[key]
+
+    def release_static(self):
+        self.static = {}
+
     def constrained(self, F, trans: bool = False):
         """(x, mu) with [[E11, G], [G^T, 0]] [x; mu] = [0; F] (transposed pencil if ``trans``)."""
-        lu = self.factor(self.E11, "E11")
+        lu = self.static_lu(identity=False)
         nv = self.st.nv
         rhs = np.zeros((nv + F.shape[0], F.shape[1]))
         rhs[nv:] = F
         x = lu.solve(rhs, trans="T" if trans else "N")
         return x[:nv], x[nv:]
 
+    def project(self, W):
+        """The orthogonal projection onto ker G^T, P w = w - G (G^T G)^{-1} G^T w: the velocity part of
+        [[I, G], [G^T, 0]] [x; mu] = [w; 0]."""
+        return self._solve(self.static_lu(identity=True), np.asarray(W, dtype=float), False)[0]
 
-class _KernelProjector:
-    """The orthogonal projector onto ker G^T: P w = w - G (G^T G)^{-1} G^T w, as the velocity part of
-    [[I, G], [G^T, 0]] [x; mu] = [w; 0] (one LU, built on first use)."""
 
-    def __init__(self, solver: SaddlePointSolver):
-        self.solver = solver
-        self.lu = None
+class _ProjectedMass:
+    """V -> P (E11 V) (``.T``: P (E11^T V)): the residual update of LR-ADI on ker G^T when E11 != I
+    (E11 V leaves ker G^T; the projection keeps the residual factor's norm the projected residual's)."""
 
-    def __call__(self, W):
-        if self.lu is None:
-            self.lu = self.solver.factor(sp.identity(self.solver.st.nv, format="csc"), "I")
-        return self.solver._solve(self.lu, np.asarray(W, dtype=float), False)[0]
+    def __init__(self, E11, project, trans: bool = False):
+        self.E11, self.project, self.trans = E11, project, trans
+
+    def __matmul__(self, V):
+        return self.project((self.E11.T if self.trans else self.E11) @ V)
+
+    @property
+    def T(self):
+        return _ProjectedMass(self.E11, self.project, not self.trans)
 
 
 def improper_part(st: StokesStructure, solver: SaddlePointSolver):
@@ -218,13 +301,10 @@ def projected_gramian_factors(st: StokesStructure, Bt, Ct, tol=1e-10, maxiter=30
     from physfact.control.lradi import _Side
 
     solver = SaddlePointSolver(st) if solver is None else solver
-    project = _KernelProjector(solver)
+    project = solver.project
     E11 = st.E11
-    if E11 is None:
-        Eop = None  # E11 = I keeps every residual block in ker G^T
-    else:  # the residual update E11 V leaves ker G^T: project it back
-        Eop = spla.LinearOperator((st.nv, st.nv), matmat=lambda V: project(E11 @ V),
-                                  rmatmat=lambda V: project(E11.T @ V), dtype=float)
+    # E11 = I keeps every residual block in ker G^T; otherwise E11 V is projected back
+    Eop = None if E11 is None else _ProjectedMass(E11, project)
     sides = [_Side(project(Bt), False, Eop), _Side(project(Ct.T), True, Eop)]
     for sd, full in zip(sides, (Bt, Ct.T)):
         # at roundoff of the projection (a gradient force, B1 = G x): nothing reaches the velocities
@@ -251,6 +331,9 @@ def projected_gramian_factors(st: StokesStructure, Bt, Ct, tol=1e-10, maxiter=30
         AW = project((A11.T if sd.trans else A11) @ W0)
         blocks += [W0, AW / max(np.linalg.norm(AW, 2), np.finfo(float).tiny)]
     queue = ritz_shifts(np.hstack(blocks))
+    del blocks
+    if E11 is None:
+        solver.release_static()  # the projector is not needed again (peak memory)
     if not queue:
         raise ConvergenceError("no ADI shift could be computed from B and C (their span on ker G^T is "
                                "degenerate); check B and C")
@@ -286,7 +369,8 @@ def projected_gramian_factors(st: StokesStructure, Bt, Ct, tol=1e-10, maxiter=30
             bar.close()
     info = {"residuals": tuple(sd.history[-1] for sd in sides), "iterations": tuple(sd.iterations for sd in sides),
             "histories": tuple(np.array(sd.history) for sd in sides),
-            "factorizations": solver.factorizations,
+            "factorizations": solver.factorizations, "quasi_definite_ldl": solver.pencil is not None,
+            "ldl_fallbacks": solver.fallbacks,
             "shifts": tuple(np.array(sd.used, dtype=complex) for sd in sides)}
     Z, Y = (_compressed(sd, A11, E11, tol) for sd in sides)
     info["factor_columns"] = (Z.shape[1], Y.shape[1])

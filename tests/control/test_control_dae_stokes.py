@@ -115,30 +115,38 @@ def test_proper_part_matches_explicit_projected_ode(stokes12):
                                                                                                rel=1e-9)
 
 
-def _with_pressure_io(seed=0):
+def _with_pressure_io(seed=0, mass=False):
     """stokes:8 with an input in the continuity equation (B2 != 0) and a pressure output (C2 != 0):
-    a feedthrough M0 and an s-term M1 = -C2 S^{-1} B2 appear."""
+    a feedthrough M0 and an s-term M1 = -C2 S^{-1} B2 appear. ``mass``: E11 a tridiagonal SPD mass
+    matrix instead of I (the residual updates then leave ker G^T and are projected back)."""
     base = models.stokes(8)
     rng = np.random.default_rng(seed)
     nv = 2 * 8 * 7
     B, C = base.B.copy(), base.C.copy()
     B[nv:, :2] = rng.standard_normal((base.n - nv, 2))
     C[:2, nv:] = 1e-3 * rng.standard_normal((2, base.n - nv))
-    return LTISystem(base.A, B, C, E=base.E)
+    E = base.E
+    if mass:
+        E11 = sp.diags([0.1 * np.ones(nv - 1), 1.0 + rng.random(nv), 0.1 * np.ones(nv - 1)], [-1, 0, 1])
+        E = sp.block_diag([E11, sp.csr_matrix((base.n - nv, base.n - nv))]).tocsr()
+    return LTISystem(base.A, B, C, E=E)
 
 
-def test_polynomial_part_kept_exactly():
-    sys_ = _with_pressure_io()
+@pytest.mark.parametrize("mass", [False, True], ids=["E11=I", "E11=mass"])
+def test_polynomial_part_kept_exactly(mass):
+    sys_ = _with_pressure_io(mass=mass)
+    assert (stokes_structure(sys_).E11 is None) is not mass
     r = 8
     dense = balanced_truncation(sys_, rank=r, solver="hammarling")
     sparse = balanced_truncation(sys_, rank=r, solver="adi", adi_tol=1e-12)
     M0, M1 = sparse.info["polynomial"]
     D0, D1 = dense.info["polynomial"]
     assert _rel(M0, D0) <= 1e-8 and _rel(M1, D1) <= 1e-8 and np.linalg.matrix_rank(M1) == 2
-    # the index-2 split's own reference: M1 = -C2 (G^T G)^{-1} B2 (E11 = I)
+    # the index-2 split's own reference: M1 = -C2 (G^T E11^{-1} G)^{-1} B2
     nv = 2 * 8 * 7
     G = sys_.A.toarray()[:nv, nv:]
-    assert _rel(M1, -sys_.C[:, nv:] @ np.linalg.solve(G.T @ G, sys_.B[nv:])) <= 1e-12
+    S = G.T @ np.linalg.solve(sys_.E.toarray()[:nv, :nv], G)
+    assert _rel(M1, -sys_.C[:, nv:] @ np.linalg.solve(S, sys_.B[nv:])) <= 1e-12
     assert sparse.order == dense.order == r + 2 * 2 and sparse.rom.is_dae
     assert np.max(np.abs(sparse.hsv[:r] - dense.hsv[:r]) / dense.hsv[:r]) <= 1e-8
     assert _rel(sparse.rom.freqresp(W), dense.rom.freqresp(W)) <= 1e-8
