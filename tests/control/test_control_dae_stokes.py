@@ -213,3 +213,28 @@ def test_large_stokes_against_stream_function_ode():
     w = np.logspace(-1, 5, 25)
     err = np.linalg.norm(s.freqresp(w) - res.rom.freqresp(w), 2, axis=(1, 2)).max()
     assert err <= res.error_bound and res.rom.is_stable()
+
+
+def test_lu_paths_oseen_like_and_fallback(monkeypatch):
+    """A non-symmetric A11 (a convection term, Oseen-like: complex shifts, SuperLU solves) against the
+    dense split; and the quasi-definite LDL^T's fallback to SuperLU (forced by a regularization too
+    large for the refinement) giving the HSVs of the LDL^T run."""
+    base = models.stokes(10)
+    nv = 2 * 10 * 9
+    A = base.A.tolil()
+    conv = sp.kron(sp.eye(2 * 10), sp.diags([np.ones(8), -np.ones(8)], [1, -1], shape=(9, 9)))
+    A[:nv, :nv] = A[:nv, :nv] + 40.0 * conv.tocsr()[:nv, :nv]
+    oseen = LTISystem(A.tocsr(), base.B, base.C, E=base.E)
+    dense = balanced_truncation(oseen, rank=8, solver="hammarling")
+    got = balanced_truncation(oseen, rank=8, solver="adi", adi_tol=1e-12)
+    assert not got.info["quasi_definite_ldl"] and got.rom.is_stable()
+    assert np.max(np.abs(got.hsv[:8] - dense.hsv[:8]) / dense.hsv[:8]) <= 1e-8
+    assert _rel(got.rom.freqresp(W), dense.rom.freqresp(W)) <= 1e-8
+    ref = balanced_truncation(base, rank=8, solver="adi", adi_tol=1e-12)
+    assert ref.info["quasi_definite_ldl"] and ref.info["ldl_fallbacks"] == 0
+    import physfact.control.dae_stokes as ds
+
+    monkeypatch.setattr(ds, "QD_DELTA", 1e3)
+    fb = balanced_truncation(base, rank=8, solver="adi", adi_tol=1e-12)
+    assert fb.info["ldl_fallbacks"] == 1 and not fb.info["quasi_definite_ldl"]
+    assert np.max(np.abs(fb.hsv[:8] - ref.hsv[:8]) / ref.hsv[:8]) <= 1e-8
