@@ -28,7 +28,9 @@ solve (Theta^T (A11 + p E11) Theta)^{-1} Theta^T w, lifted by Theta, is the velo
 .. math::  \begin{bmatrix} A_{11} + p E_{11} & G \\ G^T & 0 \end{bmatrix}
            \begin{bmatrix} x \\ \mu \end{bmatrix} = \begin{bmatrix} w \\ 0 \end{bmatrix}
 
-(one sparse LU per shift; its transposed solve serves the observability equation). The residual
+(one sparse factorization per shift, shared by both Gramians: for symmetric A11, E11 a regularized
+quasi-definite LDL^T with iterative refinement, see :class:`SaddlePointSolver`, else an LU whose
+transposed solve serves the observability equation). The residual
 factors are kept in ker G^T by the orthogonal projector onto it (one more saddle-point LU, with
 E11 -> I, A11 -> 0; needed once for B and C unless E11 != I), so their norms are the residual norms
 of the projected equations with an orthonormal Theta; the Gramian factors Z, Y lie in ker G^T,

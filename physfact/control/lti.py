@@ -147,13 +147,7 @@ class LTISystem:
         # validate small E now; a large one at first use: an LU of a large sparse E only to check it
         # (and kept) doubled the memory of a low-rank BT (heat2d n = 66049: +124 MiB), and LR-ADI
         # factors and checks E itself before its first step
-        if E is not None and n <= DENSE_LIMIT and dt is None and sp.issparse(E):
-            from physfact.control.dae_stokes import stokes_structure
-
-            # a sparse Stokes-type index-2 DAE (E has zero rows: singular) has its own sparse BT route;
-            # its dense QZ split (127 s CPU at stokes:30, n = 2639) waits until something needs it
-            self._dae_deferred = stokes_structure(self) is not None
-        if E is not None and n <= DENSE_LIMIT and not self._dae_deferred:
+        if E is not None and n <= DENSE_LIMIT:
             from physfact.errors import SingularMatrixError
 
             try:
@@ -161,10 +155,16 @@ class LTISystem:
             except SingularMatrixError:
                 if dt is not None:
                     raise
-                from physfact.control.dae import split_descriptor
+                if sp.issparse(E):
+                    # a sparse DAE: the dense QZ split (127 s CPU at stokes:30, n = 2639) waits until
+                    # something needs it; BT of a Stokes-type index-2 DAE, freqresp, poles(k=...) and
+                    # sampled norms of error systems do not
+                    self._dae_deferred = True
+                else:
+                    from physfact.control.dae import split_descriptor
 
-                A_, _, _, _, E_ = self.dense_matrices()
-                self._dae_split = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
+                    A_, _, _, _, E_ = self.dense_matrices()
+                    self._dae_split = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -263,7 +263,7 @@ class LTISystem:
             such as heat or structural models these are the slowest, rightmost poles), sorted by
             decreasing real part; required for sparse systems with n > 3000.
         """
-        if self._dae is not None:  # the finite poles
+        if self.is_dae and (k is None or not self._dae_deferred):  # the finite poles
             return LTISystem(self._dae.A11, self._dae.B1, self._dae.C1, None, self._dae.E11).poles(k)
         if k is None and self._parts is not None:
             return _sort_poles(np.concatenate([part.poles() for part in self._parts]), self.is_discrete)
@@ -484,7 +484,8 @@ class LTISystem:
             if np.any(omega < 0):
                 raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
-        if self._dae is not None:
+        # an error system G - G_r of a DAE sampled on its parts' responses (its polynomial parts cancel)
+        if self.is_dae and not (method == "sampling" and self._parts is not None):
             if len(self._dae.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
                 return HinfNorm(float("inf"), frequency=float("inf"), method="polynomial part")
             return self._dae.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
