@@ -170,7 +170,13 @@ def run_bt(args, console) -> dict:
                       f"in-band sampled error {res.info['band_error']:.4e} at |omega| = "
                       f"{abs(res.info['band_error_frequency']):.4g} rad/s (Gramians: {res.info['gramians']})")
     else:
-        console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
+        tail = 2.0 * float(np.sum(res.hsv[res.order - res.n_unstable:]))
+        if res.error_bound > tail * (1 + 1e-12):
+            why = ("20 x the measured rounding of the projection" if res.error_bound > res.floor * (1 + 1e-12)
+                   else "the roundoff floor")
+            console.print(f"error bound{part} = {res.error_bound:.4e} ({why}; 2*sum(hsv[r:]) = {tail:.4e})")
+        else:
+            console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
     if err is not None:
         kind = "estimate (frequency sampling)" if err.estimate else "certified (Hamiltonian level set)"
         console.print(f"||G - G_r||_Hinf{part} = {float(err):.4e} at |omega| = {abs(err.frequency):.4g} {unit}  "
@@ -183,7 +189,7 @@ def run_bt(args, console) -> dict:
     out = {"model": str(args.model), "n": sys.n, "m": sys.m, "p": sys.p, "r": res.order,
            "requested_order": args.order,
            "n_unstable": res.n_unstable, "method": res.method, "solver": res.solver, "seconds": seconds,
-           "hsv": hsv[:100], "error_bound": res.error_bound,
+           "hsv": hsv[:100], "error_bound": res.error_bound, "projection_rounding": res.rounding,
            "error_of": "stable part" if res.n_unstable else "system",
            "hinf_error": 0.0 if full_s is None else (None if err is None else float(err)),
            "hinf_error_frequency": None if err is None else abs(err.frequency),
