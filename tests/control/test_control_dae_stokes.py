@@ -238,3 +238,18 @@ def test_lu_paths_oseen_like_and_fallback(monkeypatch):
     fb = balanced_truncation(base, rank=8, solver="adi", adi_tol=1e-12)
     assert fb.info["ldl_fallbacks"] == 1 and not fb.info["quasi_definite_ldl"]
     assert np.max(np.abs(fb.hsv[:8] - ref.hsv[:8]) / ref.hsv[:8]) <= 1e-8
+
+
+def test_bound_honest_at_the_factors_resolution(stokes12):
+    """At orders whose truncated tail lies below what ADI factors of residual adi_tol resolve, the
+    error bound is the factors' floor (10 adi_tol sigma_1), which the measured error stays below."""
+    import warnings
+
+    w = np.logspace(-2, 5, 40)
+    G = stokes12.freqresp(w)
+    for adi_tol in (1e-10, 1e-12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = balanced_truncation(stokes12, rank=60, solver="adi", adi_tol=adi_tol)
+        err = np.linalg.norm(G - res.rom.freqresp(w), 2, axis=(1, 2)).max()
+        assert 2 * res.hsv[res.order:].sum() < err <= res.error_bound == pytest.approx(10 * adi_tol * res.hsv[0])
