@@ -63,11 +63,11 @@ ZERO_RTOL = 1e-12
 #: at most REFINE_STEPS steps to a normwise backward error REFINE_RTOL (stokes:60: ||r|| / ||b|| from
 #: 1e-8 .. 5e-7 to 1e-15 .. 2e-13 after one step, the roundoff level after two), else an LU.
 QD_DELTA = 1e-8
+REFINE_STEPS = 4
+REFINE_RTOL = 1e3 * np.finfo(float).eps
 #: error_bound >= ADI_FLOOR_FACTOR * adi_tol * sigma_1: what Gramian factors with that relative
 #: residual resolve (the measured excess of the true error was at most 1.9 adi_tol sigma_1).
 ADI_FLOOR_FACTOR = 10.0
-REFINE_STEPS = 4
-REFINE_RTOL = 1e3 * np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def stokes_structure(sys) -> StokesStructure | None:
     None otherwise. O(nnz); E11 and G are checked when factored (singular: SingularMatrixError)."""
     if sys.E is None or not sys.is_sparse or sys.is_discrete:
         return None
-    E = sp.csr_matrix(sys.E)
+    E = sp.csr_matrix(sys.E, copy=True)
     E.eliminate_zeros()
     n = E.shape[0]
     rows = np.diff(E.indptr) > 0

@@ -253,3 +253,23 @@ def test_bound_honest_at_the_factors_resolution(stokes12):
             res = balanced_truncation(stokes12, rank=60, solver="adi", adi_tol=adi_tol)
         err = np.linalg.norm(G - res.rom.freqresp(w), 2, axis=(1, 2)).max()
         assert 2 * res.hsv[res.order:].sum() < err <= res.error_bound == pytest.approx(10 * adi_tol * res.hsv[0])
+
+
+def test_pressure_not_fixed_is_refused():
+    """All nx^2 pressures kept (the constant pressure is then in ker G): a singular pencil, refused."""
+    from physfact.errors import SingularMatrixError
+
+    nx, s = 8, models.stokes(8)
+    nv, npr = 2 * nx * (nx - 1), nx * nx
+
+    def forward(k):
+        return sp.diags([-np.ones(k - 1), np.ones(k - 1)], [0, 1], shape=(k - 1, k)) * nx
+
+    G = -sp.vstack([sp.kron(sp.eye(nx), forward(nx)), sp.kron(forward(nx), sp.eye(nx))])
+    A = sp.bmat([[s.A.tocsr()[:nv, :nv], G], [G.T, None]], format="csr")
+    E = sp.diags(np.r_[np.ones(nv), np.zeros(npr)]).tocsr()
+    sys_ = LTISystem(A, np.vstack([s.B[:nv], np.zeros((npr, s.m))]), np.hstack([s.C[:, :nv], np.zeros((s.p, npr))]),
+                     E=E)
+    assert stokes_structure(sys_) is not None
+    with pytest.raises(SingularMatrixError, match="full column rank"):
+        balanced_truncation(sys_, rank=4, solver="adi")
