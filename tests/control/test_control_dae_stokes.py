@@ -185,6 +185,17 @@ def test_auto_route_and_refusals():
         balanced_truncation(LTISystem(s.A, B, s.C, E=s.E), rank=4, solver="adi")
 
 
+def test_progress_reports_the_index2_adi(stokes12):
+    from tests.progress_bar import recorder
+
+    bars = []
+    record = recorder(bars)
+    balanced_truncation(stokes12, rank=6, solver="adi",
+                        progress=lambda iterable=None, total=None, desc=None, unit="it": record(iterable, total, desc))
+    assert [b.desc for b in bars] == ["LR-ADI on ker G^T"] and bars[0].closed
+    assert bars[0].n >= 20 and "residual" in bars[0].postfix[-1]
+
+
 def test_cli_reduces_stokes(tmp_path):
     import json
     import subprocess
