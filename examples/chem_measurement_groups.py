@@ -7,15 +7,18 @@ beside the greedy QWC grouping of the Jordan-Wigner Pauli strings of the same Ha
 """
 from physfact.chem import double_factorize, molecular_hamiltonian
 from physfact.chem.measurement import pauli_groups
+from physfact.progress import step, terminal_progress, track
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     names = ["LiH"] if small else ["LiH", "H2O", "NH3", "N2"]
     rows = {}
-    for name in names:
-        H = molecular_hamiltonian(name)
-        df = double_factorize(H, target_error=1.0, method="eigh")
-        pg = pauli_groups(H)
+    for name in track(progress, names, "molecules", unit="molecule"):
+        with step(progress, f"{name}: integrals, FCI reference and double factorization"):
+            H = molecular_hamiltonian(name)
+            df = double_factorize(H, target_error=1.0, method="eigh")
+        with step(progress, f"{name}: Jordan-Wigner Pauli strings and QWC grouping"):
+            pg = pauli_groups(H)
         rep = df.energy_report
         rows[name] = {"n_orbitals": H.n_orbitals, "df_groups": df.n_groups, "pauli_terms": pg.n_terms,
                       "qwc_groups": pg.n_groups, "error_B_mha": rep["error_B_mha"], "error_A_mha": rep["error_A_mha"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from physfact.control import LTISystem, balanced_truncation
+from physfact.progress import step, terminal_progress
 
 
 def rc_ladder(n_nodes: int, R: float = 1.0, C: float = 1e-3, C0: float = 2e-3, Rg: float = 50.0):
@@ -33,14 +34,15 @@ def rc_ladder(n_nodes: int, R: float = 1.0, C: float = 1e-3, C0: float = 2e-3, R
     return LTISystem(A, B, Cout, None, E)
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     R, C0 = 1.0, 2e-3
     sys = rc_ladder(60 if small else 300, R=R, C0=C0)
     r = 8
-    res = balanced_truncation(sys, rank=r)
+    res = balanced_truncation(sys, rank=r, progress=progress)
     M = res.info["polynomial"]
     w = np.logspace(-1, 4, 200)
-    G, Gr = sys.freqresp(w), res.rom.freqresp(w)
+    with step(progress, f"frequency response of the full DAE ({w.size} frequencies)"):
+        G, Gr = sys.freqresp(w), res.rom.freqresp(w)
     err = float(np.abs(G - Gr).max())
     print(f"RC ladder: n = {sys.n} (DAE, {res.info['n_infinite']} infinite eigenvalues), proper part reduced to "
           f"r = {r}, ROM order {res.order} (+{res.info['polynomial_states']} states for s M1)")

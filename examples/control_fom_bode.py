@@ -9,15 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from physfact.control import balanced_truncation, models
+from physfact.progress import phase, terminal_progress
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     sys = models.fom()
     r = 12 if small else 20
-    res = balanced_truncation(sys, rank=r)
+    res = balanced_truncation(sys, rank=r, progress=progress)
     grid = np.concatenate([[0.0], np.logspace(-1, 4, 200 if small else 600)])
-    err = (sys - res.rom).hinf_norm(method="sampling", omega=grid)
-    g = sys.hinf_norm(method="sampling", omega=grid)
+    err = (sys - res.rom).hinf_norm(method="sampling", omega=grid, progress=phase(progress, "||G - G_r||_Hinf"))
+    g = sys.hinf_norm(method="sampling", omega=grid, progress=phase(progress, "||G||_Hinf"))
     peaks = sys.bode([100.0, 200.0, 400.0])
     peaks_r = res.rom.bode([100.0, 200.0, 400.0])
     print(f"FOM n = {sys.n} -> r = {r}: ||G||_Hinf ~ {float(g):.4g}, hsv[0] = {res.hsv[0]:.4g}")

@@ -17,6 +17,7 @@ from sys import stderr
 import numpy as np
 
 from physfact.control import balanced_truncation, models
+from physfact.progress import phase, step, terminal_progress
 
 
 def _model(small):
@@ -32,13 +33,14 @@ def _model(small):
     return f"heat2d:{nx}", models.heat2d(nx), note
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     name, sys, note = _model(small)
     if note:
         print(f"note: {note}", file=stderr)
     t0 = time.perf_counter()
-    tol = 1e-3 * sys.hinf_norm(method="sampling", omega=np.concatenate([[0.0], np.logspace(-6, 2, 60)]))
-    res = balanced_truncation(sys, tol=float(tol))
+    tol = 1e-3 * sys.hinf_norm(method="sampling", omega=np.concatenate([[0.0], np.logspace(-6, 2, 60)]),
+                               progress=phase(progress, "||G||_Hinf of the full model"))
+    res = balanced_truncation(sys, tol=float(tol), progress=progress)
     seconds = time.perf_counter() - t0
     rom = res.rom
     print(f"{name}: n = {sys.n}, m = {sys.m}, p = {sys.p} -> r = {rom.n} in {seconds:.2f} s "
@@ -48,7 +50,8 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     t = np.linspace(0.0, 5.0 / slow, 201)
     u = np.zeros((t.size, sys.m))
     u[:, 0] = 1.0
-    y = sys.simulate(t, u).y
+    with step(progress, f"step response of the full model (n = {sys.n}, {t.size} time steps)"):
+        y = sys.simulate(t, u).y
     yr = rom.simulate(t, u).y
     step_err = float(np.abs(y - yr).max())
     dc_err = float(np.linalg.norm(sys.freqresp([0.0])[0] - rom.freqresp([0.0])[0], 2))

@@ -8,19 +8,23 @@ a mesh-independent number of iterations; the tip deflection approaches Timoshenk
 """
 import numpy as np
 
+from physfact.progress import step, terminal_progress
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     from physfact.fem import KroneckerOperator, cantilever, pcg_solve
 
     ny = 4 if small else 16
-    prob = cantilever(length=20.0, height=1.0, ny=ny)
+    with step(progress, f"assembling the Q1 cantilever (ny = {ny}) with scikit-fem"):
+        prob = cantilever(length=20.0, height=1.0, ny=ny)
     op = KroneckerOperator.from_problem(prob)
-    bb = KroneckerOperator.from_matrix(prob.K, prob)
+    with step(progress, "black-box Kronecker rearrangement of K (Van Loan-Pitsianis)"):
+        bb = KroneckerOperator.from_matrix(prob.K, prob)
     print(f"n = {prob.n}: Kronecker rank {op.rank} (1-D assembly), {bb.rank} (black box); "
           f"error vs scikit-fem {op.relative_error(prob.K):.1e}; storage {op.compression_ratio:.0f}x below CSR")
     s = bb.singular_values
     print("normalized singular values of the rearrangement:", np.array2string(s[:6] / s[0], precision=2))
-    res = pcg_solve(prob, tol=1e-9)
+    res = pcg_solve(prob, tol=1e-9, progress=progress)
     tip = np.isclose(prob.coords[:, 0], 20.0) & (prob.section % 2 == 1)
     deflection = float(-res.x[tip].mean())
     E, nu, P, L, H = 1.0, 0.3, 1.0, 20.0, 1.0

@@ -9,18 +9,22 @@ import time
 
 import numpy as np
 
+from physfact.progress import step, terminal_progress, track
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     from scipy.sparse.linalg import splu
 
     from physfact.fem import FDMFactor, KroneckerOperator, fdm_solve, poisson_strip
 
     ny = 8 if small else 64
-    prob = poisson_strip(length=20.0, height=1.0, ny=ny)
+    with step(progress, f"assembling the Poisson strip (ny = {ny}) with scikit-fem"):
+        prob = poisson_strip(length=20.0, height=1.0, ny=ny)
     K = KroneckerOperator.from_problem(prob)
     res = fdm_solve(K, prob.f)
     t0 = time.perf_counter()
-    ref = splu(prob.K.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(prob.f)
+    with step(progress, "reference solve by scipy splu"):
+        ref = splu(prob.K.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(prob.f)
     t_lu = time.perf_counter() - t0
     err = float(np.linalg.norm(res.x - ref) / np.linalg.norm(ref))
     print(f"Poisson strip n = {prob.n}: FDM {res.seconds * 1e3:.1f} ms, splu {t_lu * 1e3:.1f} ms, "
@@ -30,11 +34,11 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     # heat equation u_t = lap u from the Poisson solution: implicit Euler with one FDM factor
     M = KroneckerOperator.from_problem(prob, which="M")
     dt, steps = 0.01, (20 if small else 50)
-    step = FDMFactor(M + dt * K)
+    implicit = FDMFactor(M + dt * K)  # one factor for every implicit Euler step
     u = res.x.copy()
     norms = [float(np.sqrt(u @ (prob.M @ u)))]
-    for _ in range(steps):
-        u = step.solve(prob.M @ u)
+    for _ in track(progress, range(steps), "implicit Euler steps", unit="step"):
+        u = implicit.solve(prob.M @ u)
         norms.append(float(np.sqrt(u @ (prob.M @ u))))
     rate = -np.log(norms[-1] / norms[-2]) / dt
     lam1 = np.pi**2 * (1 / 20.0**2 + 1 / 1.0**2)

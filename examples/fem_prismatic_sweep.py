@@ -11,8 +11,10 @@ import warnings
 
 import numpy as np
 
+from physfact.progress import step, terminal_progress
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     import scipy.sparse as sp
     from scipy.sparse.linalg import splu
 
@@ -33,20 +35,24 @@ def main(small: bool = False, plot: str | None = None) -> dict:
     def random3d(x, y, z):
         return cell_field[cell(x / 8.0, 32), cell(y, 8), cell(z, 8)]
 
-    prism = prismatic_beam(length=8.0, ny=ny, material=prismatic)
-    exact = KroneckerOperator.from_matrix(prism.K, prism, rule=1e-12)
+    with step(progress, "prismatic beam: assembly and black-box Kronecker fit"):
+        prism = prismatic_beam(length=8.0, ny=ny, material=prismatic)
+        exact = KroneckerOperator.from_matrix(prism.K, prism, rule=1e-12)
     print(f"random section, constant along the axis: separable {prism.separable}, yet Kronecker rank "
           f"{exact.rank} (error {exact.relative_error(prism.K):.1e})")
-    prob = prismatic_beam(length=8.0, ny=ny, material=random3d)
-    with warnings.catch_warnings(record=True) as caught:
+    with step(progress, "3-D random beam: assembly and Kronecker fit"), warnings.catch_warnings(record=True) as caught:
+        prob = prismatic_beam(length=8.0, ny=ny, material=random3d)
         warnings.simplefilter("always", KroneckerRankWarning)
         fit = KroneckerOperator.from_matrix(prob.K, prob, rule=1e-8)
     print(f"n = {prob.n}: Kronecker rank {fit.rank} for 1e-8 ({'pays' if fit.pays else 'does not pay'}; "
           f"{len(caught)} warning)")
-    F = sweep_factor(prob.K, prob, tol=1e-6)
-    lu = splu(prob.K.tocsc(), permc_spec="MMD_AT_PLUS_A")
+    with step(progress, f"compressed block sweep factor (n = {prob.n})"):
+        F = sweep_factor(prob.K, prob, tol=1e-6)
+    with step(progress, "reference factor by scipy splu"):
+        lu = splu(prob.K.tocsc(), permc_spec="MMD_AT_PLUS_A")
     lu_bytes = 12 * (lu.L.nnz + lu.U.nnz)
-    res = sweep_solve(prob.K, prob.f, prob, factor=F, tol=1e-10)
+    with step(progress, "CG preconditioned by the sweep factor"):
+        res = sweep_solve(prob.K, prob.f, prob, factor=F, tol=1e-10)
     err = float(np.linalg.norm(res.x - lu.solve(prob.f)) / np.linalg.norm(lu.solve(prob.f)))
     print(f"sweep factor: {F.nbytes / 1024:.0f} KiB (dense sweep {F.dense_nbytes / 1024:.0f} KiB, splu "
           f"{lu_bytes / 1024:.0f} KiB); CG {res.iterations} iterations, error vs splu {err:.1e}")

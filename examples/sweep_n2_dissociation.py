@@ -12,18 +12,21 @@ import math
 import tempfile
 from pathlib import Path
 
+from physfact.progress import terminal_progress
 from physfact.sweep import Sweep, run_sweep
 from physfact.sweep.store import load_table
 
 SPEC = Path(__file__).with_suffix(".toml")
 
 
-def main(small: bool = False, plot: str | None = None, client=None, store=None) -> dict:
+def main(small: bool = False, plot: str | None = None, client=None, store=None,
+         progress=terminal_progress) -> dict:
     spec = Sweep.from_toml(SPEC)
     if small:  # minimal basis, three bond lengths: seconds
         spec = Sweep("df", fixed={**spec.fixed, "basis": "sto-3g"}, grid={"r": [1.0, 1.3, 1.8]})
     with tempfile.TemporaryDirectory() as tmp:
-        summary = run_sweep(spec, store or Path(tmp) / "n2-df", client=client, workers=None if client else 2)
+        summary = run_sweep(spec, store or Path(tmp) / "n2-df", client=client, workers=None if client else 2,
+                            progress=progress)
         table = load_table(summary.table)
         rows = [dict(zip(table, vals)) for vals in zip(*(list(table[c]) for c in table))]
         if plot:

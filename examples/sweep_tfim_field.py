@@ -18,17 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
+from physfact.progress import terminal_progress
 from physfact.sweep import Sweep, run_sweep
 from physfact.sweep.store import load_table
 from physfact.tt.models import tfim_entropies_exact
 
 
-def main(small: bool = False, plot: str | None = None, client=None, store=None) -> dict:
+def main(small: bool = False, plot: str | None = None, client=None, store=None,
+         progress=terminal_progress) -> dict:
     L = 10 if small else 16
     fields = [0.5, 0.8, 1.0, 1.2, 1.5] if small else [round(0.1 * k, 1) for k in range(2, 21)]
     spec = Sweep("tt-chain", fixed={"L": L}, grid={"g": fields})
     with tempfile.TemporaryDirectory() as tmp:
-        summary = run_sweep(spec, store or Path(tmp) / "tfim", client=client, workers=None if client else 2)
+        summary = run_sweep(spec, store or Path(tmp) / "tfim", client=client, workers=None if client else 2,
+                            progress=progress)
         table = load_table(summary.table)
         g = np.asarray(table["g"], dtype=float)
         S = np.asarray(table["half_chain_entropy"], dtype=float)

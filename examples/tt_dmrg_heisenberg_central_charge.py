@@ -10,10 +10,11 @@ the DMRG energy and entropies against exact diagonalization at L = 16 first.
 import numpy as np
 
 from physfact.tt import dmrg
+from physfact.progress import terminal_progress
 from physfact.tt.models import calabrese_cardy_fit, chord_variable, ground_state, heisenberg
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     out = {}
     if small:  # DMRG against exact diagonalization where ED is possible
         ed = ground_state(heisenberg(12), method="lanczos", tol=1e-14)
@@ -24,7 +25,7 @@ def main(small: bool = False, plot: str | None = None) -> dict:
         print(f"L = 12: |E_DMRG - E_ED| = {out['ed_energy_error']:.1e}, "
               f"max |S_DMRG - S_ED| = {out['ed_entropy_error']:.1e} nats")
     L, chi = (40, 32) if small else (100, 64)
-    res = dmrg(heisenberg(L).to_mpo(), max_bond=chi)
+    res = dmrg(heisenberg(L).to_mpo(), max_bond=chi, progress=progress)
     S = res.mps.entanglement_entropy()
     fit = calabrese_cardy_fit(S, even_only=True)
     print(f"L = {L}, chi <= {chi}: E0 = {res.energy:.10f} ({res.energy / L:.6f} per site; bulk Bethe ansatz "

@@ -10,12 +10,13 @@ S(l) = (c/6) ln[(2L/pi) sin(pi l/L)] + const, is fitted to the DMRG entropies on
 import numpy as np
 
 from physfact.tt import dmrg
+from physfact.progress import terminal_progress
 from physfact.tt.models import calabrese_cardy_fit, chord_variable, tfim, tfim_energy_exact, tfim_entropies_exact
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     L, chi = (40, 32) if small else (200, 64)
-    res = dmrg(tfim(L, g=1.0).to_mpo(), max_bond=chi)
+    res = dmrg(tfim(L, g=1.0).to_mpo(), max_bond=chi, progress=progress)
     S = res.mps.entanglement_entropy()
     S_ff = tfim_entropies_exact(L, g=1.0)
     e_ff = tfim_energy_exact(L, g=1.0)

@@ -9,11 +9,13 @@ Fiedler vector of the mutual-information graph.
 import numpy as np
 
 from physfact.tt.molecule import molecule_mps, single_orbital_rdms, single_orbital_rdms_from_pyscf
+from physfact.progress import step, terminal_progress
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     name, basis = ("lih", "sto-3g") if small else ("h2o", "sto-3g")
-    res = molecule_mps(name, basis=basis, rank_tol=1e-4)
+    with step(progress, f"FCI of {name} / {basis} (PySCF) and its orbital MPS"):
+        res = molecule_mps(name, basis=basis, rank_tol=1e-4)
     f, oe = res.fci, res.orbitals
     print(f"{f.name} / {basis}: E_FCI = {f.energy:.8f} Ha, {f.n_orbitals} orbitals, {f.ci.size} determinants")
     print(f"bond dimensions {list(res.mps.bond_dimensions)} (order {res.order.tolist()})")

@@ -8,14 +8,17 @@ free-fermion chain (L = 200) shows c -> 1/2.
 """
 import numpy as np
 
+from physfact.progress import step, terminal_progress
 from physfact.tt import MPS
 from physfact.tt.models import calabrese_cardy_fit, ground_state, tfim, tfim_energy_exact, tfim_entropies_exact
 
 
-def main(small: bool = False, plot: str | None = None) -> dict:
+def main(small: bool = False, plot: str | None = None, progress=terminal_progress) -> dict:
     L = 10 if small else 18
-    gs = ground_state(tfim(L, g=1.0))
-    mps = MPS.from_statevector(gs.psi, dims=2, tol=1e-12)
+    with step(progress, f"exact diagonalization of L = {L} (2^{L} amplitudes)"):
+        gs = ground_state(tfim(L, g=1.0))
+    with step(progress, "TT-SVD of the ground state into an MPS"):
+        mps = MPS.from_statevector(gs.psi, dims=2, tol=1e-12)
     S = mps.entanglement_entropy()
     S_exact = tfim_entropies_exact(L, g=1.0)
     e_exact = tfim_energy_exact(L, g=1.0)

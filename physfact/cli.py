@@ -101,11 +101,18 @@ def _common_flags(defaults: bool) -> argparse.ArgumentParser:
                    help="write results to FILE (.npz, .h5 or .json; what each command accepts is in its help)")
     g.add_argument("--plot", metavar="FILE", default=d(None), help="save a figure to FILE (.png, .pdf, .svg)")
     g.add_argument("--quiet", "-q", action="store_true", default=d(False), help="no progress or status output")
-    g.add_argument("--seed", type=nonnegative_int, default=d(0), help="random seed, an integer >= 0 (default 0)")
     g.add_argument("--max-memory", metavar="SIZE", default=d(None),
                    help="memory a request may use (e.g. 64G; default: what is available now); larger "
                         "requests are refused before allocating")
     return p
+
+
+def add_seed_flag(parser, what: str) -> None:
+    """``--seed N`` on a command where something is random (``what`` says what it seeds). Commands
+    with nothing random (bt, df, fem, sweep, examples) do not take it: a seed that changes nothing
+    would suggest that it does."""
+    parser.add_argument("--seed", type=nonnegative_int, default=0,
+                        help=f"random seed, an integer >= 0, for {what} (default 0)")
 
 
 def _cli_modules():
@@ -132,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="a short tour of every subpackage (under a minute)",
                        description="A short tour of every subpackage. --out FILE.json writes the tour's results.")
     p.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (e.g. control tt)")
+    add_seed_flag(p, "the rank part's synthetic matrix and the tt part's start vector")
     p.set_defaults(handler=_demo, out_suffixes=(".json",), out_by_cli=True)
 
     p = sub.add_parser("examples", parents=[common], help="list or run the bundled examples")

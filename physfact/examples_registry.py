@@ -5,11 +5,20 @@ which defines ``main(small=False, plot=None) -> dict``; ``small=True`` is the se
 An example tells its story with ``print`` (stdout); under ``physfact examples run NAME --json`` that
 text goes to stderr so stdout holds only the JSON result. Notices the user must see even then (a
 stand-in model used because data is absent) go to stderr and into the result dict.
+
+Progress: an example that runs for more than a couple of seconds takes
+``main(..., progress=terminal_progress)`` -- the same hook the library functions take
+(:mod:`physfact.progress`) -- and hands it to the library calls it makes (``balanced_truncation(...,
+progress=progress)``), names its own phases with ``step(progress, "...")`` and its own loops with
+``track(progress, items, "...")``. Run as a script it shows bars when stderr is a terminal;
+``physfact examples run`` passes the command's console (bars on stderr on a terminal, none when piped or
+with ``--quiet``; stdout keeps only the JSON with ``--json``).
 """
 from __future__ import annotations
 
 import ast
 import contextlib
+import inspect
 import io
 import os
 import runpy
@@ -78,7 +87,11 @@ def run_example(name: str, small: bool = False, console=None, args=None) -> dict
             if text is not console.stderr and not isinstance(text, _ConsoleText):
                 stack.callback(text.close)
         ns = runpy.run_path(str(examples_dir() / f"{name}.py"), run_name=f"physfact_example_{name}")
-        result = ns["main"](small=small, plot=plot)
+        main = ns["main"]
+        extra = {}
+        if console is not None and "progress" in inspect.signature(main).parameters:
+            extra["progress"] = console.progress  # bars on stderr, on a terminal only, none with --quiet
+        result = main(small=small, plot=plot, **extra)
     if console is not None:
         console.info(f"example {name}: done in {time.perf_counter() - t0:.1f} s")
     return result if isinstance(result, dict) else {"result": result}

@@ -15,8 +15,11 @@ Reading: one reader for everything
 refuses a file from a newer physfact, a file cut short or one that is not physfact's, and dispatches on
 ``kind`` to the owning subpackage's loader through :data:`LOADERS`, a dict ``kind -> "module:callable"``
 resolved on first use (so reading a file imports only the subpackage that owns it). The loader is
-called with the path and returns the rebuilt object; kinds without a dedicated loader come back as a
-:class:`RawFile` (arrays and attributes).
+called with the path and returns the rebuilt object, or a :class:`WithMeta` (the object and the file's
+other fields: a reduced model's error bound, Hankel singular values, bases ..., which :func:`load`
+hands on as ``Loaded.meta``); kinds without a dedicated loader come back as a :class:`RawFile` (arrays
+and attributes). Loaders read through :func:`load_raw` (or :func:`load_npz` / :func:`load_h5`): one
+reader checks every header.
 
 To register a new kind, a subpackage that saves with ``save_arrays(path, "mykind", ...)`` adds one
 line to :data:`LOADERS`::
@@ -25,9 +28,9 @@ line to :data:`LOADERS`::
     LOADERS["rom"] = "physfact.control.lti:LTISystem.load"   # a classmethod works too
 
 (an entry in the dict literal below, so that the mapping is known without importing the
-subpackage). The loader should call :func:`load_npz` / :func:`load_h5` with ``kind="mykind"``, which
-check the header and refuse truncated files, and raise :class:`~physfact.errors.DataFileError` for
-missing or inconsistent fields.
+subpackage). The loader should call :func:`load_raw` (or :func:`load_npz` / :func:`load_h5`) with
+``kind="mykind"``, which check the header and refuse truncated files, and raise
+:class:`~physfact.errors.DataFileError` for missing or inconsistent fields.
 """
 from __future__ import annotations
 
@@ -53,9 +56,10 @@ LOADERS: dict[str, str] = {
     "double_factorization": "physfact.chem.double_factorization:load_double_factorization",
     "molecular_hamiltonian": "physfact.io:load_raw",
     "three_index_hamiltonian": "physfact.chem.three_index:load_three_index_hamiltonian",
-    "bt_rom": "physfact.io:load_raw",
-    "lti_system": "physfact.control.lti:LTISystem.load",
-    "sobt_rom": "physfact.io:load_raw",
+    "bt_rom": "physfact.control.lti:load_system_file",
+    "lti_system": "physfact.control.lti:load_system_file",
+    "sobt_rom": "physfact.control.second_order:load_second_order_file",
+    "second_order_system": "physfact.control.second_order:load_second_order_file",
     "physfact.fem": "physfact.io:load_raw",
     "tt.mps": "physfact.tt.mps_io:load_mps",
     "tt.chain": "physfact.io:load_raw",
@@ -233,15 +237,20 @@ def save_npz(path, kind: str, **arrays) -> Path:
 def load_npz(path, kind: str | None = None) -> dict:
     """Load a physfact .npz; check its format version (and ``kind`` if given); refuse a truncated file."""
     path = Path(path)
+    out = _load_npz(path)
+    _check_header(path, out.pop("format_version", None), out.pop("kind", None), kind)
+    return out
+
+
+def _load_npz(path: Path) -> dict:
+    """Every array of an .npz (header included, unchecked); DataFileError for a missing or damaged file."""
     if not path.is_file():
         raise DataFileError(f"{path}: no such file")
     try:
         with np.load(path, allow_pickle=False) as data:
-            out = {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files}
     except Exception as exc:  # zipfile.BadZipFile, EOFError, zlib.error, ValueError ... from a damaged file
         raise DataFileError(f"{path}: not a readable .npz file, or cut short ({type(exc).__name__}: {exc})") from None
-    _check_header(path, out.pop("format_version", None), out.pop("kind", None), kind)
-    return out
 
 
 def _check_header(path, version, stored_kind, kind):
@@ -287,9 +296,16 @@ def save_h5(path, kind: str, attrs: dict | None = None, **arrays) -> Path:
 
 def load_h5(path, kind: str | None = None) -> tuple[dict, dict]:
     """Load (arrays, attrs) from a physfact HDF5 file; check format version and kind; refuse a truncated file."""
+    path = Path(path)
+    arrays, attrs = _load_h5(path)
+    _check_header(path, attrs.pop("format_version", None), attrs.pop("kind", None), kind)
+    return arrays, attrs
+
+
+def _load_h5(path: Path) -> tuple[dict, dict]:
+    """(datasets, attributes) of an HDF5 file (header unchecked); DataFileError for a missing or damaged file."""
     import h5py
 
-    path = Path(path)
     if not path.is_file():
         raise DataFileError(f"{path}: no such file")
     try:
@@ -298,7 +314,6 @@ def load_h5(path, kind: str | None = None) -> tuple[dict, dict]:
             arrays = {k: fh[k][()] for k in fh.keys()}
     except Exception as exc:  # OSError (truncated, not HDF5), KeyError/RuntimeError (damaged objects)
         raise DataFileError(f"{path}: not a readable HDF5 file, or cut short ({type(exc).__name__}: {exc})") from None
-    _check_header(path, attrs.pop("format_version", None), attrs.pop("kind", None), kind)
     return arrays, attrs
 
 
@@ -338,13 +353,36 @@ class RawFile:
 
 
 @dataclasses.dataclass(frozen=True)
+class WithMeta:
+    """What a loader returns for a file that holds more than its object: the object, and the file's
+    other fields (``meta``: name -> array or scalar) that :func:`load` passes on as ``Loaded.meta``."""
+
+    obj: object
+    meta: dict
+
+
+@dataclasses.dataclass(frozen=True)
 class Loaded:
-    """The result of :func:`load`: the object a file holds and its ``kind``."""
+    """The result of :func:`load`.
+
+    Attributes
+    ----------
+    kind : str
+        What the file records (``"bt_rom"``, ``"double_factorization"``, ...).
+    obj : object
+        The rebuilt object (an ``LTISystem``, a ``DoubleFactorization`` ...) or a :class:`RawFile`.
+    path : Path
+    format_version : int
+    meta : dict
+        The file's fields that ``obj`` does not hold, by name (e.g. a ``bt --out`` reduced model's
+        ``error_bound``, ``hsv``, ``V``, ``W``, ``order``, ``method``); empty for most kinds.
+    """
 
     kind: str
     obj: object
     path: Path
     format_version: int
+    meta: dict = dataclasses.field(default_factory=dict)
 
 
 def read_header(path) -> tuple[str | None, int | None]:
@@ -374,17 +412,37 @@ def read_header(path) -> tuple[str | None, int | None]:
     return kind, int(np.asarray(version).item())
 
 
-def load_raw(path) -> RawFile:
-    """Arrays and attributes of any physfact .npz/.h5 (the fallback loader of :func:`load`)."""
+def load_raw(path, kind: str | None = None) -> RawFile:
+    """Arrays and scalar attributes of any physfact .npz/.h5 file, read once, header checked.
+
+    The one reader behind every loader (and the fallback of :func:`load`): ``arrays`` holds the
+    datasets, ``attrs`` the scalars as Python values (in an .npz they are 0-d arrays; they come back
+    the same from both formats), ``kind`` what the file records.
+
+    Parameters
+    ----------
+    kind : str, optional
+        Refuse (DataFileError) a file that records another kind.
+    """
     path = Path(path)
-    kind, _ = read_header(path)
-    if path.suffix.lower() == ".npz":
-        arrays = load_npz(path)
-        attrs = {k: arrays.pop(k).item() for k in [k for k, v in arrays.items() if v.ndim == 0]}
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        arrays = _load_npz(path)
+        header = arrays.pop("format_version", None), arrays.pop("kind", None)
+        attrs = {k: _scalar(arrays.pop(k)) for k in [k for k, v in arrays.items() if v.ndim == 0]}
+    elif suffix in (".h5", ".hdf5"):
+        arrays, attrs = _load_h5(path)
+        header = attrs.pop("format_version", None), attrs.pop("kind", None)
     else:
-        arrays, attrs = load_h5(path)
-    return RawFile(kind, arrays, attrs)
+        raise DataFileError(f"{path}: physfact reads .npz, .h5/.hdf5 and .json files, not {suffix or 'no suffix'}")
+    _check_header(path, *header, kind)
+    return RawFile(None if header[1] is None else _text(header[1]), arrays, attrs)
+
+
+def _scalar(value):
+    """A 0-d array as the Python value an HDF5 attribute reads back as (str, int, float, bool)."""
+    value = np.asarray(value).item()
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _resolve(spec: str):
@@ -408,8 +466,10 @@ def load(path) -> Loaded:
     Returns
     -------
     Loaded
-        ``kind``, ``obj`` (a ``DoubleFactorization``, an ``LTISystem`` ... or a :class:`RawFile` for kinds
-        without a dedicated loader), ``path`` and ``format_version``.
+        ``kind``, ``obj`` (a ``DoubleFactorization``, an ``LTISystem`` (kinds ``lti_system``, ``bt_rom``),
+        a ``SecondOrderSystem`` (``sobt_rom``), an ``MPS`` ... or a :class:`RawFile` for kinds without a
+        dedicated loader), ``path``, ``format_version`` and ``meta`` (the file's other fields: a reduced
+        model's error bound, Hankel singular values, projection bases, order, method ...).
 
     Raises
     ------
@@ -434,4 +494,7 @@ def load(path) -> Loaded:
     if kind not in LOADERS:
         raise DataFileError(f"{path}: holds a {kind!r}, which this physfact cannot read "
                             f"(known: {', '.join(sorted(LOADERS))}); upgrade physfact")
-    return Loaded(kind, _resolve(LOADERS[kind])(path), path, version)
+    obj = _resolve(LOADERS[kind])(path)
+    if isinstance(obj, WithMeta):
+        return Loaded(kind, obj.obj, path, version, dict(obj.meta))
+    return Loaded(kind, obj, path, version)

@@ -22,8 +22,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
 #: top-level modules every subpackage shares (documented with all their public members)
-CORE_MODULES = ("physfact.io", "physfact.errors", "physfact.validation", "physfact.console", "physfact.plotting",
-                "physfact.threads", "physfact.cli")
+CORE_MODULES = ("physfact.io", "physfact.errors", "physfact.validation", "physfact.console", "physfact.progress",
+                "physfact.plotting", "physfact.threads", "physfact.cli")
 
 
 def subpackages() -> list[str]:

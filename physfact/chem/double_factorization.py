@@ -305,14 +305,11 @@ def load_double_factorization(path) -> DoubleFactorization:
     from pathlib import Path
 
     from physfact.errors import DataFileError
-    from physfact.io import load_h5, load_npz
+    from physfact.io import load_raw
 
     path = Path(path)
-    if path.suffix.lower() == ".npz":
-        arrays = load_npz(path, kind="double_factorization")
-        attrs = {k: arrays.pop(k).item() for k in list(arrays) if arrays[k].ndim == 0}
-    else:
-        arrays, attrs = load_h5(path, kind="double_factorization")
+    raw = load_raw(path, kind="double_factorization")
+    arrays, attrs = raw.arrays, raw.attrs
     missing = [k for k in _SAVED_ARRAYS if k not in arrays] + [k for k in _SAVED_ATTRS if k not in attrs]
     if missing:
         raise DataFileError(f"{path}: not a complete double factorization: missing {', '.join(missing)}")

@@ -175,14 +175,16 @@ def load_three_index_hamiltonian(path) -> ThreeIndexHamiltonian:
     """Read a Hamiltonian saved by :meth:`ThreeIndexHamiltonian.save` (.npz or .h5)."""
     from pathlib import Path
 
-    from physfact.io import load_h5, load_npz
+    from physfact.io import load_raw
 
-    keys = ("constant", "n_electrons", "spin", "name", "basis", "eri_method")
-    if Path(path).suffix.lower() == ".npz":
-        arrays = load_npz(path, kind="three_index_hamiltonian")
-        attrs = {k: arrays.pop(k).item() for k in keys}
-    else:
-        arrays, attrs = load_h5(path, kind="three_index_hamiltonian")
+    raw = load_raw(path, kind="three_index_hamiltonian")
+    arrays, attrs = raw.arrays, raw.attrs
+    missing = [k for k in ("one_body", "three_index") if k not in arrays] + [
+        k for k in ("constant", "n_electrons", "spin", "name", "basis", "eri_method") if k not in attrs]
+    if missing:
+        from physfact.errors import DataFileError
+
+        raise DataFileError(f"{path}: not a complete three-index Hamiltonian: missing {', '.join(missing)}")
     return ThreeIndexHamiltonian(float(attrs["constant"]), arrays["one_body"], None, int(attrs["n_electrons"]),
                                  spin=int(attrs["spin"]), name=str(attrs["name"]), basis=str(attrs["basis"]),
                                  source=f"file {Path(path).name}", three_index=arrays["three_index"],

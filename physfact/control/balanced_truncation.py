@@ -42,21 +42,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from physfact.control.lti import LTISystem
 from physfact.errors import InputError
 from physfact.lowrank import Truncation
+from physfact.progress import phase, step
 from physfact.validation import check_int, check_positive
 
 EPS = np.finfo(float).eps
 #: Low-rank SPA keeps the balanced states with hsv > SPA_LOWRANK_RTOL * adi_tol * hsv[0]: smaller
 #: ones are below the accuracy of the ADI factors, and residualizing through them is noise.
 SPA_LOWRANK_RTOL = 1e-2
-#: The rounding of the projection is measured (:func:`projection_rounding`) when the truncated tail
-#: 2 sum(hsv[r:]) is below this fraction of sigma_1 + ||D||; above it the rounding (measured
-#: <= 1.3e-12 sigma_1 on the shipped models) cannot matter.
-ROUNDING_CHECK_BELOW = 1e-8
 #: error_bound >= ROUNDING_MARGIN x the measured rounding of the projection (see
 #: :func:`projection_rounding`: the true excess was at most 8.6 times it).
 ROUNDING_MARGIN = 20.0
@@ -78,11 +74,12 @@ class BTResult:
         Hankel singular values of the (stable part of the) system, non-increasing (all n for the
         dense solver; min(rank L_o, rank L_c) for low-rank factors).
     error_bound : float
-        max(2 * sum(hsv[r_s:]), floor, ROUNDING_MARGIN * rounding) with r_s the retained stable
-        order: 2 sum(hsv[r_s:]) bounds ||G - G_r||_Hinf in exact arithmetic; near the roundoff floor
-        the rounding of the projection dominates (at lightly damped poles the true error exceeded
-        the tail by up to 120x: msd:20 r = 38), so the bound never goes below 20 times that rounding,
-        measured.
+        max(2 * sum(hsv[r_s:]) + ROUNDING_MARGIN * rounding, floor, hsv_resolution) with r_s the
+        retained stable order: 2 sum(hsv[r_s:]) bounds ||G - G_r||_Hinf in exact arithmetic; near
+        the roundoff floor the accuracy of the computed HSVs (:func:`hsv_resolution`,
+        10 sqrt(n) eps ||L_c||_F ||L_o||_F) and the rounding of the projection dominate (at lightly
+        damped poles the true error exceeded the tail by up to 120x: msd:20 r = 38), so the bound
+        never goes below either.
     V, W : ndarray, shape (n, order)
         Right and left projection bases, W^T E V = I.
     order : int
@@ -101,8 +98,7 @@ class BTResult:
         Factor ranks, residuals of the low-rank solves, ...
     rounding : float
         Measured rounding of the projection (:func:`projection_rounding`): the largest difference,
-        at the reduced model's resonances, between G_r formed in double and in extended precision;
-        0 when the truncated tail is above 1e-8 (sigma_1 + ||D||) (it cannot matter there).
+        at the reduced model's resonances, between G_r formed in double and in extended precision.
     """
 
     rom: LTISystem
@@ -179,11 +175,9 @@ def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_
     ``method="spa"`` the bases span a minimal balanced realization (order
     :func:`~physfact.control.spa.minimal_order`) whose trailing states are then residualized; the
     returned V, W are its leading r columns (the ROM is then not W^T A V).
-    Returns (r, V, W, Ar, Br, Cr, Dr, rounding) with ``rounding`` from :func:`projection_rounding`
-    (0 when the truncated tail is far above it).
+    Returns (r, V, W, Ar, Br, Cr, Dr, rounding) with ``rounding`` from :func:`projection_rounding`.
     """
     U, s, Vt = svd
-    near_floor = 2.0 * np.sum(s[r:]) < ROUNDING_CHECK_BELOW * ((s[0] if s.size else 0.0) + np.linalg.norm(D, 2))
     if method == "spa":
         from physfact.control.spa import minimal_order, residualize
 
@@ -192,17 +186,12 @@ def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_
         bases = projection_bases(Lc, Lo, U, s, Vt, k, "sr", E)
         V, W, Ak, Bk, Ck = project(*bases)
         rom = residualize(Ak, Bk, Ck, D, r, discrete)
-        rounding = 0.0
-        if near_floor:
-            rom_x = residualize(*_project_extended(project, bases), D, r, discrete)
-            rounding = projection_rounding(rom, rom_x, discrete)
+        rounding = projection_rounding(rom, residualize(*_project_extended(project, bases), D, r, discrete), discrete)
         return (r, V[:, :r], W[:, :r]) + tuple(rom) + (rounding,)
     r = min(r, int(np.count_nonzero(s > 0)))
     bases = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
     V, W, Ar, Br, Cr = project(*bases)
-    rounding = 0.0
-    if near_floor:
-        rounding = projection_rounding((Ar, Br, Cr, D), _project_extended(project, bases) + (D,), discrete)
+    rounding = projection_rounding((Ar, Br, Cr, D), _project_extended(project, bases) + (D,), discrete)
     return r, V, W, Ar, Br, Cr, D.copy(), rounding
 
 
@@ -308,9 +297,10 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
         kept exactly, the rest is reduced. Default: the ordinary stability boundary.
     progress : callable, optional
         ``progress(None, total=..., desc=..., unit=...)`` returning a tqdm-like bar
-        (:meth:`physfact.console.Console.progress`): the Gramian phases ("Gramian 1/2", "Gramian 2/2",
-        with the ADI residual or the Hammarling columns) show on it. Not used by the
-        frequency-limited and DAE routes.
+        (:meth:`physfact.console.Console.progress`; see :mod:`physfact.progress`): the phases show on
+        it -- "Schur form of A" / "QZ form of (A, E)", "Gramian 1/2", "Gramian 2/2" (with the ADI
+        residual or the Hammarling columns); for a DAE first "QZ split"; for ``frequency_band`` the
+        band operator's matrix logarithms and "band error" (frequencies).
 
     Returns
     -------
@@ -378,12 +368,13 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
             raise InputError("singular E (a DAE): only the dense BT/SPA of the proper part is supported")
         from physfact.control.dae import dae_balanced_truncation
 
-        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0)
+        return dae_balanced_truncation(sys, rank=rank, tol=tol, method=method, alpha=alpha, t0=t0,
+                                       progress=progress)
     if frequency_band is not None:
         from physfact.control.frequency_limited import frequency_limited_bt
 
         return frequency_limited_bt(sys, frequency_band, rank=rank, tol=tol, method=method, solver=solver,
-                                    adi_tol=adi_tol, t0=t0, **adi_options)
+                                    adi_tol=adi_tol, t0=t0, progress=progress, **adi_options)
     if solver == "adi":
         return _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress)
     from physfact.validation import check_memory
@@ -416,14 +407,6 @@ def _index2_structure(sys, solver, frequency_band, alpha):
 #: one thread, tol=1e-6): heat1d n=400 0.19 dense / 0.025 ADI, heat2d n=841 0.88 / 0.018, FOM n=1006
 #: 0.83 / 0.033; msd n=300 (lightly damped) 0.11 dense while ADI stalls -- hence the fallback.
 AUTO_ADI_MIN = 500
-
-
-def phase(progress, name):
-    """``progress`` with every bar's description prefixed by the phase ``name`` (None stays None)."""
-    if progress is None:
-        return None
-    return lambda iterable=None, total=None, desc=None, unit="it": progress(
-        iterable, total=total, desc=f"{name} ({desc})" if desc else name, unit=unit)
 
 
 def _try_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None):
@@ -510,13 +493,25 @@ def _stable_order(build, r, discrete):
     return r, out
 
 
-def _honest_bound(hsv, r, floor, rounding=0.0):
-    """2 sum(hsv[r:]), but never below the roundoff floor (a smaller error cannot be resolved) nor
-    below :data:`ROUNDING_MARGIN` times the measured rounding of the projection."""
-    return float(max(2.0 * np.sum(hsv[r:]), floor, ROUNDING_MARGIN * rounding))
+def hsv_resolution(Lc, Lo) -> float:
+    """10 sqrt(n) eps ||L_c||_F ||L_o||_F: the absolute accuracy of Hankel singular values computed
+    from the factors (the product L_o^T E L_c carries rounding ~ sqrt(n) eps ||L_o|| ||L_c||, and
+    by Weyl's inequality so do its singular values); the factor 10 covers the Gramian solves
+    (heat2d:10 at r = 15: true error 5.7e-16 = 4x sqrt(n) eps ||L_c||_F ||L_o||_F, build r = 48:
+    1.5x)."""
+    return float(10.0 * np.sqrt(Lc.shape[0]) * EPS * np.linalg.norm(Lc) * np.linalg.norm(Lo))
 
 
-def _bt_dense_qz(sys, rank, tol, method, t0):
+def _honest_bound(hsv, r, floor, rounding=0.0, resolution=0.0):
+    """2 sum(hsv[r:]) plus :data:`ROUNDING_MARGIN` times the measured rounding of the projection
+    (:func:`projection_rounding`; it adds to the truncation error: a random 17-state system at
+    r = 16 had a true error 5e-14 above 2 sigma_17 = 6.5e-12), never below the roundoff floor (a
+    smaller error cannot be resolved) nor the accuracy of the Hankel singular values
+    (:func:`hsv_resolution`)."""
+    return float(max(2.0 * np.sum(hsv[r:]) + ROUNDING_MARGIN * rounding, floor, resolution))
+
+
+def _bt_dense_qz(sys, rank, tol, method, t0, progress=None):
     """Dense BT for an ill-conditioned E: Gramian factors from the QZ form (no E^{-1}).
     Returns None when the pencil is not stable (the caller then uses the E^{-1} path, which
     splits off the unstable part)."""
@@ -525,11 +520,11 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
 
     A, B, C, D, E = sys.dense_matrices()
     try:
-        solver = QZGramianSolver(A, E)
+        with step(progress, "QZ form of (A, E)"):
+            solver = QZGramianSolver(A, E)
     except UnstableSystemError:
         return None
-    Lc = solver.factor(B)
-    Lo = solver.factor(C.T, trans=True)
+    Lc, Lo = solver.factors(B, C, progress)
     U, s, Vt = sla.svd(Lo.T @ (E @ Lc), full_matrices=False, lapack_driver="gesdd", check_finite=False)
     floor = _floor(s, D)
     _warn_floor(tol, floor)
@@ -538,8 +533,8 @@ def _bt_dense_qz(sys, rank, tol, method, t0):
                                                        lambda V, W: (V, W, W.T @ (A @ V), W.T @ B, C @ V), D,
                                                        sys.is_discrete, sys.n, E)
     rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
-    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor, rounding), V=V, W=W, order=r,
-                    n_unstable=0, method=method, solver="hammarling-qz", floor=floor,
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor, rounding, hsv_resolution(Lc, Lo)),
+                    V=V, W=W, order=r, n_unstable=0, method=method, solver="hammarling-qz", floor=floor,
                     seconds=time.perf_counter() - t0, rounding=rounding,
                     info={"stable_order": r, "reduction": "QZ", "rcond_E": sys.efactor.rcond})
 
@@ -552,7 +547,7 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
 
         rcond = sys.efactor.rcond if not sys.efactor.sparse else EFactor(sys.dense_matrices()[4]).rcond
         if rcond < QZ_RCOND:
-            res = _bt_dense_qz(sys, rank, tol, method, t0)
+            res = _bt_dense_qz(sys, rank, tol, method, t0, progress)
             if res is not None:
                 return res
     A, B, C, D = sys.standard_form()
@@ -564,12 +559,8 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
     solver = None
     if alpha is None:
         try:
-            bar = progress(None, total=1, desc="Schur form of A", unit="step") if progress else None
-            try:
+            with step(progress, "Schur form of A"):
                 solver = DenseGramianSolver(A, None, discrete)
-            finally:
-                if bar is not None:
-                    bar.close()
             k = n
         except Exception as exc:
             from physfact.errors import UnstableSystemError
@@ -577,7 +568,8 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
             if not isinstance(exc, UnstableSystemError):
                 raise
     if solver is None:
-        Qs, T, k, X = _split_unstable(A, discrete, alpha)
+        with step(progress, "ordered Schur form (stable/unstable split)"):
+            Qs, T, k, X = _split_unstable(A, discrete, alpha)
         Q1, Q2 = Qs[:, :k], Qs[:, k:]
         B1 = Q1.T @ B + X @ (Q2.T @ B)
         B2 = Q2.T @ B
@@ -635,7 +627,7 @@ def _bt_dense(sys, rank, tol, method, t0, alpha=None, progress=None):
     # What = E^T W (W^T E V = What^T V = I); return W for the original pencil
     W = sys.efactor.solve(What, trans=True) if sys.E is not None else What
     rom = LTISystem(Ar, Br, Cr, Dr, None, sys.dt)
-    bound = _honest_bound(hsv, r, floor, rounding) if k > 0 else 0.0  # nothing stable: nothing was truncated
+    bound = _honest_bound(hsv, r, floor, rounding, hsv_resolution(Sc, So)) if k > 0 else 0.0  # nothing stable: nothing was truncated
     info = {"stable_order": r, "unstable_poles": lam}
     if n_unstable and k > 0:  # G = G_s + G_u with G_u kept exactly: the bound is about G_s - G_sr
         info["stable_part"] = LTISystem(T[:k, :k], B1, C1, D.copy(), None, sys.dt)
@@ -693,6 +685,6 @@ def _bt_lowrank(sys, rank, tol, method, adi_tol, adi_options, t0, progress=None)
             "factorizations": (fc.info.get("factorizations"), fo.info.get("factorizations")),
             "shared_factorizations": not separate,
             "columns_before_compression": (fc.info.get("columns_before"), fo.info.get("columns_before"))}
-    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor, rounding), V=V, W=W, order=r,
-                    n_unstable=0, method=method, solver=fc.method, floor=floor, seconds=time.perf_counter() - t0,
+    return BTResult(rom=rom, hsv=s, error_bound=_honest_bound(s, r, floor, rounding, hsv_resolution(Lc, Lo)),
+                    V=V, W=W, order=r, n_unstable=0, method=method, solver=fc.method, floor=floor, seconds=time.perf_counter() - t0,
                     rounding=rounding, info=info)

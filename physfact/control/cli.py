@@ -68,8 +68,11 @@ def _error_estimate(sys, rom, console, samples=None):
     if err.n <= 600 and not (sys.is_sparse and sys.n > 3000) and samples != 0:
         from physfact.errors import ConvergenceError
 
+        from physfact.progress import step
+
         try:
-            return err.hinf_norm(), None
+            with step(console.progress, f"||G - G_r||_Hinf (Hamiltonian level sets, n = {err.n})"):
+                return err.hinf_norm(), None
         except ConvergenceError as exc:  # e.g. poles kept exactly by alpha= cancel in G - G_r
             console.info(f"certified H-infinity norm failed ({exc}); sampling instead")
     large = sys.is_sparse and sys.n > 5000
@@ -211,10 +214,19 @@ def run_bt(args, console) -> dict:
         if Path(args.out).suffix.lower() == ".json":
             write_json(args.out, {**out, "rom": {"A": rom.A, "B": rom.B, "C": rom.C, "D": rom.D, "dt": rom.dt}})
         else:
-            rom.save(args.out, kind="bt_rom",
-                     attrs={"error_bound": res.error_bound,
-                            "hinf_error": float("nan") if err is None else float(err)},
-                     hsv=hsv, V=res.V, W=res.W)
+            # everything the report says about the ROM travels with it (physfact.io.load: Loaded.meta)
+            meta = {"model": str(args.model), "n": sys.n, "order": res.order, "n_unstable": res.n_unstable,
+                    "method": res.method, "solver": res.solver, "error_bound": res.error_bound,
+                    "error_of": out["error_of"], "floor": res.floor,
+                    "hinf_error": float("nan") if err is None else float(err),
+                    "hinf_error_frequency": float("nan") if err is None else abs(err.frequency)}
+            if args.order is not None:
+                meta["requested_order"] = args.order
+            extra = {"hsv": hsv, "V": res.V, "W": res.W}
+            if args.band is not None:
+                meta.update(band_error=res.info["band_error"], gramians=res.info["gramians"])
+                extra["band"] = np.asarray(args.band, dtype=float)
+            rom.save(args.out, kind="bt_rom", attrs=meta, **extra)
         console.print(f"reduced model written to {args.out}")
     if args.plot and not hsv.size:
         console.info("no stable part: no Hankel singular values to plot")
@@ -237,7 +249,8 @@ def _run_sobt(sos, args, console) -> dict:
 
     t0 = time.perf_counter()
     res = second_order_balanced_truncation(sos, rank=args.order, tol=args.tol, variant=args.variant,
-                                           method=args.method or "bfsr", solver=args.solver, adi_tol=args.adi_tol)
+                                           method=args.method or "bfsr", solver=args.solver, adi_tol=args.adi_tol,
+                                           progress=console.progress)
     seconds = time.perf_counter() - t0
     fo, rom_fo = sos.to_first_order(), res.rom.to_first_order()
     err, grid = _error_estimate(fo, rom_fo, console, args.error_samples)
@@ -250,25 +263,27 @@ def _run_sobt(sos, args, console) -> dict:
     stable = rom_fo.is_stable()
     if err is not None:
         kind = "estimate (frequency sampling)" if err.estimate else "certified (Hamiltonian level set)"
-        console.print(f"||G - G_r||_Hinf = {float(err):.4e} at omega = {err.frequency:.4g}  [{kind}]")
+        console.print(f"||G - G_r||_Hinf = {float(err):.4e} at |omega| = {abs(err.frequency):.4g} rad/s  [{kind}]")
     console.print(f"reduced model stable: {stable}")
     out = {"model": str(args.model), "n": sos.n, "nq": sos.nq, "m": sos.m, "p": sos.p, "r": res.order,
            "structure": "second-order", "variant": res.variant, "method": res.method, "solver": res.solver,
            "seconds": seconds, "hsv": res.hsv[:100], "error_bound": None, "stable": stable,
            "hinf_error": None if err is None else float(err),
-           "hinf_error_frequency": None if err is None else err.frequency,
+           "hinf_error_frequency": None if err is None else abs(err.frequency), "frequency_unit": "rad/s",
            "hinf_error_is_estimate": None if err is None else err.estimate}
     if args.out:
         from pathlib import Path
 
-        from physfact.io import save_arrays, write_json
+        from physfact.io import write_json
 
         if Path(args.out).suffix.lower() == ".json":
             write_json(args.out, out)
         else:
-            rom = res.rom
-            save_arrays(args.out, "sobt_rom", attrs={"hinf_error": float("nan") if err is None else float(err)},
-                        M=rom.M, D=rom.D, K=rom.K, B=rom.B, Cp=rom.Cp, Cv=rom.Cv, hsv=res.hsv, V=res.V, W=res.W)
+            meta = {"model": str(args.model), "nq": sos.nq, "order": res.order, "variant": res.variant,
+                    "method": res.method, "solver": res.solver, "stable": bool(stable),
+                    "hinf_error": float("nan") if err is None else float(err),
+                    "hinf_error_frequency": float("nan") if err is None else abs(err.frequency)}
+            res.rom.save(args.out, kind="sobt_rom", attrs=meta, hsv=res.hsv, V=res.V, W=res.W)
         console.print(f"reduced model written to {args.out}")
     if args.plot:
         from physfact.plotting import plot_hankel_singular_values

@@ -185,9 +185,10 @@ def polynomial_realization(coefficients, rtol: float = 1e-13):
             np.vstack([b[2] for b in blocks]), np.hstack([b[3] for b in blocks]))
 
 
-def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None):
+def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, progress=None):
     """Balanced truncation of a DAE: the proper part reduced, the polynomial part kept exactly
-    (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E)."""
+    (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E).
+    ``progress``: phases "QZ split (finite/infinite eigenvalues)", then the Gramians of the proper part."""
     import dataclasses
     import time
 
@@ -198,11 +199,15 @@ def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t
     if sys.is_discrete:
         raise InputError("singular E in discrete time is not supported; pass a nonsingular E")
     A, B, C, D, E = sys.dense_matrices()
-    split = split_descriptor(A, E, B, C, D)
+    from physfact.progress import step
+
+    with step(progress, "QZ split (finite/infinite eigenvalues)"):
+        split = split_descriptor(A, E, B, C, D)
     if split.A11.shape[0] == 0:
         raise InputError("the system has no finite poles (a polynomial transfer function): nothing to reduce")
     proper = LTISystem(split.A11, split.B1, split.C1, np.zeros_like(D), split.E11)
-    res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling")
+    res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling",
+                              progress=progress)
     rom = res.rom
     Ar, Br, Cr, Dr = rom.A, rom.B, rom.C, rom.D + split.polynomial[0]
     Er = np.eye(Ar.shape[0])

@@ -151,21 +151,33 @@ def _galerkin_s(A, E, Z, rhs, w1, w2, X=None):
     return Q @ (Sr @ (Q.T @ X))
 
 
-def _in_band_error(sys, rom, w1, w2):
+def _in_band_error(sys, rom, w1, w2, progress=None, chunk=10):
     hi = w2 if np.isfinite(w2) else 1e3 * max(w1, 1.0)
     lo = w1 if w1 > 0 else hi * 1e-4
     w = np.unique(np.concatenate([[w1], np.geomspace(lo, hi, BAND_SAMPLES), [hi]]))
-    D = sys.freqresp(w) - rom.freqresp(w)
-    err = np.linalg.norm(D, ord=2, axis=(1, 2))
+    bar = progress(None, total=w.size, desc="band error", unit="frequencies") if progress is not None else None
+    err = np.empty(w.size)
+    try:
+        for i in range(0, w.size, chunk):  # in chunks, so that the bar moves (each point a solve of size n)
+            part = w[i:i + chunk]
+            err[i:i + chunk] = np.linalg.norm(sys.freqresp(part) - rom.freqresp(part), ord=2, axis=(1, 2))
+            if bar is not None:
+                bar.update(part.size)
+    finally:
+        if bar is not None:
+            bar.close()
     i = int(np.argmax(err))
     return float(err[i]), float(w[i])
 
 
 def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, method="sr", solver="hammarling",
-                         adi_tol=1e-10, t0=None, **adi_options):
+                         adi_tol=1e-10, t0=None, progress=None, **adi_options):
     """Frequency-limited balanced truncation; called by :func:`balanced_truncation` with
     ``frequency_band=(w1, w2)`` (see there and the module docstring). ``tol`` is applied to the
-    band singular values as in BT (2 sum(hsv[r:]) <= tol), though it bounds nothing here."""
+    band singular values as in BT (2 sum(hsv[r:]) <= tol), though it bounds nothing here.
+    ``progress`` (:mod:`physfact.progress`) shows the phases: "Gramian 1/2", "Gramian 2/2" (dense
+    Bartels-Stewart, or LR-ADI with its residual), "band operator" (the matrix logarithms, or the
+    Galerkin projections of the low-rank path), "band error" (frequencies)."""
     from physfact.control.balanced_truncation import BTResult, _floor, choose_order, projection_bases
 
     t0 = time.perf_counter() if t0 is None else t0
@@ -175,10 +187,10 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
     if method not in ("sr", "bfsr"):
         raise InputError(f"frequency-limited BT supports method='sr' or 'bfsr', got {method!r}")
     if solver == "adi":
-        Lc, Lo, proj, E, info = _lowrank_factors(sys, w1, w2, adi_tol, adi_options)
+        Lc, Lo, proj, E, info = _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress)
     else:
         sys.to_dense()._check_stable("frequency-limited balanced truncation")
-        Lc, Lo, proj, E, info = _dense_factors(sys, w1, w2)
+        Lc, Lo, proj, E, info = _dense_factors(sys, w1, w2, progress)
     U, s, Vt = sla.svd(Lo.T @ (Lc if E is None else E @ Lc), full_matrices=False)
     r0 = min(choose_order(s, rank, tol), int(np.count_nonzero(s > 0)))
     # an unstable ROM usually means order r splits a pair of nearly equal band values (a lightly
@@ -199,7 +211,7 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
         info["gramians"] = "modified (Gugercin & Antoulas 2004)"
     info.pop("modified")
     info["requested_order"] = r0
-    band_err, at = _in_band_error(sys, rom, w1, w2)
+    band_err, at = _in_band_error(sys, rom, w1, w2, progress)
     info.update(band=(w1, w2), band_error=band_err, band_error_frequency=at, stable_order=r,
                 error_bound_note="no a-priori bound for frequency-limited BT; band_error is the sampled "
                                  "in-band H-infinity error")
@@ -208,13 +220,17 @@ def frequency_limited_bt(sys: LTISystem, frequency_band, rank=None, tol=None, me
                     seconds=time.perf_counter() - t0, info=info)
 
 
-def _dense_factors(sys, w1, w2):
+def _dense_factors(sys, w1, w2, progress=None):
     from physfact.control.lyapunov import solve_lyapunov
+    from physfact.progress import step
 
     A, B, C, D = sys.standard_form()
-    S = band_operator(A, w1, w2)
-    P = solve_lyapunov(A, B @ B.T)
-    Q = solve_lyapunov(A.T, C.T @ C)
+    with step(progress, "band operator S (matrix logarithms)"):
+        S = band_operator(A, w1, w2)
+    with step(progress, "Gramian 1/2 (Bartels-Stewart)"):
+        P = solve_lyapunov(A, B @ B.T)
+    with step(progress, "Gramian 2/2 (Bartels-Stewart)"):
+        Q = solve_lyapunov(A.T, C.T @ C)
     SP, QS = S @ P, Q @ S
     Lc = _positive_factor(None, sym=SP + SP.T)
     Lo = _positive_factor(None, sym=QS + QS.T)
@@ -222,7 +238,8 @@ def _dense_factors(sys, w1, w2):
     def modified():
         Fc = _abs_factor(np.hstack([S @ B, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([S.T @ C.T, C.T]), _swap(C.shape[0]))
-        Pm, Qm = solve_lyapunov(A, Fc @ Fc.T), solve_lyapunov(A.T, Fo @ Fo.T)
+        with step(progress, "modified Gramians (Bartels-Stewart)"):
+            Pm, Qm = solve_lyapunov(A, Fc @ Fc.T), solve_lyapunov(A.T, Fo @ Fo.T)
         return _positive_factor(None, sym=Pm), _positive_factor(None, sym=Qm)
 
     def proj(V, W):
@@ -231,11 +248,12 @@ def _dense_factors(sys, w1, w2):
     return Lc, Lo, proj, None, {"modified": modified}
 
 
-def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
+def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
     from physfact.control.lyapunov import lyapunov_factor
 
     from physfact.control.balanced_truncation import share_factorizations
     from physfact.control.lradi import lradi_pair
+    from physfact.progress import phase, step
 
     A, E, B, C = sys.A, sys.E, sys.B, sys.C
     adi_options = dict(adi_options)
@@ -243,14 +261,18 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
     if separate is None:
         separate = not share_factorizations(B.shape[1], C.shape[0])
     if separate:
-        fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, **adi_options)
+        fc = lyapunov_factor(A, B, E, trans=False, method="adi", tol=adi_tol, progress=phase(progress, "Gramian 1/2"),
+                             **adi_options)
+        fo = lyapunov_factor(A, C.T, E, trans=True, method="adi", tol=adi_tol, progress=phase(progress, "Gramian 2/2"),
+                             **adi_options)
     else:
-        fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, **adi_options)
+        fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **adi_options)
     At = A.T
     Et = None if E is None else E.T
-    SZc = _galerkin_s(A, E, fc.Z, B, w1, w2)
-    SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2)
+    with step(progress, "band operator 1/2 (Galerkin projection)"):
+        SZc = _galerkin_s(A, E, fc.Z, B, w1, w2)
+    with step(progress, "band operator 2/2 (Galerkin projection)"):
+        SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2)
     Lc = _positive_factor(np.hstack([SZc, fc.Z]), _swap(fc.Z.shape[1]))
     Lo = _positive_factor(np.hstack([SZo, fo.Z]), _swap(fo.Z.shape[1]))
 
@@ -259,8 +281,10 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options):
         SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
-        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol, **adi_options)
-        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol, **adi_options)  # rare: separate
+        gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,
+                             progress=phase(progress, "modified Gramian 1/2"), **adi_options)
+        go = lyapunov_factor(A, Fo, E, trans=True, method="adi", tol=adi_tol,  # rare: separate runs
+                             progress=phase(progress, "modified Gramian 2/2"), **adi_options)
         return gc.Z, go.Z
 
     def proj(V, W):

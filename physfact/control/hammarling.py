@@ -351,7 +351,7 @@ def lyapunov_residual(A, B, Z, E=None, trans=False, discrete=False) -> float:
 QZ_RCOND = 1e-6
 
 
-def hammarling_generalized_triangular(S: np.ndarray, T: np.ndarray, B: np.ndarray) -> np.ndarray:
+def hammarling_generalized_triangular(S: np.ndarray, T: np.ndarray, B: np.ndarray, bar=None) -> np.ndarray:
     """Upper-triangular U with S U U^H T^H + T U U^H S^H + B B^H = 0 (S, T upper triangular).
 
     The generalized Hammarling recursion (Penzl, Adv. Comput. Math. 8 (1998) 33, Sec. 2), derived
@@ -363,7 +363,8 @@ def hammarling_generalized_triangular(S: np.ndarray, T: np.ndarray, B: np.ndarra
 
     (With T = I this is the standard recursion up to a unitary change of the factor's columns.)
     Each step forms the k x k triangular matrix tau^* S_1 + sigma^* T_1: O(n^3) memory traffic in
-    all, so it is used only when E is too ill-conditioned for the E^{-1}A reduction.
+    all, so it is used only when E is too ill-conditioned for the E^{-1}A reduction. ``bar``: a
+    progress bar (tqdm-like ``update(k)``) advanced by the columns done (n in all).
     """
     n = S.shape[0]
     beta = float(np.abs(B).max()) if np.size(B) else 0.0
@@ -371,7 +372,10 @@ def hammarling_generalized_triangular(S: np.ndarray, T: np.ndarray, B: np.ndarra
     if beta == 0.0:
         return U
     W = np.array(B, dtype=complex) / beta
+    every = max(1, n // 200)  # bar updates: cheap next to a column's O(k^2) work
     for k in range(n - 1, -1, -1):
+        if bar is not None and (n - k) % every == 0:
+            bar.update(every)
         sig, tau = S[k, k], T[k, k]
         b = W[k].copy()
         bmax = float(np.abs(b).max())
@@ -418,14 +422,29 @@ class QZGramianSolver:
             raise UnstableSystemError("the pencil (A, E) has infinite eigenvalues (E singular)")
         check_stable_spectrum(lam, False, "the pencil (A, E)")
 
-    def factor(self, B, trans: bool = False) -> np.ndarray:
-        """Real L with L L^T = P (``trans=False``) or = Q (``trans=True``, B = C^T)."""
+    def factor(self, B, trans: bool = False, bar=None) -> np.ndarray:
+        """Real L with L L^T = P (``trans=False``) or = Q (``trans=True``, B = C^T). ``bar``: a
+        progress bar advanced by columns (n in all)."""
         B = np.asarray(B, dtype=float)
         if trans:
             Sf = self.S[::-1, ::-1].conj().T
             Tf = self.T[::-1, ::-1].conj().T
             Bf = (self.Z.conj().T @ B)[::-1]
-            U = hammarling_generalized_triangular(Sf, Tf, Bf)[::-1]
+            U = hammarling_generalized_triangular(Sf, Tf, Bf, bar=bar)[::-1]
             return realify(self.Q @ U)
-        U = hammarling_generalized_triangular(self.S, self.T, self.Q.conj().T @ B)
+        U = hammarling_generalized_triangular(self.S, self.T, self.Q.conj().T @ B, bar=bar)
         return realify(self.Z @ U)
+
+    def factors(self, B, C, progress=None, label="Hammarling, QZ"):
+        """(L_c, L_o): both Gramian factors (B, and C as the (p, n) output matrix), each phase
+        ("Gramian 1/2 (<label>)", "Gramian 2/2 ...") a bar of columns on ``progress``."""
+        n = self.S.shape[0]
+        out = []
+        for j, (rhs, trans) in enumerate(((B, False), (np.asarray(C).T, True)), start=1):
+            bar = progress(None, total=n, desc=f"Gramian {j}/2 ({label})", unit="columns") if progress else None
+            try:
+                out.append(self.factor(rhs, trans=trans, bar=bar))
+            finally:
+                if bar is not None:
+                    bar.close()
+        return tuple(out)

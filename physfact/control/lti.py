@@ -600,37 +600,15 @@ class LTISystem:
     def load(cls, path) -> "LTISystem":
         """Read a system written by :meth:`save` or by ``physfact bt --out`` (.npz or .h5).
 
+        The file's other fields (a reduced model's error bound, Hankel singular values, bases ...)
+        come with :func:`physfact.io.load` as ``Loaded.meta``.
+
         Raises
         ------
         DataFileError
             Missing file, unknown format, a file of another kind, missing or inconsistent matrices.
         """
-        from pathlib import Path
-
-        from physfact.errors import DataFileError
-        from physfact.io import load_h5, load_npz
-
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".npz":
-            data = load_npz(path)
-            kind = None
-        elif suffix in (".h5", ".hdf5"):
-            data, attrs = load_h5(path)
-            data = {**{k: np.asarray(v) for k, v in attrs.items()}, **data}
-            kind = None
-        else:
-            raise DataFileError(f"{path}: unknown system file type {path.suffix!r}; use .npz or .h5")
-        kind = data.pop("kind", kind)
-        missing = [k for k in "ABCD" if k not in data]
-        if missing:
-            raise DataFileError(f"{path}: not a physfact system file (no {', '.join(missing)}); it holds "
-                                f"{sorted(data)}")
-        dt = float(data["dt"]) if "dt" in data else 0.0
-        try:
-            return cls(data["A"], data["B"], data["C"], data["D"], data.get("E"), dt if dt > 0 else None)
-        except InputError as exc:
-            raise DataFileError(f"{path}: inconsistent system: {exc}") from None
+        return load_system_file(path).obj
 
     @classmethod
     def from_control(cls, ss) -> "LTISystem":
@@ -777,3 +755,60 @@ def _pole_error(w):
 
 def warn_once(msg):
     warnings.warn(msg, stacklevel=3)
+
+
+#: the fields of a system file that make the system; the rest is metadata (``Loaded.meta``)
+SYSTEM_FIELDS = ("A", "B", "C", "D", "E", "dt")
+
+
+def load_system_file(path):
+    """The system of an ``lti_system`` / ``bt_rom`` file (:meth:`LTISystem.save`, ``physfact bt --out``)
+    and the file's other fields, as a :class:`physfact.io.WithMeta` (the loader of
+    :func:`physfact.io.load`).
+
+    A, B, C and D are required (a file without them is damaged or not a system: refused, never
+    completed with zeros); E defaults to the identity, dt to continuous time (0 in the file).
+
+    Raises
+    ------
+    DataFileError
+        Missing, damaged or cut-short file; another kind; missing or inconsistent matrices.
+    """
+    def build(f):
+        dt = float(f.get("dt", 0.0))
+        return LTISystem(f["A"], f["B"], f["C"], f["D"], f.get("E"), dt if dt > 0 else None)
+
+    return read_system_file(path, LTISystem.READABLE_KINDS, "first-order system", SYSTEM_FIELDS, "ABCD", build)
+
+
+def read_system_file(path, kinds, what, fields, required, build):
+    """Shared reader of system files: the file (one of ``kinds``, else refused as not a ``what``) read by
+    :func:`physfact.io.load_raw`, the ``required`` fields checked, the system made by ``build(fields)``;
+    returns :class:`physfact.io.WithMeta` with every field not among ``fields`` as metadata.
+
+    Raises
+    ------
+    DataFileError
+        Not .npz/.h5; missing, damaged or cut-short; another kind; required fields missing; ``build``
+        refusing the matrices (InputError, shapes).
+    """
+    from pathlib import Path
+
+    from physfact.errors import DataFileError
+    from physfact.io import WithMeta, load_raw
+
+    if Path(path).suffix.lower() not in (".npz", ".h5", ".hdf5"):
+        raise DataFileError(f"{path}: unknown system file type {Path(path).suffix!r}; use .npz or .h5")
+    raw = load_raw(path)
+    if raw.kind is not None and raw.kind not in kinds:
+        raise DataFileError(f"{path}: holds a {raw.kind}, not a {what} (readable: {', '.join(kinds)})")
+    found = {**raw.attrs, **raw.arrays}
+    missing = [k for k in required if k not in found]
+    if missing:
+        raise DataFileError(f"{path}: not a complete {what} file: {', '.join(missing)} missing (it holds "
+                            f"{', '.join(sorted(found)) or 'nothing'}); write it with the system's save or bt --out")
+    try:
+        system = build(found)
+    except (InputError, TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: inconsistent {what}: {exc}") from None
+    return WithMeta(system, {k: v for k, v in found.items() if k not in fields})

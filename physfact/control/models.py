@@ -413,9 +413,13 @@ def load(name_or_path, **kwargs) -> LTISystem:
             raise DataFileError(f"benchmark file {f} not found; pass the path to {DATA_FILES[key]} instead")
         return load_mat(f, structured=True)
     p = Path(s)
-    if p.suffix.lower() in (".npz", ".h5", ".hdf5"):  # a system physfact wrote (LTISystem.save, bt --out)
-        if not p.is_file():
-            raise DataFileError(f"{p}: no such file")
+    if p.suffix.lower() in (".npz", ".h5", ".hdf5"):  # a system physfact wrote (save, bt --out)
+        from physfact.control.second_order import SecondOrderSystem
+        from physfact.io import read_header
+
+        kind, _ = read_header(p)  # DataFileError for a missing or damaged file
+        if kind in SecondOrderSystem.READABLE_KINDS:
+            return SecondOrderSystem.load(p)
         return LTISystem.load(p)
     if p.suffix.lower() == ".mat":
         if not p.is_file():

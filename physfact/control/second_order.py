@@ -160,6 +160,27 @@ class SecondOrderSystem:
             out[i] = (self.Cp + s * self.Cv) @ X
         return out
 
+    # ------------------------------------------------------------------ files
+    #: the ``kind`` written into .npz/.h5 files; :func:`load_second_order_file` also reads the
+    #: reduced models of ``physfact bt --out`` for second-order models (``sobt_rom``)
+    FILE_KIND = "second_order_system"
+    READABLE_KINDS = ("second_order_system", "sobt_rom")
+
+    def save(self, path, kind: str = FILE_KIND, attrs: dict | None = None, **extra):
+        """Write M, D, K, B, Cp, Cv (dense) to ``path`` (.npz or .h5 by the suffix; atomic), with
+        ``extra`` arrays and scalar ``attrs`` beside them. Returns the path."""
+        from physfact.io import save_arrays
+
+        dense = {k: (X.toarray() if sp.issparse(X) else X) for k, X in
+                 (("M", self.M), ("D", self.D), ("K", self.K), ("B", self.B), ("Cp", self.Cp), ("Cv", self.Cv))}
+        return save_arrays(path, kind, attrs=attrs, **dense, **extra)
+
+    @classmethod
+    def load(cls, path) -> "SecondOrderSystem":
+        """Read a system written by :meth:`save` or by ``physfact bt MODEL --out`` for a second-order
+        model (.npz or .h5); see :func:`load_second_order_file`."""
+        return load_second_order_file(path).obj
+
     def poles(self):
         return self.to_first_order().poles()
 
@@ -175,6 +196,30 @@ class SecondOrderSystem:
 
     def __rsub__(self, other):
         return other - self.to_first_order()
+
+
+#: the fields of a second-order system file that make the system; the rest is metadata
+SYSTEM_FIELDS = ("M", "D", "K", "B", "Cp", "Cv")
+
+
+def load_second_order_file(path):
+    """The :class:`SecondOrderSystem` of a ``second_order_system`` / ``sobt_rom`` file and the file's
+    other fields (Hankel-like singular values, bases, variant ...), as a :class:`physfact.io.WithMeta`
+    (the loader of :func:`physfact.io.load`).
+
+    M, D, K, B and Cp are required (refused when missing, never completed with zeros); Cv defaults
+    to zero.
+
+    Raises
+    ------
+    DataFileError
+        Missing, damaged or cut-short file; another kind; missing or inconsistent matrices.
+    """
+    from physfact.control.lti import read_system_file
+
+    return read_system_file(path, SecondOrderSystem.READABLE_KINDS, "second-order system", SYSTEM_FIELDS,
+                            SYSTEM_FIELDS[:-1], lambda f: SecondOrderSystem(*(f[k] for k in SYSTEM_FIELDS[:-1]),
+                                                                            f.get("Cv")))
 
 
 @dataclass(frozen=True, repr=False)
@@ -239,7 +284,7 @@ def _variant_bases(variant, Lcp, Lcv, Lop, Lov, M):
     return Lcv @ Vt.T, Lov @ Uv, s
 
 
-def _lowrank_factors(sos, fo, adi_tol, adi_options):
+def _lowrank_factors(sos, fo, adi_tol, adi_options, progress=None):
     """Gramian factors of the first-order form by LR-ADI on its *energy* realization
     E' = blkdiag(K, M), A' = [[0, K], [-K, -D]] (the equations of the first-order form multiplied by
     T = blkdiag(K, I) on the left). Same states, so the same P; Q = T^T Q' T, i.e.
@@ -249,6 +294,7 @@ def _lowrank_factors(sos, fo, adi_tol, adi_options):
     eigensolve to rule out an unstable pole: 60% of the time on a 1000-mass chain)."""
     from physfact.control.balanced_truncation import share_factorizations
     from physfact.control.lradi import lradi, lradi_pair
+    from physfact.progress import phase
 
     nq = sos.nq
     K, D, M = (sp.csr_matrix(X) for X in (sos.K, sos.D, sos.M))
@@ -260,17 +306,17 @@ def _lowrank_factors(sos, fo, adi_tol, adi_options):
     if separate is None:
         separate = not share_factorizations(fo.m, fo.p)
     if separate:
-        fc = lradi(A, fo.B, E, tol=adi_tol, **opts)
-        fob = lradi(A, fo.C.T, E, trans=True, tol=adi_tol, **opts)
+        fc = lradi(A, fo.B, E, tol=adi_tol, progress=phase(progress, "Gramian 1/2"), **opts)
+        fob = lradi(A, fo.C.T, E, trans=True, tol=adi_tol, progress=phase(progress, "Gramian 2/2"), **opts)
     else:
-        fc, fob = lradi_pair(A, fo.B, fo.C, E, tol=adi_tol, **opts)
+        fc, fob = lradi_pair(A, fo.B, fo.C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **opts)
     Lo = np.vstack([K.T @ fob.Z[:nq], fob.Z[nq:]])
     return fc.Z, Lo, fc, fob
 
 
 def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = None, tol: float | None = None,
                                      variant: str = "p", method: str = "bfsr", solver: str = "auto",
-                                     adi_tol: float = 1e-10, **adi_options) -> SOBTResult:
+                                     adi_tol: float = 1e-10, progress=None, **adi_options) -> SOBTResult:
     """Structure-preserving balanced truncation of a second-order system (see module docstring).
 
     Parameters
@@ -289,6 +335,10 @@ def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = 
         2 n_q > 2000.
     adi_tol, adi_options :
         Passed to the LR-ADI solver.
+    progress : callable, optional
+        A progress factory (:mod:`physfact.progress`, e.g. :meth:`physfact.console.Console.progress`):
+        "QZ form of the first-order pencil" and "Gramian 1/2", "Gramian 2/2" (Hammarling columns), or
+        the LR-ADI iterations with their residual.
 
     Returns
     -------
@@ -314,15 +364,18 @@ def second_order_balanced_truncation(sos: SecondOrderSystem, rank: int | None = 
         solver = "adi" if (sos.is_sparse and fo.n > AUTO_DENSE_LIMIT) else "hammarling"
     info = {}
     if solver == "adi":
-        Lc, Lo, fc, fob = _lowrank_factors(sos, fo, adi_tol, adi_options)
+        Lc, Lo, fc, fob = _lowrank_factors(sos, fo, adi_tol, adi_options, progress)
         used = fc.method
         info.update(factor_columns=(Lc.shape[1], Lo.shape[1]), residuals=(fc.residual, fob.residual))
     else:
         from physfact.control.hammarling import QZGramianSolver
 
+        from physfact.progress import step
+
         A, B, C, _, E = fo.dense_matrices()
-        qz = QZGramianSolver(A, E)
-        Lc, Lo, used = qz.factor(B), qz.factor(C.T, trans=True), "hammarling-qz"
+        with step(progress, "QZ form of the first-order pencil"):
+            qz = QZGramianSolver(A, np.eye(fo.n) if E is None else E)  # E is None when M = I
+        (Lc, Lo), used = qz.factors(B, C, progress), "hammarling-qz"
     nq = sos.nq
     Vall, Wall, s = _variant_bases(variant, Lc[:nq], Lc[nq:], Lo[:nq], Lo[nq:], sos.M)
     from physfact.control.balanced_truncation import choose_order

@@ -18,6 +18,9 @@ def register(sub, common):
     p.add_argument("--noise", type=float, default=0.5, help="noise std for --synthetic (default 0.5)")
     p.add_argument("--rtol", type=float, default=None, help="also report the rank for this relative tolerance")
     p.add_argument("--energy", type=float, default=None, help="also report the rank keeping this energy fraction")
+    from physfact.cli import add_seed_flag
+
+    add_seed_flag(p, "the --synthetic matrix's factors and noise")
     p.set_defaults(handler=run_rank, out_suffixes=(".json", ".npz", ".h5", ".hdf5"), plot_flags=("plot",))
 
 

@@ -216,7 +216,7 @@ def _sigterm_as_interrupt():
 
 
 def run_sweep(sweep, store, client=None, workers=None, scheduler=None, force=False, console=None,
-              retries: int = 1, blas_threads: int = 1) -> SweepSummary:
+              retries: int = 1, blas_threads: int = 1, progress=None) -> SweepSummary:
     """Compute the points of ``sweep`` missing from ``store`` (see the module docstring).
 
     Parameters
@@ -231,7 +231,10 @@ def run_sweep(sweep, store, client=None, workers=None, scheduler=None, force=Fal
     force : bool
         Accept a store holding another spec.
     console : physfact.console.Console, optional
-        Progress (done / failed / ETA) on a terminal.
+        Progress (done / failed / ETA) on a terminal, and status lines.
+    progress : callable, optional
+        A progress factory (:mod:`physfact.progress`) for the points bar instead of the console's
+        (what the examples pass).
     retries : int
         Extra attempts of a point whose task raised outside the computation (infrastructure).
     blas_threads : int or None
@@ -265,7 +268,8 @@ def run_sweep(sweep, store, client=None, workers=None, scheduler=None, force=Fal
                     c.wait_for_workers(1)
                 _check_store_visible(c, path)
                 last = time.perf_counter()
-                for rec_key, rec in _stream(c, sweep.task, pending, path, retries, blas_threads, console):
+                for rec_key, rec in _stream(c, sweep.task, pending, path, retries, blas_threads, console,
+                                            progress):
                     records[rec_key] = rec
                     computed += 1
                     if time.perf_counter() - last > TABLE_EVERY:
@@ -291,7 +295,7 @@ def _group_key(kwargs) -> str:
     return json.dumps(kwargs, sort_keys=True)
 
 
-def _stream(client, task, pending, store, retries, blas_threads, console):
+def _stream(client, task, pending, store, retries, blas_threads, console, progress=None):
     """Submit the pending points; yield (key, record) as each finishes (see the module docstring)."""
     from distributed import as_completed
 
@@ -319,7 +323,7 @@ def _stream(client, task, pending, store, retries, blas_threads, console):
                           pure=False, retries=retries)
         futures.update({f: (p, gkey) for f, p in zip(futs, members)})
     failed = 0
-    bar = console.progress(total=len(futures), desc=f"sweep {task.name}")
+    bar = (progress or console.progress)(None, total=len(futures), desc=f"sweep {task.name}", unit="points")
     try:
         # results are gathered in the background as tasks finish (no round trip per point here)
         for fut, rec in as_completed(futures, with_results=True, raise_errors=False):
@@ -337,7 +341,7 @@ def _stream(client, task, pending, store, retries, blas_threads, console):
                     prepared.pop(gkey).release()
             failed += bool(rec.get("error"))
             bar.update(1)
-            bar.set_postfix(failed=failed)
+            bar.set_postfix_str(f"failed={failed}")
             yield p.key, rec
     finally:
         bar.close()

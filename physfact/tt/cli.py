@@ -42,6 +42,9 @@ def register(sub, common):
                    help="DMRG: largest discarded weight per bond (default 1e-14)")
     c.add_argument("--sweeps", type=int, default=30, help="DMRG: most sweeps before giving up (default 30)")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
+    from physfact.cli import add_seed_flag
+
+    add_seed_flag(c, "the start vector of exact diagonalization (Lanczos) or DMRG")
     c.set_defaults(handler=run_chain, out_suffixes=(".npz", ".h5", ".hdf5", ".json"), plot_flags=("plot",))
 
     m = tsub.add_parser("molecule", parents=[common],

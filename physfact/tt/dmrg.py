@@ -100,7 +100,7 @@ class DMRGResult:
 
 
 def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, seed=0, cutoff: float = 1e-14,
-         schedule=None, noise: float = 0.0, variance=None, callback=None) -> DMRGResult:
+         schedule=None, noise: float = 0.0, variance=None, callback=None, progress=None) -> DMRGResult:
     """Ground state of a Hermitian MPO by two-site DMRG (see the module docstring).
 
     Parameters
@@ -134,6 +134,9 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     callback : callable, optional
         Called after every half-sweep with a dict (sweep (0.5, 1, 1.5, ...), direction, energy,
         discarded, max_bond, matvecs, seconds).
+    progress : callable, optional
+        A progress factory (:mod:`physfact.progress`): a bar of half-sweeps showing the energy, the
+        largest bond dimension and discarded weight.
 
     Returns
     -------
@@ -144,6 +147,19 @@ def dmrg(mpo: MPO, max_bond=None, tol: float = 1e-10, sweeps=None, init=None, se
     ConvergenceError
         When ``sweeps`` sweeps do not meet the criterion (energies per half-sweep in ``history``).
     """
+    if progress is not None:  # the same computation, its half-sweeps reported on a bar
+        bar = progress(None, total=None, desc="DMRG half-sweeps", unit="half-sweep")
+
+        def report(info):
+            bar.update(1)
+            bar.set_postfix_str(f"E={info['energy']:.10f} bond={info['max_bond']} disc={info['discarded']:.1e}")
+            if callback is not None:
+                callback(info)
+
+        try:
+            return dmrg(mpo, max_bond, tol, sweeps, init, seed, cutoff, schedule, noise, variance, callback=report)
+        finally:
+            bar.close()
     if not isinstance(mpo, MPO):
         raise InputError(f"dmrg needs an MPO (e.g. chain.to_mpo()), got {type(mpo).__name__}")
     L = mpo.n_sites

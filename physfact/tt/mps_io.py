@@ -47,36 +47,6 @@ def save_mps(mps, path, kind: str = MPS_KIND, extra: dict | None = None, extra_a
     return save_arrays(path, kind, attrs=attrs, **(extra or {}), **arrays)
 
 
-def read_arrays(path) -> tuple[dict, str]:
-    """All fields of a physfact .npz/.h5 file (arrays and scalar attributes in one dict) and its kind."""
-    from physfact.io import load_h5, load_npz
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        fields = load_npz(path)
-        kind = _kind_of_npz(path)
-    elif suffix in (".h5", ".hdf5"):
-        fields, attrs = load_h5(path)  # checks the header (and drops it from attrs)
-        kind = _kind_of_h5(path)
-        fields.update(attrs)
-    else:
-        raise DataFileError(f"{path}: an MPS file ends in .npz or .h5, got {suffix!r}")
-    return fields, kind
-
-
-def _kind_of_npz(path):
-    with np.load(path, allow_pickle=False) as data:
-        return str(data["kind"]) if "kind" in data.files else ""
-
-
-def _kind_of_h5(path):
-    import h5py
-
-    with h5py.File(path, "r") as fh:
-        return str(fh.attrs.get("kind", ""))
-
-
 def load_mps(path, cls=None):
     """Read an MPS written by :func:`save_mps` (or by ``physfact tt chain/molecule --out``).
 
@@ -86,10 +56,14 @@ def load_mps(path, cls=None):
         The file is missing, unreadable, cut short, from a newer physfact, holds no MPS, or its
         cores are inconsistent (shapes that do not chain, dims that disagree, NaN/inf).
     """
+    from physfact.io import load_raw
     from physfact.tt.mps import MPS
 
     cls = MPS if cls is None else cls
-    fields, kind = read_arrays(path)
+    if Path(path).suffix.lower() not in MPS_SUFFIXES:
+        raise DataFileError(f"{path}: an MPS file ends in .npz or .h5, got {Path(path).suffix!r}")
+    raw = load_raw(path)  # the one reader of physfact files: header checked, cut-short files refused
+    fields, kind = {**raw.attrs, **raw.arrays}, raw.kind
     if kind not in KINDS_WITH_CORES:
         raise DataFileError(f"{path}: holds a {kind or 'file without a kind'}, not an MPS "
                             f"(kinds with MPS cores: {', '.join(KINDS_WITH_CORES)})")

@@ -171,7 +171,7 @@ def test_models_refuse_complex_and_garbage_files(tmp_path):
         with pytest.raises(DataFileError):
             models.load(tmp_path / f)
     np.savez(tmp_path / "other.npz", format_version=1, kind="df", x=np.ones(2))
-    with pytest.raises(DataFileError, match="no A"):
+    with pytest.raises(DataFileError, match="holds a df, not a first-order system"):
         LTISystem.load(tmp_path / "other.npz")
 
 

@@ -126,5 +126,89 @@ def test_io_load_reads_systems_and_bt_roms(tmp_path, capsys):
     assert got.kind == "lti_system" and isinstance(got.obj, LTISystem)
     _same_response(s, got.obj, rtol=1e-15)
     assert main(["bt", "heat1d:40", "--order", "4", "--out", str(tmp_path / "r.npz"), "--quiet"]) == 0
-    raw = load(tmp_path / "r.npz")
-    assert raw.kind == "bt_rom" and raw.obj.arrays["A"].shape == (4, 4)
+    rom = load(tmp_path / "r.npz")
+    assert rom.kind == "bt_rom" and isinstance(rom.obj, LTISystem) and rom.obj.A.shape == (4, 4)
+    assert rom.meta["order"] == 4 and rom.meta["model"] == "heat1d:40" and rom.meta["V"].shape == (40, 4)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_bt_out_reads_back_as_the_reduced_system(tmp_path, capsys, suffix):
+    """``bt fom --order 10 --out`` -> physfact.io.load: an LTISystem with the ROM's transfer function
+    (the reference: the same reduction in-process) and every reported number in ``meta``."""
+    from physfact.control import balanced_truncation
+    from physfact.io import load
+
+    out = tmp_path / f"r{suffix}"
+    assert main(["bt", "fom", "--order", "10", "--out", str(out), "--json", "--full"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    got = load(out)
+    assert got.kind == "bt_rom" and isinstance(got.obj, LTISystem) and got.obj.dt is None
+    ref = balanced_truncation(models.fom(), rank=10)
+    _same_response(ref.rom, got.obj, w=np.concatenate([[0.0], np.logspace(-1, 4, 60)]), rtol=1e-12)
+    assert np.array_equal(got.obj.A, np.array(printed["rom"]["A"]))  # the matrices the JSON printed
+    meta = got.meta
+    assert (meta["order"], meta["n"], meta["method"], meta["model"]) == (10, 1006, "sr", "fom")
+    assert meta["error_bound"] == printed["error_bound"] and meta["hinf_error"] == printed["hinf_error"]
+    assert meta["requested_order"] == 10 and meta["V"].shape == meta["W"].shape == (1006, 10)
+    assert np.array_equal(meta["hsv"][:100], printed["hsv"])
+    # the bases are the projection that made the ROM: W^T A V is its A
+    fom = models.fom()
+    assert np.allclose(meta["W"].T @ (fom.A @ meta["V"]), got.obj.A, rtol=0, atol=1e-9 * np.abs(got.obj.A).max())
+
+
+def test_band_limited_out_keeps_the_band(tmp_path, capsys):
+    from physfact.io import load
+
+    assert main(["bt", "msd:20", "--order", "6", "--band", "0.5", "1.0", "--json", "--out",
+                 str(tmp_path / "r.h5")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    got = load(tmp_path / "r.h5")
+    assert list(got.meta["band"]) == [0.5, 1.0] and got.meta["band_error"] == printed["band_error"]
+    assert np.isnan(got.meta["error_bound"]) and got.obj.n == printed["r"]
+
+
+def test_second_order_system_save_load_and_bt_reads_it(tmp_path, capsys):
+    """SecondOrderSystem files (``sobt_rom`` of bt --out, or .save) come back as SecondOrderSystem,
+    through physfact.io.load, SecondOrderSystem.load and models.load (so ``physfact bt FILE`` reduces them)."""
+    from physfact.control import SecondOrderSystem
+    from physfact.errors import DataFileError
+    from physfact.io import load, save_arrays
+
+    n = 12
+    K = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    sos = SecondOrderSystem(np.eye(n), 0.05 * K + 0.01 * np.eye(n), K, np.eye(n)[:, :1], np.eye(n)[-1:])
+    for suffix in (".npz", ".h5"):
+        path = sos.save(tmp_path / f"s{suffix}")
+        got = load(path)
+        assert got.kind == "second_order_system" and isinstance(got.obj, SecondOrderSystem) and got.meta == {}
+        w = np.logspace(-2, 1, 30)
+        assert np.abs(got.obj.freqresp(w) - sos.freqresp(w)).max() == 0.0
+        assert isinstance(models.load(path), SecondOrderSystem)
+    assert main(["bt", str(tmp_path / "s.h5"), "--order", "3", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["structure"] == "second-order" and res["nq"] == n and res["r"] == 3
+    save_arrays(tmp_path / "cut.npz", "sobt_rom", M=np.eye(2), K=np.eye(2))
+    with pytest.raises(DataFileError, match="D, B, Cp missing"):
+        load(tmp_path / "cut.npz")
+    LTISystem(-np.eye(2), np.ones(2), np.ones(2)).save(tmp_path / "first.npz")
+    with pytest.raises(DataFileError, match="not a second-order system"):
+        SecondOrderSystem.load(tmp_path / "first.npz")
+    with pytest.raises(DataFileError, match="not a first-order system"):
+        LTISystem.load(tmp_path / "s.npz")
+
+
+def test_lf10_sobt_out_reads_back_as_a_second_order_system(control_data, tmp_path, capsys):
+    from physfact.control import SecondOrderSystem, second_order_balanced_truncation
+    from physfact.io import load
+
+    out = tmp_path / "r.h5"
+    assert main(["bt", "lf10", "--order", "4", "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    got = load(out)
+    assert got.kind == "sobt_rom" and isinstance(got.obj, SecondOrderSystem) and got.obj.nq == 4
+    ref = second_order_balanced_truncation(models.load("lf10"), rank=4, variant="p", method="bfsr")
+    w = np.logspace(1, 4, 40)
+    H, Hr = ref.rom.freqresp(w), got.obj.freqresp(w)
+    assert np.abs(H - Hr).max() <= 1e-12 * np.abs(H).max()
+    assert (got.meta["variant"], got.meta["method"], got.meta["order"]) == ("p", "bfsr", 4)
+    assert got.meta["hinf_error"] == printed["hinf_error"] and got.meta["V"].shape == (printed["nq"], 4)

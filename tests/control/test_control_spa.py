@@ -45,7 +45,9 @@ def test_spa_matches_ab09nd(load_benchmark, name, r):
     # DC gain kept: G(0) = G_r(0) to roundoff, relative to the peak gain
     G = sys.freqresp(W_GRID)
     assert np.abs(res.rom.freqresp([0.0])[0] - G[0]).max() <= 1e-10 * np.abs(G).max()
-    assert res.error_bound == pytest.approx(2 * res.hsv[r:].sum(), rel=1e-12)
+    # the textbook bound plus 20x the measured rounding of the projection (CDplayer: 1.1e-6 of 4.74)
+    assert res.error_bound == pytest.approx(2 * res.hsv[r:].sum() + 20 * res.rounding, rel=1e-12)
+    assert res.error_bound == pytest.approx(2 * res.hsv[r:].sum(), rel=1e-6)
 
 
 def test_spa_error_bound_and_dc_gain_fom():

@@ -4,6 +4,8 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -29,7 +31,8 @@ def test_spa_dc_gain_example():
     assert res["spa_dc_error"] <= 1e-10 * res["dc_gain"]
     assert res["bt_dc_error"] >= 1e3 * res["spa_dc_error"]
     assert res["spa_final_step_error"] < res["bt_final_step_error"]
-    assert res["spa_error_bound"] == res["bt_error_bound"]
+    # same tail; the rounding terms of the two projections differ at ~1e-12 relative
+    assert res["spa_error_bound"] == pytest.approx(res["bt_error_bound"], rel=1e-9)
 
 
 def test_band_limited_example(tmp_path):

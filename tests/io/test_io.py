@@ -294,11 +294,19 @@ def test_load_dispatches_on_kind_and_rebuilds_a_double_factorization(tmp_path):
 
 
 def test_load_raw_kinds_json_and_refusals(tmp_path):
+    # a reduced model without B, C, D is damaged: refused, saying what is missing (not completed with zeros)
     save_arrays(tmp_path / "r.h5", "bt_rom", attrs={"error_bound": 2.5, "dt": 0.0}, A=-np.eye(2))
-    res = load(tmp_path / "r.h5")
-    assert res.kind == "bt_rom" and isinstance(res.obj, RawFile)
-    assert res.obj["error_bound"] == 2.5 and np.array_equal(res.obj["A"], -np.eye(2))
     assert read_header(tmp_path / "r.h5") == ("bt_rom", FORMAT_VERSION)
+    with pytest.raises(DataFileError, match="B, C, D missing"):
+        load(tmp_path / "r.h5")
+    # complete: the system, and the rest of the file as meta
+    save_arrays(tmp_path / "r.h5", "bt_rom", attrs={"error_bound": 2.5, "dt": 0.0, "method": "sr"}, A=-np.eye(2),
+                B=np.ones((2, 1)), C=np.ones((1, 2)), D=np.zeros((1, 1)), hsv=np.array([0.5, 0.25]))
+    res = load(tmp_path / "r.h5")
+    assert res.kind == "bt_rom" and res.obj.n == 2 and res.obj.dt is None
+    assert np.array_equal(res.obj.A, -np.eye(2))
+    assert res.meta["error_bound"] == 2.5 and res.meta["method"] == "sr" and np.array_equal(res.meta["hsv"], [0.5, 0.25])
+    assert set(res.meta) == {"error_bound", "method", "hsv"}
     save_arrays(tmp_path / "r.npz", "tt.chain", attrs={"L": 8, "model": "tfim"}, entropy=np.ones(7))
     raw = load_raw(tmp_path / "r.npz")
     assert raw.attrs == {"L": 8, "model": "tfim"} and raw.arrays["entropy"].shape == (7,)

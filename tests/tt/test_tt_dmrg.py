@@ -151,3 +151,18 @@ def test_calabrese_cardy_of_dmrg_state_at_L200():
     res = dmrg(tfim(200, g=1.0).to_mpo(), max_bond=64)
     fit = calabrese_cardy_fit(res.mps.entanglement_entropy())
     assert fit.c == pytest.approx(0.5, abs=0.02)
+
+
+def test_dmrg_progress_bar_counts_half_sweeps():
+    from physfact.tt import dmrg
+    from physfact.tt.models import tfim
+    from tests.progress_bar import recorder
+
+    bars = []
+    mpo = tfim(10, g=1.0).to_mpo()
+    res = dmrg(mpo, max_bond=16, progress=recorder(bars))
+    ref = dmrg(mpo, max_bond=16)
+    (bar,) = bars
+    assert bar.closed and bar.desc == "DMRG half-sweeps" and bar.n == len(res.energies) == len(ref.energies)
+    assert bar.postfix[-1].startswith(f"E={res.energies[-1]:.10f}")
+    assert res.energy == ref.energy  # the bar changes nothing
