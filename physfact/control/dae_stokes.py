@@ -439,7 +439,7 @@ def stokes_balanced_truncation(sys, st: StokesStructure, rank=None, tol=None, me
     # error at order 50 / 58: 2.3e-11 / 1.9e-12 sigma_1 against tails of 1e-14): the bound says so
     adi_floor = ADI_FLOOR_FACTOR * adi_tol * s[0]
     info["adi_floor"] = adi_floor
-    bound = max(btm._honest_bound(s, r, floor, rounding), adi_floor)
+    bound = max(btm._honest_bound(s, r, floor, rounding, btm.hsv_resolution(Z, Y)), adi_floor)
     return btm.BTResult(rom=rom, hsv=s, error_bound=bound, V=np.vstack([V, pad]),
                         W=np.vstack([W, pad]), order=r + extra, n_unstable=0, method=method,
                         solver="lradi+index2", floor=floor, seconds=time.perf_counter() - t0, rounding=rounding,

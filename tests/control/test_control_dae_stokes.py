@@ -189,9 +189,7 @@ def test_progress_reports_the_index2_adi(stokes12):
     from tests.progress_bar import recorder
 
     bars = []
-    record = recorder(bars)
-    balanced_truncation(stokes12, rank=6, solver="adi",
-                        progress=lambda iterable=None, total=None, desc=None, unit="it": record(iterable, total, desc))
+    balanced_truncation(stokes12, rank=6, solver="adi", progress=recorder(bars))
     assert [b.desc for b in bars] == ["LR-ADI on ker G^T"] and bars[0].closed
     assert bars[0].n >= 20 and "residual" in bars[0].postfix[-1]
 

@@ -54,7 +54,13 @@ def test_dae_circuit_example():
 
 
 def test_stokes_example(tmp_path):
-    res = runpy.run_path(str(EXAMPLES / "control_stokes.py"))["main"](small=True, plot=tmp_path / "s.png")
+    from tests.progress_bar import recorder
+
+    bars = []
+    res = runpy.run_path(str(EXAMPLES / "control_stokes.py"))["main"](small=True, plot=tmp_path / "s.png",
+                                                                      progress=recorder(bars))
+    assert [b.desc for b in bars] == ["LR-ADI on ker G^T", "frequency response of the full DAE"]
+    assert bars[1].n == bars[1].total == 60 and all(b.closed for b in bars)
     assert res["solver"] == "lradi+index2" and res["stable"] and res["n"] == 735
     assert 0.5 * res["hsv_r"] <= res["error"] <= res["error_bound"]
     assert (tmp_path / "s.png").stat().st_size > 1000
