@@ -22,15 +22,29 @@ has no frequency-limited BT), and second-order BT (variant p, r = 40 positions) 
 with Rayleigh damping (n_q = 300, 1000) beside pyMOR's ``SOBTpReductor`` with the same ADI tolerance;
 errors are relative sampled H-infinity errors (in band for FLBT).
 
+``--dae``: the semi-explicit index-1 DAE ``rlcladder`` (MNA RLC ladder, half the states algebraic),
+r = 10, at n = 1200, 2400 and 10^4 (and 4 x 10^4 with ``--dae-large``): physfact's sparse index-1
+route (LR-ADI on the augmented pencil, ``balanced_truncation`` defaults with ``solver="adi"``), its
+dense DAE path (ordered QZ split + Hammarling, where feasible), and slycot AB09AD on the explicit
+Schur-complement ODE formed densely (E11^{-1}(A11 - A12 A22^{-1} A21), the same transfer function;
+the forming is timed with it), and pyMOR's LR-ADI BT on the Schur-complement ODE formed as sparse
+matrices -- possible for this model only (A22 is 2 x 2 block diagonal, so the Schur complement stays
+sparse); its forming (scipy spsolve, column by column) is outside the timing, reported as setup_s.
+No peer has a sparse index-1 route in Python (pyMOR's LR-ADI needs an invertible E). Reported: CPU, peak and added memory, the relative sampled H-infinity error of the ROM
+(80 log-spaced frequencies in [1e-2, 10] rad/s plus 0, outside the timed region) and the largest
+deviation of the first 10 HSVs from the dense reference (relative to sigma_1).
+
 Usage::
 
     python benchmarks/control_bt.py            # rail 1357/5177/20209, FOM, heat2d (n = 66049)
     python benchmarks/control_bt.py --quick    # rail_1357, FOM, rail_5177
     python benchmarks/control_bt.py --family   # low-rank FLBT (FOM) and SOBT (chains) vs pyMOR
-    python benchmarks/control_bt.py --dae      # Stokes index-2 DAE (n = 10679, 29799) vs pyMOR
+    python benchmarks/control_bt.py --dae      # singular E: sparse index-1 route (rlcladder) vs dense DAE
+                                               # path / slycot / pyMOR, then Stokes index 2 (n = 10679,
+                                               # 29799) vs pyMOR on the equivalent ODE
 
-``--dae``: the public singular-E benchmark, M-M.E.S.S.'s Stokes ``stokes_ind2`` (``stokes:nx``, 5 inputs
-and outputs), BT to r = 20: physfact's sparse index-2 route on the DAE (saddle-point solves, Gramian
+``--dae`` (second part): the public singular-E benchmark, M-M.E.S.S.'s Stokes ``stokes_ind2``
+(``stokes:nx``, 5 inputs and outputs), BT to r = 20: physfact's sparse index-2 route on the DAE (saddle-point solves, Gramian
 factors on ker G^T), and -- since pyMOR has no index-2 DAE BT -- pyMOR's and physfact's ODE LR-ADI on
 the equivalent ODE built with the stream-function basis of ker G^T (its construction is not timed).
 Errors are sampled H-infinity errors of the DAE minus the ROM.
@@ -390,6 +404,141 @@ def family(tmp):
     return rows, ratios
 
 
+DAE_ORDER = 10
+
+
+def _dae_error(sys_, rom):
+    w = np.concatenate([[0.0], np.logspace(-2, 1, 80)])
+    return _band_error(sys_.freqresp(w), rom.freqresp(w))
+
+
+def run_dae_physfact(sections: int, solver: str) -> dict:
+    """physfact on rlcladder: ``solver="adi"`` the sparse index-1 route, "hammarling" the dense split."""
+    import physfact.control.dae  # noqa: F401 - imported before the timing
+    import physfact.control.dae_index1  # noqa: F401
+    import physfact.control.lradi  # noqa: F401
+    from physfact.control import balanced_truncation, models
+
+    sys_ = models.rlc_ladder(sections)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    res = balanced_truncation(sys_, rank=DAE_ORDER, solver=solver, adi_tol=ADI_TOL)
+    cpu = time.process_time() - t0
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=res.hsv[:DAE_ORDER].tolist(), order=res.order,
+                route=res.solver, error=_dae_error(sys_, res.rom))
+
+
+def run_dae_slycot_schur(sections: int) -> dict:
+    """slycot AB09AD (dense BT) on the explicit Schur-complement ODE, formed densely (timed with it)."""
+    import scipy.linalg as sla
+    from slycot import ab09ad
+
+    from physfact.control import LTISystem, models
+
+    sys_ = models.rlc_ladder(sections)
+    st = sys_.semi_explicit
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    A, E = sys_.A.toarray(), sys_.E.toarray()
+    r1, c1, r2, c2 = st.rows1, st.cols1, st.rows2, st.cols2
+    S = np.linalg.solve(A[np.ix_(r2, c2)], np.hstack([A[np.ix_(r2, c1)], sys_.B[r2]]))
+    n1 = r1.size
+    A12, C2 = A[np.ix_(r1, c2)], sys_.C[:, c2]
+    lu = sla.lu_factor(E[np.ix_(r1, c1)])
+    As = sla.lu_solve(lu, A[np.ix_(r1, c1)] - A12 @ S[:, :n1])
+    Bs = sla.lu_solve(lu, sys_.B[r1] - A12 @ S[:, n1:])
+    Cs, Ds = sys_.C[:, c1] - C2 @ S[:, :n1], sys_.D - C2 @ S[:, n1:]
+    nr, Ar, Br, Cr, hsv = ab09ad("C", "B", "S", n1, 1, 1, As, Bs, Cs, nr=DAE_ORDER)
+    cpu = time.process_time() - t0
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=hsv[:DAE_ORDER].tolist(), order=nr,
+                route="AB09AD on the Schur ODE", error=_dae_error(sys_, LTISystem(Ar, Br, Cr, Ds)))
+
+
+def _sparse_schur_ode(sys_):
+    """The Schur-complement ODE with sparse matrices: possible for the ladder (A22 is 2 x 2 block
+    diagonal, so A12 A22^{-1} A21 stays sparse), not for a general index-1 DAE."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+
+    st = sys_.semi_explicit
+    A, E = sp.csr_matrix(sys_.A), sp.csr_matrix(sys_.E)
+    r1, c1, r2, c2 = st.rows1, st.cols1, st.rows2, st.cols2
+    A22 = A[r2][:, c2].tocsc()
+    X = sp.csc_matrix(spsolve(A22, A[r2][:, c1].tocsc()))  # A22^{-1} A21, sparse for this model
+    y2 = spsolve(A22, sys_.B[r2]).reshape(-1, sys_.m)
+    A12, C2 = A[r1][:, c2], sys_.C[:, c2]
+    As = (A[r1][:, c1] - A12 @ X).tocsc()
+    Bs = sys_.B[r1] - A12 @ y2
+    Cs = sys_.C[:, c1] - np.asarray((X.T @ C2.T).T)
+    return As, Bs, Cs, sys_.D - C2 @ y2, E[r1][:, c1].tocsc()
+
+
+def run_dae_pymor_schur(sections: int) -> dict:
+    """pyMOR's LR-ADI BT on the Schur-complement ODE, formed as sparse matrices before the timing
+    (scipy's spsolve with a sparse right-hand side, column by column: reported as setup_s)."""
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+
+    from physfact.control import models
+
+    _pymor_adi_solvers()
+    sys_ = models.rlc_ladder(sections)
+    t0 = time.process_time()
+    As, Bs, Cs, Ds, E11 = _sparse_schur_ode(sys_)
+    setup = time.process_time() - t0
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    solvers = _pymor_adi_solvers()
+    fom = LTIModel.from_matrices(As, Bs, Cs, D=Ds, E=E11, matrix_equation_solvers=solvers)
+    rom = BTReductor(fom).reduce(DAE_ORDER)
+    hsv = fom.hsv()
+    cpu = time.process_time() - t0
+    w = np.concatenate([[0.0], np.logspace(-2, 1, 80)])
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, hsv=np.asarray(hsv)[:DAE_ORDER].tolist(), order=DAE_ORDER,
+                route="pyMOR BT on the sparse Schur ODE", setup_s=setup,
+                error=_band_error(sys_.freqresp(w), rom.transfer_function.freq_resp(w)))
+
+
+def dae(large: bool = False):
+    """Sparse index-1 DAE rows (rlcladder): physfact sparse route, dense DAE path, slycot on the Schur ODE."""
+    rows, ratios = [], []
+    sizes = [300, 600, 2500] + ([10000] if large else [])
+    for sections in sizes:
+        n = 4 * sections
+        got = {}
+        cases = [("physfact", "run_dae_physfact", {"sections": sections, "solver": "adi"}),
+                 ("pymor_schur", "run_dae_pymor_schur", {"sections": sections})]
+        if n <= 2400:
+            cases += [("physfact_dense", "run_dae_physfact", {"sections": sections, "solver": "hammarling"}),
+                      ("slycot_schur", "run_dae_slycot_schur", {"sections": sections})]
+        for label, fn, kw in cases:
+            r = measure(f"control_bt:{fn}", kw, timeout=3600)
+            if "error" in r:
+                rows.append(dict(model=f"rlcladder:{sections}", n=n, solver=label, failure=r["error"]))
+                continue
+            out = r["result"]
+            got[label] = (r, out)
+            rows.append(dict(model=f"rlcladder:{sections}", n=n, solver=label, route=out["route"], r=out["order"],
+                             cpu_s=out["solve_cpu_s"], setup_s=out.get("setup_s"), peak_mib=r["peak_mib"],
+                             extra_mib=r["peak_mib"] - out["rss_before_mib"], rel_error=out["error"]))
+        ref = got.get("slycot_schur") or got.get("physfact_dense") or got.get("pymor_schur")
+        for label in ("physfact_dense", "slycot_schur", "pymor_schur"):
+            if "physfact" in got and label in got:
+                (ra, a), (rb, b) = got["physfact"], got[label]
+                h, hr = np.asarray(a["hsv"]), np.asarray(ref[1]["hsv"])
+                ratios.append(dict(model=f"rlcladder:{sections}", peer=label,
+                                   cpu_ratio=a["solve_cpu_s"] / b["solve_cpu_s"],
+                                   peak_ratio=ra["peak_mib"] / rb["peak_mib"], error_ratio=a["error"] / b["error"],
+                                   hsv_diff_rel=float(np.max(np.abs(h - hr)) / hr[0])))
+    print_table(rows, ["model", "n", "solver", "route", "r", "cpu_s", "setup_s", "peak_mib", "extra_mib", "rel_error",
+                       "failure"],
+                title=f"Index-1 DAE (RLC ladder, MNA), r = {DAE_ORDER}, ADI relative residual {ADI_TOL:g}; "
+                      "rel_error = sampled H-infinity error / ||G|| (one BLAS thread)")
+    print()
+    print_table(ratios, ["model", "peer", "cpu_ratio", "peak_ratio", "error_ratio", "hsv_diff_rel"],
+                title="physfact sparse index-1 route / dense alternative; hsv_diff_rel vs slycot on the Schur ODE")
+
+
 # ------------------------------------------------------------------------------------------------
 # the public singular-E benchmark: Stokes flow (index 2), physfact's route on ker G^T vs pyMOR on the
 # equivalent ODE (pyMOR has no index-2 DAE solver)
@@ -528,11 +677,15 @@ def main(argv=None):
     ap.add_argument("--family", action="store_true",
                     help="only the frequency-limited and second-order BT rows (FOM band, mass-spring chains)")
     ap.add_argument("--dae", action="store_true",
-                    help="only the Stokes index-2 (singular E) rows: stokes:60 and stokes:100 vs pyMOR on the "
-                         "stream-function ODE")
+                    help="only the DAE (singular E) rows: the index-1 rlcladder (sparse route vs dense DAE path, "
+                         "slycot, pyMOR), then the Stokes index-2 rows (stokes:60, stokes:100 vs pyMOR on the "
+                         "stream-function ODE)")
+    ap.add_argument("--dae-large", action="store_true", help="with --dae: also n = 40,000 (index 1)")
     args = ap.parse_args(argv)
     if args.dae:
-        return stokes_dae()
+        out = dae(large=args.dae_large)
+        print()
+        return out, stokes_dae()
     if args.family:
         with tempfile.TemporaryDirectory() as tmp:
             return family(tmp)

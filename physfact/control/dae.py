@@ -57,6 +57,9 @@ class DescriptorSplit:
         x = Vp x_1 maps finite-part states back; Wp^T applied to the original equations gives the
         finite-part equations (Wp^T E Vp = E11).
     n_infinite : int
+    state_polynomial : tuple of ndarray (n, m)
+        X_0, X_1, ...: the states are x(t) = Vp x_1(t) + sum_k X_k u^{(k)}(t) (x_1 the finite-part
+        states); X_k = -T N^k A22^{-1} B2 with T = Z_2 + Z_1 R, so that M_k = C X_k (+ D for k = 0).
     """
 
     A11: np.ndarray
@@ -66,6 +69,7 @@ class DescriptorSplit:
     polynomial: tuple
     to_original: tuple
     n_infinite: int
+    state_polynomial: tuple = ()
 
     @property
     def index(self) -> int:
@@ -136,16 +140,20 @@ def split_descriptor(A, E, B, C, D=None) -> DescriptorSplit:
     C1 = CZ[:, :k]
     C2 = CZ[:, :k] @ R + CZ[:, k:]
     poly = [D.copy()]
+    T = Z[:, k:] + Z[:, :k] @ R  # x = Vp x_1 + T x_2 in the decoupled coordinates
+    states = [np.zeros((n, B.shape[1]))]
     if ninf:
         lu = sla.lu_factor(A22)
         X = sla.lu_solve(lu, B2)  # A22^{-1} B2
         poly[0] = poly[0] - C2 @ X
+        states[0] = -T @ X
         for _ in range(ninf):
             X = sla.lu_solve(lu, E22 @ X)  # N^j A22^{-1} B2
             Mk = -C2 @ X
             if not np.any(X):
                 break
             poly.append(Mk)
+            states.append(-T @ X)
         # trailing terms at the roundoff of the infinite part (~ sqrt(eps) for index 2) are noise:
         # small against the largest term, or against the scale ||C|| ||B|| ||E||^k / ||A||^(k+1) of
         # s^k M_k (a Stokes system has no polynomial part, and its computed M_1 ~ 1e-13 of that scale
@@ -155,10 +163,52 @@ def split_descriptor(A, E, B, C, D=None) -> DescriptorSplit:
         while len(poly) > 1 and np.abs(poly[-1]).max() <= POLY_RTOL * max(
                 big, cb * ne ** (len(poly) - 1) / na ** len(poly)):
             poly.pop()
+        del states[len(poly):]
     Vp = Z[:, :k]
     Wp = Q[:, :k] + Q[:, k:] @ L.T
     return DescriptorSplit(A11=A11, E11=E11, B1=B1, C1=C1, polynomial=tuple(poly), to_original=(Vp, Wp),
-                           n_infinite=ninf)
+                           n_infinite=ninf, state_polynomial=tuple(states))
+
+
+def input_derivatives(u, h: float, order: int):
+    """[u, u', ..., u^(order)] of inputs sampled every ``h`` seconds (rows = times): repeated
+    second-order central differences (``numpy.gradient``, one-sided second order at the ends)."""
+    out = [u]
+    for _ in range(order):
+        if u.shape[0] < 3:
+            raise InputError("the DAE's transfer function has s-terms (G = ... + s M_1 + ...): its output "
+                             "needs derivatives of u; give at least 3 time points")
+        out.append(np.gradient(out[-1], h, axis=0, edge_order=2))
+    return out
+
+
+def simulate_split(sys, t, u, x0, return_states: bool):
+    """Time response of a DAE (continuous time, moderate n) from its split (module docstring): the
+    proper part E11 x_1' = A11 x_1 + B1 u simulated exactly for a piecewise-linear u (first-order
+    hold, :meth:`LTISystem.simulate`), then y = C1 x_1 + sum_k M_k u^(k) and
+    x = Vp x_1 + sum_k X_k u^(k).
+
+    The derivatives u^(k) of an s-term come from the samples (:func:`input_derivatives`): second-order
+    accurate for a smooth input; a jump in u is an impulse in y, and the samples only approximate it.
+    Only the differential part of ``x0`` counts: x_1(0) = E11^{-1} Wp^T E x0 (the algebraic part of a
+    DAE's state is fixed by u, so an inconsistent x0 is projected, not an error).
+
+    ``t`` must be uniform (checked by the caller), ``u`` of shape (nt, m), ``x0`` of shape (n,).
+    """
+    from physfact.control.lti import TimeResponse
+
+    split = sys.dae_split
+    Vp, Wp = split.to_original
+    E = sys.E.toarray() if hasattr(sys.E, "toarray") else sys.E
+    x10 = np.linalg.solve(split.E11, Wp.T @ (E @ x0)) if np.any(x0) else np.zeros(split.A11.shape[0])
+    h = float(t[1] - t[0]) if t.size > 1 else 1.0
+    derivs = input_derivatives(u, h, len(split.polynomial) - 1)
+    proper = split.proper_system().simulate(t, u, x0=x10, return_states=return_states)
+    y = proper.y + sum(d @ Mk.T for d, Mk in zip(derivs[1:], split.polynomial[1:]))
+    x = None
+    if return_states:
+        x = proper.x @ Vp.T + sum(d @ Xk.T for d, Xk in zip(derivs, split.state_polynomial))
+    return TimeResponse(t=t, y=np.asarray(y), x=x)
 
 
 def polynomial_realization(coefficients, rtol: float = 1e-13):
@@ -185,10 +235,14 @@ def polynomial_realization(coefficients, rtol: float = 1e-13):
             np.vstack([b[2] for b in blocks]), np.hstack([b[3] for b in blocks]))
 
 
-def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, progress=None):
+def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t0=None, progress=None,
+                            frequency_band=None):
     """Balanced truncation of a DAE: the proper part reduced, the polynomial part kept exactly
     (called by :func:`~physfact.control.balanced_truncation.balanced_truncation` for singular E).
-    ``progress``: phases "QZ split (finite/infinite eigenvalues)", then the Gramians of the proper part."""
+    ``progress``: phases "QZ split (finite/infinite eigenvalues)", then the Gramians of the proper part.
+    With ``frequency_band`` the proper part is reduced by frequency-limited BT; ``info["band_error"]``
+    is then the sampled in-band error of the proper part, which is also that of the whole DAE (the
+    polynomial part is kept exactly)."""
     import dataclasses
     import time
 
@@ -198,16 +252,16 @@ def dae_balanced_truncation(sys, rank=None, tol=None, method="sr", alpha=None, t
     t0 = time.perf_counter() if t0 is None else t0
     if sys.is_discrete:
         raise InputError("singular E in discrete time is not supported; pass a nonsingular E")
-    A, B, C, D, E = sys.dense_matrices()
     from physfact.progress import step
 
     with step(progress, "QZ split (finite/infinite eigenvalues)"):
-        split = split_descriptor(A, E, B, C, D)
+        split = sys.dae_split  # computed once per system (cached; size-checked for a sparse E)
+    D = sys.D
     if split.A11.shape[0] == 0:
         raise InputError("the system has no finite poles (a polynomial transfer function): nothing to reduce")
     proper = LTISystem(split.A11, split.B1, split.C1, np.zeros_like(D), split.E11)
     res = balanced_truncation(proper, rank=rank, tol=tol, method=method, alpha=alpha, solver="hammarling",
-                              progress=progress)
+                              progress=progress, frequency_band=frequency_band)
     rom = res.rom
     Ar, Br, Cr, Dr = rom.A, rom.B, rom.C, rom.D + split.polynomial[0]
     Er = np.eye(Ar.shape[0])

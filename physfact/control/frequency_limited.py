@@ -124,9 +124,10 @@ def _swap(k):
     return np.block([[Z, I], [I, Z]])
 
 
-def _galerkin_s(A, E, Z, rhs, w1, w2, X=None):
+def _galerkin_s(A, E, Z, rhs, w1, w2, X=None, to_state=None):
     """S(E^{-1}A) X (default X = Z) by a Galerkin projection on span[Z, rhs, (i w E - A)^{-1} rhs at
-    band points]."""
+    band points]. ``to_state`` maps ``rhs`` into the space of the states before it joins the span
+    (a DAE: onto the hidden manifold, where the Galerkin pencil has only finite eigenvalues)."""
     import scipy.sparse as sp
 
     from physfact.control.descriptor import sparse_lu
@@ -141,7 +142,7 @@ def _galerkin_s(A, E, Z, rhs, w1, w2, X=None):
         M = (1j * w) * Ec - A
         Y = sparse_lu(sp.csc_matrix(M)).solve(rhs.astype(complex)) if sp.issparse(M) else np.linalg.solve(M, rhs)
         extra += [Y.real, Y.imag]
-    K = np.hstack([Z, rhs] + extra)
+    K = np.hstack([Z, rhs if to_state is None else to_state(rhs)] + extra)
     norms = np.linalg.norm(K, axis=0)
     Q = sla.orth(K[:, norms > 0] / norms[norms > 0])  # unit columns: no direction lost to scaling
     Ar = Q.T @ (A @ Q)
@@ -269,16 +270,24 @@ def _lowrank_factors(sys, w1, w2, adi_tol, adi_options, progress=None):
         fc, fo = lradi_pair(A, B, C, E, tol=adi_tol, progress=phase(progress, "Gramians 1+2/2"), **adi_options)
     At = A.T
     Et = None if E is None else E.T
+    # a stand-in E^{-1} (a semi-explicit DAE, physfact.control.dae_index1): lift B, C^T to states
+    Einv = adi_options.get("E_inverse")
+    lift_c = None if Einv is None else (lambda R: Einv.solve(E @ R))
+    lift_o = None if Einv is None else (lambda R: Einv.solve(Et @ R, trans=True))
     with step(progress, "band operator 1/2 (Galerkin projection)"):
-        SZc = _galerkin_s(A, E, fc.Z, B, w1, w2)
+        SZc = _galerkin_s(A, E, fc.Z, B, w1, w2, to_state=lift_c)
     with step(progress, "band operator 2/2 (Galerkin projection)"):
-        SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2)
+        SZo = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, to_state=lift_o)
     Lc = _positive_factor(np.hstack([SZc, fc.Z]), _swap(fc.Z.shape[1]))
     Lo = _positive_factor(np.hstack([SZo, fo.Z]), _swap(fo.Z.shape[1]))
 
     def modified():
-        SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B)
-        SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
+        if Einv is None:
+            SB = _galerkin_s(A, E, fc.Z, B, w1, w2, X=B)
+            SC = _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=C.T)
+        else:  # a DAE: S acts on the lifted states; E maps back to right-hand sides (zero algebraic rows)
+            SB = E @ _galerkin_s(A, E, fc.Z, B, w1, w2, X=lift_c(B), to_state=lift_c)
+            SC = Et @ _galerkin_s(At, Et, fo.Z, C.T, w1, w2, X=lift_o(C.T), to_state=lift_o)
         Fc = _abs_factor(np.hstack([SB, B]), _swap(B.shape[1]))
         Fo = _abs_factor(np.hstack([SC, C.T]), _swap(C.shape[0]))
         gc = lyapunov_factor(A, Fc, E, trans=False, method="adi", tol=adi_tol,

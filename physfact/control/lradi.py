@@ -405,7 +405,8 @@ def _real_block(V):
 def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
           callback=None, num_shifts=None, shift_repeats: int | None = None,
           projection_columns: int | None = None,
-          lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None) -> LyapunovFactor:
+          lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None,
+          E_inverse=None) -> LyapunovFactor:
     """Low-rank factor Z (real, X ~= Z Z^T) of a Lyapunov equation by LR-ADI.
 
     Parameters
@@ -462,6 +463,12 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         all shifts, 2-8x faster than SuperLU with half the fill); its first solve is checked and
         an inaccurate one (an indefinite matrix) falls back to SuperLU, as do complex shifts.
         "lu": always SuperLU. "ldl": like "auto", but an InputError for a non-symmetric pencil.
+    E_inverse : object, optional
+        ``E_inverse.solve(b, trans=False)`` standing in for E^{-1} (E^{-T}); E is then not factored
+        and may be singular. Used for the shifts' start space only (E^{-1} A B and span{E^{-1} E B}),
+        never in the iteration. The semi-explicit index-1 DAE route passes the lifted inverse of
+        :class:`physfact.control.dae_index1.Index1Pencil` with projected B: the iterates then stay on
+        the DAE's hidden manifold.
 
     Returns
     -------
@@ -485,12 +492,13 @@ def lradi(A, B, E=None, trans=False, tol=1e-10, maxiter=300, shifts="projection"
         ``maxiter`` solves without reaching ``tol``; ``.history`` holds the residuals.
     """
     return _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-                  projection_columns, lu_cache_mib, factorization=factorization, progress=progress)
+                  projection_columns, lu_cache_mib, factorization=factorization, progress=progress,
+                  E_inverse=E_inverse)
 
 
 def lradi_pair(A, B, C, E=None, tol=1e-10, maxiter=300, shifts="projection", truncation=None, *,
                num_shifts=None, shift_repeats: int | None = None, projection_columns: int | None = None,
-               lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None):
+               lu_cache_mib: float = 1024.0, factorization: str = "auto", progress=None, E_inverse=None):
     """Both Gramian factors of (A, B, C, E) by one LR-ADI run sharing every LU.
 
     Solves A P E^T + E P A^T + B B^T = 0 and A^T Q E + E^T Q A + C^T C = 0 (P ~= Zc Zc^T,
@@ -516,28 +524,28 @@ def lradi_pair(A, B, C, E=None, tol=1e-10, maxiter=300, shifts="projection", tru
     if not np.any(B_) or not np.any(C):  # a zero side: nothing to share
         kw = dict(tol=tol, maxiter=maxiter, shifts=shifts, truncation=truncation, num_shifts=num_shifts,
                   shift_repeats=shift_repeats, projection_columns=projection_columns,
-                  lu_cache_mib=lu_cache_mib, factorization=factorization, progress=progress)
+                  lu_cache_mib=lu_cache_mib, factorization=factorization, progress=progress, E_inverse=E_inverse)
         return lradi(A, B, E, **kw), lradi(A, C.T, E, trans=True, **kw)
     return _lradi(A, B, E, False, tol, maxiter, shifts, truncation, None, num_shifts, shift_repeats,
                   projection_columns, lu_cache_mib, C2=np.ascontiguousarray(C.T), factorization=factorization,
-                  progress=progress)
+                  progress=progress, E_inverse=E_inverse)
 
 
 def _lradi(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-           projection_columns, lu_cache_mib, C2=None, factorization="auto", progress=None):
+           projection_columns, lu_cache_mib, C2=None, factorization="auto", progress=None, E_inverse=None):
     """The LR-ADI loop for one equation, or (``C2`` given) for both Gramians with shared LUs."""
     bar = progress(None, total=None, desc="LR-ADI" if C2 is None else "LR-ADI, shared LUs",
                    unit="solve") if progress is not None else None
     try:
         return _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-                           projection_columns, lu_cache_mib, C2, factorization, bar)
+                           projection_columns, lu_cache_mib, C2, factorization, bar, E_inverse)
     finally:
         if bar is not None:
             bar.close()
 
 
 def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_shifts, shift_repeats,
-                projection_columns, lu_cache_mib, C2, factorization, bar):
+                projection_columns, lu_cache_mib, C2, factorization, bar, E_inverse=None):
     t0 = time.perf_counter()
     A, B, E, sparse = _validate(A, B, E, trans)
     n, m = B.shape
@@ -569,7 +577,11 @@ def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_
     solver = _ShiftedSolver(A, E, trans, int(lu_cache_mib * 2**20), factorization)
     # E must be invertible: fail fast, before any iteration (pyMOR iterated for minutes here).
     Efac = None
-    if E is not None:
+    if E is not None and E_inverse is not None:
+        if not callable(getattr(E_inverse, "solve", None)):
+            raise InputError("E_inverse must have a method solve(b, trans=False)")
+        Efac = E_inverse
+    elif E is not None:
         what = "E (the mass/descriptor matrix)"
         Efac = solver.factor_E(E, what) if sparse else _factor(E, what)
         if sparse:
@@ -643,13 +655,17 @@ def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_
         queue_base = _pairs_in_order(np.concatenate([p, p[p.imag != 0].conj()]))
         del A0
     if mode == "projection":
+        # start space in state coordinates: B itself, or for a stand-in E^{-1} (a singular E) its
+        # image E^{-1} E B (on a DAE's hidden manifold, where the Ritz values are the finite ones)
+        B0 = B if E_inverse is None else Efac.solve(Eop @ B, trans=trans)
         if C2 is None:
-            U0 = np.hstack([B, apply_EinvA(B)])
+            U0 = np.hstack([B0, apply_EinvA(B0)])
             ritz = shiftlib.projection_shifts(Aop, Eop, U0)
         else:  # both Gramians: Galerkin with (A, E) on span{B, E^{-1}AB, C^T, E^{-T}A^T C^T}
-            EinvAB = A @ B if Efac is None else Efac.solve(A @ B)
-            EinvAC = A.T @ C2 if Efac is None else Efac.solve(A.T @ C2, trans=True)
-            ritz = shiftlib.projection_shifts(A, E, np.hstack([B, EinvAB, C2, EinvAC]))
+            C0 = C2 if E_inverse is None else Efac.solve(E.T @ C2, trans=True)
+            EinvAB = A @ B0 if Efac is None else Efac.solve(A @ B0)
+            EinvAC = A.T @ C0 if Efac is None else Efac.solve(A.T @ C0, trans=True)
+            ritz = shiftlib.projection_shifts(A, E, np.hstack([B0, EinvAB, C0, EinvAC]))
         check_unstable(ritz)
         queue = list(shiftlib.clean_shifts(ritz))
         if not queue:
@@ -965,7 +981,8 @@ def _unstable_eigenvalue(Aop, Eop, theta, sparse):
             mu = exc.eigenvalues
         except RuntimeError:
             return None
-        mu = mu[np.abs(mu) > 0]
+        # mu = 0 (to roundoff) are infinite eigenvalues (a singular E): not poles
+        mu = mu[np.abs(mu) > 1e-12 * np.abs(mu).max(initial=0.0)]
         ev = theta + 1.0 / mu
     bad = ev[ev.real >= -1e-12 * np.maximum(np.abs(ev), 1.0)]
     return complex(bad[np.argmax(bad.real)]) if bad.size else None

@@ -93,7 +93,10 @@ class LTISystem:
     B : array_like, shape (n, m)  (a 1-D array is one input column)
     C : array_like, shape (p, n)  (a 1-D array is one output row)
     D : array_like, shape (p, m), optional (default 0)
-    E : array_like or sparse, shape (n, n), optional (default identity); must be nonsingular
+    E : array_like or sparse, shape (n, n), optional (default identity); singular allowed when the
+        pencil (A, E) is regular: a DAE (:mod:`physfact.control.dae`; a sparse E with matching zero
+        rows and columns is recognized as semi-explicit, :attr:`semi_explicit`,
+        :mod:`physfact.control.dae_index1`)
     dt : float, optional
         Sampling time; None (default) for continuous time.
 
@@ -102,7 +105,8 @@ class LTISystem:
     InputError
         Non-square A, mismatched shapes, non-finite entries, non-positive dt.
     SingularMatrixError
-        E singular (checked at construction for n <= 3000, otherwise at first use).
+        The pencil (A, E) singular (checked at construction for n <= 3000, for a sparse semi-explicit
+        E and larger n at first use).
     """
 
     def __init__(self, A, B, C, D=None, E=None, dt=None):
@@ -142,12 +146,19 @@ class LTISystem:
         self._efactor = None
         self._schur = None
         self._parts = None  # (G1, G2) for an error system G1 - G2: poles are the union
-        self._dae_split = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
-        self._dae_deferred = False  # a DAE whose dense split is computed at first use (self._dae)
+        self._dae = None  # DescriptorSplit when E is singular (a DAE; physfact.control.dae)
+        #: SemiExplicitStructure when a sparse E has matching zero rows and columns (a DAE of the
+        #: form E = [[E11, 0], [0, 0]]; physfact.control.dae_index1), found from the pattern; the
+        #: dense split is then computed only when needed (:attr:`dae_split`)
+        self.semi_explicit = None
+        if E is not None and dt is None and sp.issparse(E):
+            from physfact.control.dae_index1 import semi_explicit_structure
+
+            self.semi_explicit = semi_explicit_structure(E)
         # validate small E now; a large one at first use: an LU of a large sparse E only to check it
         # (and kept) doubled the memory of a low-rank BT (heat2d n = 66049: +124 MiB), and LR-ADI
         # factors and checks E itself before its first step
-        if E is not None and n <= DENSE_LIMIT:
+        if E is not None and n <= DENSE_LIMIT and self.semi_explicit is None:
             from physfact.errors import SingularMatrixError
 
             try:
@@ -155,16 +166,10 @@ class LTISystem:
             except SingularMatrixError:
                 if dt is not None:
                     raise
-                if sp.issparse(E):
-                    # a sparse DAE: the dense QZ split (127 s CPU at stokes:30, n = 2639) waits until
-                    # something needs it; BT of a Stokes-type index-2 DAE, freqresp, poles(k=...) and
-                    # sampled norms of error systems do not
-                    self._dae_deferred = True
-                else:
-                    from physfact.control.dae import split_descriptor
+                from physfact.control.dae import split_descriptor
 
-                    A_, _, _, _, E_ = self.dense_matrices()
-                    self._dae_split = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
+                A_, _, _, _, E_ = self.dense_matrices()
+                self._dae = split_descriptor(A_, E_, B, C, D)  # raises for a singular pencil
 
     # ------------------------------------------------------------------ basic properties
     @property
@@ -192,19 +197,37 @@ class LTISystem:
 
     @property
     def is_dae(self) -> bool:
-        """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`)."""
-        return self._dae_deferred or self._dae_split is not None
+        """True when E is singular (a differential-algebraic system; see :mod:`physfact.control.dae`
+        and, for sparse E = [[E11, 0], [0, 0]], :mod:`physfact.control.dae_index1`)."""
+        return self._dae is not None or self.semi_explicit is not None
+
+    def _large_index1(self) -> bool:
+        """A sparse semi-explicit DAE above :data:`physfact.control.dae_index1.SPLIT_LIMIT`: routine
+        operations (simulate, hinf_norm) take the sparse route instead of the dense split."""
+        from physfact.control.dae_index1 import SPLIT_LIMIT
+
+        return self.semi_explicit is not None and self._dae is None and self.n > SPLIT_LIMIT
 
     @property
-    def _dae(self):
-        """The dense proper/polynomial split of a DAE (None for an ODE), computed at first use for a
-        sparse index-2 system (raises SingularMatrixError then for a singular pencil)."""
-        if self._dae_deferred and self._dae_split is None:
+    def dae_split(self):
+        """The dense proper/polynomial split of a DAE (:class:`~physfact.control.dae.DescriptorSplit`;
+        None for a nonsingular E), computed at first use for a sparse semi-explicit E (O(n^3): refused
+        above n = 3000)."""
+        if self._dae is None and self.semi_explicit is not None:
             from physfact.control.dae import split_descriptor
 
-            A_, B_, C_, D_, E_ = self.dense_matrices()
-            self._dae_split = split_descriptor(A_, E_, B_, C_, D_)
-        return self._dae_split
+            if self.n > DENSE_LIMIT:
+                raise InputError(f"this needs the dense split of the DAE (O(n^3)) and n = {self.n} > {DENSE_LIMIT}; "
+                                 "the sparse index-1 route covers balanced_truncation (without alpha=), "
+                                 "freqresp and simulate")
+            from physfact.validation import check_memory
+
+            # dense A, E, the QZ forms and both transformations, plus LAPACK workspace
+            check_memory(8 * 8.0 * self.n**2, f"the dense split of a DAE at n = {self.n}",
+                         "use the sparse index-1 route (balanced_truncation(..., solver='adi'))")
+            A_, _, _, _, E_ = self.dense_matrices()
+            self._dae = split_descriptor(A_, E_, self.B, self.C, self.D)
+        return self._dae
 
     @property
     def efactor(self):
@@ -215,7 +238,7 @@ class LTISystem:
             from physfact.errors import SingularMatrixError
 
             raise SingularMatrixError("E is singular (a DAE): this operation needs E^{-1}; DAEs support "
-                                      "freqresp, poles, is_stable, hinf_norm and balanced_truncation")
+                                      "freqresp, poles, is_stable, hinf_norm, simulate and balanced_truncation")
         if self._efactor is None:
             from physfact.control.descriptor import EFactor
 
@@ -263,8 +286,9 @@ class LTISystem:
             such as heat or structural models these are the slowest, rightmost poles), sorted by
             decreasing real part; required for sparse systems with n > 3000.
         """
-        if self.is_dae and (k is None or not self._dae_deferred):  # the finite poles
-            return LTISystem(self._dae.A11, self._dae.B1, self._dae.C1, None, self._dae.E11).poles(k)
+        if self.is_dae and (k is None or not self.is_sparse):  # the finite poles (dense split)
+            split = self.dae_split
+            return LTISystem(split.A11, split.B1, split.C1, None, split.E11).poles(k)
         if k is None and self._parts is not None:
             return _sort_poles(np.concatenate([part.poles() for part in self._parts]), self.is_discrete)
         if k is None:
@@ -345,7 +369,7 @@ class LTISystem:
 
             A, B, C, D, E = self.dense_matrices()
             with blas_threads_for(self.n):
-                ef = EFactor(E) if (E is not None and self._dae is None) else None
+                ef = EFactor(E) if (E is not None and not self.is_dae) else None
                 if (ef is None and E is None) or (ef is not None and ef.rcond > 1e-5):
                     Ah, Bh = (ef.solve(A), ef.solve(B)) if ef is not None else (A, B)
                     S, Z = sla.rsf2csf(*sla.schur(Ah, output="real", check_finite=False), check_finite=False)
@@ -484,16 +508,16 @@ class LTISystem:
             if np.any(omega < 0):
                 raise InputError("omega must be non-negative frequencies (rad per time unit)")
 
-        # an error system G - G_r of a DAE sampled on its parts' responses (its polynomial parts cancel)
-        if self.is_dae and not (method == "sampling" and self._parts is not None):
-            if len(self._dae.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
+        if self.is_dae and (not (self.is_sparse and self.n > DENSE_LIMIT) and not self._large_index1()
+                            or method == "hamiltonian"):
+            if len(self.dae_split.polynomial) > 1:  # s-terms: unbounded on the imaginary axis
                 return HinfNorm(float("inf"), frequency=float("inf"), method="polynomial part")
-            return self._dae.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
+            return self.dae_split.proper_system().hinf_norm(rtol=rtol, method=method, omega=omega, refine=refine,
                                                        refine_iters=refine_iters)
         if method not in ("auto", "hamiltonian", "sampling"):
             raise InputError(f"method must be 'auto', 'hamiltonian' or 'sampling', got {method!r}")
         if method == "auto":
-            method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) else "hamiltonian"
+            method = "sampling" if (self.is_sparse and self.n > DENSE_LIMIT) or self.is_dae else "hamiltonian"
         self._check_stable("hinf_norm", quick=(method == "sampling"))
         if method == "hamiltonian":
             from physfact.control._blas import blas_threads_for
@@ -512,6 +536,14 @@ class LTISystem:
         ``scipy.signal.lsim``) on E^{-1}A; sparse systems use the trapezoidal rule (Crank–Nicolson)
         with one sparse LU of (E - h/2 A). Discrete: the recursion E x[k+1] = A x[k] + B u[k],
         with t the sample times k*dt.
+
+        DAEs (singular E): up to n = 3000 from the proper/polynomial split
+        (:func:`physfact.control.dae.simulate_split`: the proper part exactly as above, s-terms from
+        derivatives of the sampled u); sparse semi-explicit index-1 DAEs above n = 1000
+        (:data:`physfact.control.dae_index1.SPLIT_LIMIT`) by the trapezoidal rule
+        on the full pencil, which keeps the algebraic equations exactly at every step once they hold at
+        t[0]. Only the differential part of ``x0`` counts: its algebraic part is replaced by the
+        consistent one.
 
         Parameters
         ----------
@@ -543,6 +575,14 @@ class LTISystem:
 
         check_memory(8.0 * nt * (2 * self.n + self.p + self.m), f"simulate over {nt} time points at n = {self.n}",
                      "use fewer time points")
+        if self.is_dae and not (self.is_sparse and self.n > DENSE_LIMIT) and not self._large_index1():
+            from physfact.control.dae import simulate_split
+
+            return simulate_split(self, t, u, x, return_states)
+        if self.is_dae:  # large sparse semi-explicit: trapezoidal rule from a consistent state
+            from physfact.control.dae_index1 import Index1Pencil
+
+            x = Index1Pencil(self.A, self.E, self.semi_explicit).consistent_state(x, self.B, u[0])
         X = np.empty((nt, self.n))
         X[0] = x
         if self.is_discrete:
@@ -550,7 +590,7 @@ class LTISystem:
             for k in range(nt - 1):
                 rhs = self.A @ X[k] + self.B @ u[k]
                 X[k + 1] = ef.solve(rhs) if ef is not None else rhs
-        elif nt > 1 and not (self.is_sparse and self.n > DENSE_LIMIT):
+        elif nt > 1 and not (self.is_sparse and self.n > DENSE_LIMIT) and not self.is_dae:
             A, B, _, _ = self.standard_form()
             n, m = self.n, self.m
             # exp of [[A h, B h, 0], [0, 0, I], [0, 0, 0]] gives the first-order-hold map

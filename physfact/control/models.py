@@ -18,6 +18,19 @@ Built-in names (``load(name)``):
     2-D heat equation on the unit square (scikit-fem, P1 triangles on an nx x nx grid), u = 0 on
     the boundary: M u' = -K u + b u_in, y = mean temperature over [0.6, 0.9]^2; the input is a
     total heat power u_in spread uniformly over [0.1, 0.4]^2. n = (nx - 1)^2 (nx = 258 gives n = 66049).
+``rlcladder`` (``rlc_ladder(n_sections)``)
+    A semi-explicit index-1 DAE: an RLC ladder network in modified nodal analysis (MNA) form (Ho,
+    Ruehli & Brennan, IEEE Trans. Circuits Syst. 22 (1975) 504), the RCL ladder of Freund's
+    structure-preserving reduction benchmarks (R. W. Freund, "Structure-preserving model order
+    reduction of RCL circuit equations", in Model Order Reduction: Theory, Research Aspects and
+    Applications, Springer 2008, 49) driven by a current source instead of a voltage source, so the
+    index is 1 (Reis & Stykel, IEEE TCAD 29 (2010) 1354: the index of an MNA circuit). Section k:
+    node a_k with a capacitor C to ground, an inductor L from a_k to node b_k, a resistor R from b_k
+    to node c_k and another from c_k to a_{k+1}; b_k and c_k have leak resistors Rg to ground and no
+    capacitor, so their KCL rows are algebraic (zero rows and columns of E). States per section
+    [v_a, i_L, v_b, v_c] (interleaved: the algebraic rows are scattered), n = 4 n_sections; input
+    the current injected at b_0, output the voltage there (the input impedance, m = p = 1,
+    G(infinity) = Rg || (R + Rg || R) != 0). Lightly damped resonances near 1/sqrt(L C) = 1 rad/s.
 ``stokes`` (``stokes(nx, ny=nx, inputs=5, outputs=5)``)
     Semi-discretized Stokes flow on the unit square, an index-2 DAE with singular E (M-M.E.S.S.'s
     ``stokes_ind2``; Schmidt 2007; see :func:`stokes`): E = blkdiag(I, 0), A = [[A11, G], [G^T, 0]],
@@ -59,7 +72,7 @@ from physfact.validation import check_int, check_memory, check_positive
 DATA_FILES = {"build": "build.mat", "cdplayer": "CDplayer.mat", "heat-cont": "heat-cont.mat",
               "rail_371": "rail_371.mat", "rail_1357": "rail_1357.mat", "rail_5177": "rail_5177.mat",
               "rail_20209": "rail_20209.mat", "lf10": "LF10.mat"}
-BUILTIN = ("fom", "heat1d", "msd", "heat2d", "stokes")
+BUILTIN = ("fom", "heat1d", "msd", "heat2d", "rlcladder", "stokes")
 
 
 def known_names():
@@ -113,6 +126,48 @@ def msd(n_masses: int = 50, mass: float = 1.0, stiffness: float = 1.0, damping: 
     B[-1, 0] = 1.0
     C = B.T.copy()
     return LTISystem(A, B, C, E=E)
+
+
+def rlc_ladder(n_sections: int = 100, R: float = 0.1, L: float = 1.0, C: float = 1.0, Rg: float = 10.0) -> LTISystem:
+    """RLC ladder in MNA form, a semi-explicit index-1 DAE (n = 4 n_sections, sparse E with zero rows
+    and columns at the resistive nodes); see the module docstring. Units: ohm, henry, farad; states
+    in volts and amperes, time in seconds."""
+    K = check_int(n_sections, "n_sections", minimum=1)
+    check_memory(400.0 * K, f"rlcladder with {K} sections", "choose fewer sections")  # A, E in COO/CSR
+    for value, name in ((R, "R"), (L, "L"), (C, "C"), (Rg, "Rg")):
+        check_positive(value, name, allow_none=False)
+    n = 4 * K
+    va, il, vb, vc = (4 * np.arange(K) + j for j in range(4))
+    rows, cols, vals = [], [], []
+
+    def add(i, j, v):
+        rows.append(np.atleast_1d(i))
+        cols.append(np.atleast_1d(j))
+        vals.append(np.broadcast_to(np.asarray(v, dtype=float), np.atleast_1d(i).shape))
+
+    def conductance(p, q, g):  # a resistor 1/g between node rows/columns p and q (KCL: sum of currents in)
+        add(p, p, -g)
+        add(q, q, -g)
+        add(p, q, g)
+        add(q, p, g)
+
+    add(va, il, -1.0)  # the inductor current leaves a_k ...
+    add(vb, il, 1.0)  # ... and enters b_k
+    add(il, va, 1.0)  # L i_L' = v_a - v_b
+    add(il, vb, -1.0)
+    conductance(vb, vc, 1.0 / R)
+    conductance(vc[:-1], va[1:], 1.0 / R)
+    add(vc[-1], vc[-1], -1.0 / R)  # the last resistor goes to ground
+    add(vb, vb, -1.0 / Rg)
+    add(vc, vc, -1.0 / Rg)
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    e = np.zeros(n)
+    e[va], e[il] = C, L
+    E = sp.diags(e, format="csr")
+    E.eliminate_zeros()
+    B = np.zeros((n, 1))
+    B[vb[0], 0] = 1.0
+    return LTISystem(A, B, B.T.copy(), E=E)
 
 
 def heat2d(nx: int = 40) -> LTISystem:
@@ -393,17 +448,19 @@ def load(name_or_path, **kwargs) -> LTISystem:
     Second-order files (M, D, K, B, C: LF10) give a
     :class:`~physfact.control.second_order.SecondOrderSystem` (``.to_first_order()`` for the
     LTISystem). ``kwargs`` go to the generator (``load("heat1d", n=500)``). Names may carry a size:
-    ``"heat1d:500"``, ``"msd:100"``, ``"heat2d:60"``, ``"stokes:60"``.
+    ``"heat1d:500"``, ``"msd:100"``, ``"heat2d:60"``, ``"rlcladder:2500"`` (sections; n = 4 x that),
+    ``"stokes:60"``.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise InputError(f"model must be a name or a path, got {type(name_or_path).__name__}")
     s = str(name_or_path)
     key, _, size = s.lower().partition(":")
-    gens = {"fom": fom, "heat1d": heat1d, "msd": msd, "heat2d": heat2d, "stokes": stokes}
+    gens = {"fom": fom, "heat1d": heat1d, "msd": msd, "heat2d": heat2d, "rlcladder": rlc_ladder, "stokes": stokes}
     if key in gens:
         if size:
             try:
-                kwargs = {**kwargs, {"heat1d": "n", "msd": "n_masses", "heat2d": "nx", "stokes": "nx"}[key]: int(size)}
+                kwargs = {**kwargs, {"heat1d": "n", "msd": "n_masses", "heat2d": "nx", "rlcladder": "n_sections",
+                                     "stokes": "nx"}[key]: int(size)}
             except (KeyError, ValueError):
                 raise InputError(f"bad size in model name {s!r} (e.g. 'heat1d:500')") from None
         return gens[key](**kwargs)

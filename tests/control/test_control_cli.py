@@ -108,3 +108,11 @@ def test_bt_cli_second_order_structural_and_first_order(control_data, tmp_path, 
     assert "structure" not in res and res["r"] == 3 and res["hinf_error"] <= res["error_bound"] * (1 + 1e-4)
     rc = main(["bt", lf10, "--order", "3", "--method", "spa"])
     assert rc == 2 and "--first-order" in capsys.readouterr().err
+
+
+def test_bt_cli_large_index1_dae_takes_the_sparse_route(capsys):
+    rc = main(["bt", "rlcladder:520", "--order", "10", "--json", "--error-samples", "20"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n"] == 2080 and res["r"] == 10 and "index1" in res["solver"]
+    assert res["hinf_error_is_estimate"] and 0 < res["hinf_error"] <= res["error_bound"]

@@ -9,7 +9,7 @@ import scipy.linalg as sla
 
 from physfact.control import LTISystem, balanced_truncation
 from physfact.control.dae import split_descriptor
-from physfact.errors import SingularMatrixError
+from physfact.errors import InputError, SingularMatrixError
 
 
 def _index1(n1=40, n2=15, seed=0):
@@ -98,8 +98,53 @@ def test_index2_dae_with_s_term_matches_construction():
     assert err <= res.error_bound * (1 + 1e-6)
 
 
+def test_frequency_limited_bt_of_a_dae_keeps_the_polynomial_part():
+    sys, proper, M0, M1 = _index2_with_s_term()
+    band, r = (1.0, 5.0), 4
+    res = balanced_truncation(sys, rank=r, frequency_band=band)
+    ref = balanced_truncation(proper, rank=r, frequency_band=band)
+    assert np.isnan(res.error_bound) and res.order == ref.order + 2 * 2
+    assert np.abs(res.hsv[:r] - ref.hsv[:r]).max() <= 1e-8 * ref.hsv[0]
+    w = np.linspace(*band, 50)
+    expected = ref.rom.freqresp(w) + M0 + 1j * w[:, None, None] * M1
+    assert np.abs(res.rom.freqresp(w) - expected).max() <= 1e-7 * np.abs(expected).max()
+    assert res.info["band_error"] == pytest.approx(ref.info["band_error"], rel=1e-6)
+
+
 def test_singular_pencil_refused():
     A = np.diag([-1.0, 0.0])
     E = np.diag([1.0, 0.0])
     with pytest.raises(SingularMatrixError, match="singular"):
         LTISystem(A, np.ones(2), np.ones(2), E=E)
+
+
+def test_simulate_index1_dae_matches_schur_ode_states_included():
+    dae, ode = _index1()
+    n1 = ode.n
+    t = np.linspace(0.0, 3.0, 1501)
+    u = np.column_stack([np.sin(3.0 * t), np.cos(t) - 1.0])
+    rng = np.random.default_rng(5)
+    x0 = rng.standard_normal(dae.n)  # its algebraic part is inconsistent: only x0[:n1] counts
+    got = dae.simulate(t, u, x0=x0, return_states=True)
+    ref = ode.simulate(t, u, x0=x0[:n1], return_states=True)
+    assert np.abs(got.y - ref.y).max() <= 1e-9 * np.abs(ref.y).max()
+    assert np.abs(got.x[:, :n1] - ref.x).max() <= 1e-9 * np.abs(ref.x).max()
+    # the algebraic states satisfy 0 = A21 x1 + A22 x2 + B2 u at every time
+    A, B = dae.A, dae.B
+    alg = got.x @ A[n1:].T + u @ B[n1:].T
+    assert np.abs(alg).max() <= 1e-9 * np.abs(got.x).max()
+
+
+def test_simulate_dae_with_s_term_uses_the_input_derivative():
+    sys, proper, M0, M1 = _index2_with_s_term()
+    t = np.linspace(0.0, 4.0, 4001)
+    u = np.column_stack([np.sin(2.0 * t), np.exp(-t)])
+    du = np.column_stack([2.0 * np.cos(2.0 * t), -np.exp(-t)])
+    got = sys.simulate(t, u, return_states=True)
+    ref = proper.simulate(t, u).y + u @ M0.T + du @ M1.T  # u' known analytically
+    assert np.abs(got.y - ref).max() <= 1e-5 * np.abs(ref).max()
+    assert np.abs(got.y - ref).max() >= 1e-12  # the sampled derivative is not exact: this is a real check
+    # the states (finite part + the u, u' terms of the infinite part) reproduce the output: y = C x
+    assert np.abs(got.x @ sys.C.T - got.y).max() <= 1e-9 * np.abs(got.y).max()
+    with pytest.raises(InputError, match="3 time points"):
+        sys.simulate(t[:2], u[:2])

@@ -47,7 +47,7 @@ def test_generator_matches_the_benchmark_definition():
     assert s.C[0, 4 * (nx - 1) + 4] == pytest.approx(0.01 * 0.9 / 0.1, rel=1e-13)
     assert np.count_nonzero(s.C[0]) == 5 and np.count_nonzero(s.B[:, 0]) == 14
     # index 2: (nx - 1)^2 finite poles, all real and negative; 2 (np - 1) infinite ones
-    split = s._dae
+    split = s.dae_split
     assert split.A11.shape[0] == (nx - 1) ** 2 and split.n_infinite == 2 * (npr - 1)
     lam = s.poles()
     assert np.all(lam.real < 0) and np.abs(lam.imag).max() <= 1e-8 * np.abs(lam).max()
@@ -61,7 +61,7 @@ def test_generator_matches_the_benchmark_definition():
 def test_structure_detection_and_lazy_split(stokes12):
     st = stokes_structure(stokes12)
     assert st is not None and st.nv == 2 * 12 * 11 and st.E11 is None and st.n_algebraic == 143
-    assert stokes12.is_dae and stokes12._dae_split is None  # no dense QZ at construction
+    assert stokes12.is_dae and stokes12._dae is None  # no dense QZ at construction
     A = stokes12.A.tolil()
     A[-1, -1] = -1.0  # A22 != 0: an index-1 block, not the Stokes structure
     assert stokes_structure(LTISystem(A.tocsr(), stokes12.B, stokes12.C, E=stokes12.E)) is None

@@ -53,6 +53,14 @@ def test_dae_circuit_example():
     assert res["error"] <= res["error_bound"] * (1 + 1e-6) and res["order"] == res["r"] + 2
 
 
+def test_dae_index1_ladder_example(tmp_path):
+    res = runpy.run_path(str(EXAMPLES / "control_dae_index1_ladder.py"))["main"](small=True, plot=tmp_path / "l.png")
+    assert "index1" in res["solver"] and res["algebraic_states"] == res["n"] // 2
+    assert abs(res["rom_dc_gain"] - res["dc_gain"]) <= 1e-10 * res["dc_gain"]  # SPA: DC gain exact
+    assert res["error"] <= res["error_bound"] and res["step_error"] <= 5e-4 * res["dc_gain"]  # measured 1.1e-4
+    assert (tmp_path / "l.png").stat().st_size > 1000
+
+
 def test_stokes_example(tmp_path):
     from tests.progress_bar import recorder
 
