@@ -3,7 +3,11 @@
 H = -J sum Z_i Z_{i+1} - g sum X_i (open chain). Each field value is one Dask task (ED ground
 state -> MPS -> bond entropies); S(L/2) falls from ~ln 2 in the ordered phase (g < 1) through the
 critical point g = 1 to 0 deep in the paramagnet. Every point is compared with the exact
-free-fermion entropy (Majorana correlation matrix). Command line::
+free-fermion entropy (Majorana correlation matrix). In the ordered phase the two lowest states are
+split by ~g^L (1e-11 at L = 16, g = 0.2): the ground state is solved in its even-parity sector
+(``ground_state``'s default ``sector="auto"``), which makes it the symmetric cat state with
+S(L/2) = ln 2 + O(g^2); in the full space any mixture of the pair would pass the residual test.
+Command line::
 
     physfact sweep tfim.toml --store tfim --plot tfim.png      # tfim.toml below
 

@@ -174,10 +174,13 @@ def run_bt(args, console) -> dict:
                       f"{abs(res.info['band_error_frequency']):.4g} rad/s (Gramians: {res.info['gramians']})")
     else:
         tail = 2.0 * float(np.sum(res.hsv[res.order - res.n_unstable:]))
-        if res.error_bound > tail * (1 + 1e-12):
-            why = ("20 x the measured rounding of the projection" if res.error_bound > res.floor * (1 + 1e-12)
-                   else "the roundoff floor")
-            console.print(f"error bound{part} = {res.error_bound:.4e} ({why}; 2*sum(hsv[r:]) = {tail:.4e})")
+        rounding = float(getattr(res, "rounding", 0.0))
+        if res.error_bound > (tail + 20.0 * rounding) * (1 + 1e-12):
+            console.print(f"error bound{part} = {res.error_bound:.4e} (the roundoff floor / resolution of the Hankel "
+                          f"singular values; 2*sum(hsv[r:]) = {tail:.4e})")
+        elif rounding > 1e-6 * tail:
+            console.print(f"error bound{part} = {res.error_bound:.4e} = 2*sum(hsv[r:]) {tail:.4e} + 20 x the "
+                          f"measured rounding of the projection {rounding:.2e}")
         else:
             console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
     if err is not None:

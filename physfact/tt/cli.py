@@ -41,6 +41,10 @@ def register(sub, common):
     c.add_argument("--cutoff", type=float, default=1e-14,
                    help="DMRG: largest discarded weight per bond (default 1e-14)")
     c.add_argument("--sweeps", type=int, default=30, help="DMRG: most sweeps before giving up (default 30)")
+    c.add_argument("--sector", default="auto",
+                   help="symmetry sector solved in: parity=+1|-1 (P = prod X, TFIM and XXZ), sz=VALUE (XXZ, ED "
+                        "only), none (full space: a degenerate ground space is flagged), auto (default: the "
+                        "finite-size ground state's sector, e.g. even parity for the TFIM)")
     c.add_argument("--bits", action="store_true", help="print entropies in bits (default nats)")
     from physfact.cli import add_seed_flag
 
@@ -64,12 +68,13 @@ def register(sub, common):
 
 # ---------------------------------------------------------------------------------------- chain
 def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=None, max_bond=None, seed=0,
-                       delta=1.0, method="auto", cutoff=1e-14, sweeps=30, callback=None):
+                       delta=1.0, method="auto", cutoff=1e-14, sweeps=30, callback=None, sector="auto"):
     """The computation behind ``physfact tt chain`` (also used by the demo, sweeps and examples).
 
     ``method="lanczos"`` (or "auto" up to L = ED_AUTO_MAX_SITES): ED ground state, then its MPS by
     TT-SVD with ``tol``/``max_bond``; ``"dmrg"``: two-site DMRG with bond cap ``max_bond`` (default 64),
     energy tolerance ``tol`` (default 1e-10), ``cutoff`` and ``sweeps``; ``callback`` gets each half-sweep.
+    ``sector``: see :func:`~physfact.tt.spin_chains.ground_state`.
     """
     from physfact.tt.calabrese_cardy import calabrese_cardy_fit
     from physfact.tt.free_fermions import tfim_energy_exact, tfim_entropies_exact
@@ -82,10 +87,10 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
     t0 = time.perf_counter()
     if use_dmrg:
         gs = ground_state(chain, method="dmrg", seed=seed, tol=tol, cutoff=cutoff, sweeps=sweeps, callback=callback,
-                          max_bond=CLI_DMRG_MAX_BOND if max_bond is None else max_bond)
+                          max_bond=CLI_DMRG_MAX_BOND if max_bond is None else max_bond, sector=sector)
         mps = gs.mps
     else:
-        gs = ground_state(chain, method="lanczos", seed=seed)
+        gs = ground_state(chain, method="lanczos", seed=seed, sector=sector)
     t_gs = time.perf_counter() - t0
     t0 = time.perf_counter()
     if not use_dmrg:
@@ -94,14 +99,16 @@ def chain_entanglement(model="tfim", L=12, g=1.0, J=1.0, boundary="open", tol=No
     t_mps = time.perf_counter() - t0
     out = {"model": model, "L": L, "boundary": boundary, "J": J, "method": gs.method, "energy": gs.energy,
            "residual": gs.residual, "bond_dimensions": list(mps.bond_dimensions), "entropy_nats": S,
-           "seconds_ground_state": t_gs, "seconds_mps": t_mps}
+           "seconds_ground_state": t_gs, "seconds_mps": t_mps,
+           "sector": None if gs.sector is None else gs.sector.as_dict()}
     if use_dmrg:
         r = gs.dmrg
         out.update(sweeps=r.sweeps, energy_per_half_sweep=r.energies, discarded_per_half_sweep=r.discarded,
                    max_bond_per_half_sweep=r.bond_dimensions, discarded_per_bond=r.discarded_per_bond,
-                   variance=r.variance, matvecs=r.matvecs)
+                   variance=r.variance, matvecs=r.matvecs, state_error=gs.state_error, degenerate=gs.degenerate)
     else:
         out["ed_residual"] = gs.residual
+        out.update(gap=gs.gap, state_error=gs.state_error, degenerate=gs.degenerate)
         out["mps_error"] = mps.error_bound
     if model == "heisenberg":
         out["delta"] = delta
@@ -139,6 +146,8 @@ def _check_chain_args(args, use_dmrg=False):
     from physfact.tt.spin_chains import check_lanczos_size, heisenberg, tfim
     from physfact.validation import check_int
 
+    from physfact.tt.symmetry import make_sector, parse_sector
+
     _check_tol(args.tol, "--tol")
     check_int(args.max_bond, "--max-bond", minimum=1)
     # builds the (matrix-free) chain: validates --sites, --field, --coupling, --boundary
@@ -146,6 +155,10 @@ def _check_chain_args(args, use_dmrg=False):
         chain = tfim(args.sites, g=args.field, J=args.coupling, boundary=args.boundary)
     else:
         chain = heisenberg(args.sites, J=args.coupling, delta=args.delta, boundary=args.boundary)
+    args.sector = parse_sector(args.sector)
+    make_sector(chain, args.sector)
+    if use_dmrg and isinstance(args.sector, dict) and "sz" in args.sector:
+        raise InputError("--sector sz=... needs exact diagonalization (--method lanczos); DMRG imposes parity only")
     if use_dmrg:  # the memory check of the bond dimension runs inside dmrg, before any allocation
         check_int(args.sweeps, "--sweeps", minimum=1)
         if not 0 <= args.cutoff < 1:
@@ -173,13 +186,25 @@ def run_chain(args, console) -> dict:
                 console.info(f"  sweep {info['sweep']:4.1f} ({info['direction']:>5}): E = {info['energy']:.12f}, "
                              f"max discarded weight "
                              f"{info['discarded']:.1e}, max bond {info['max_bond']}, {info['seconds']:.1f} s")
+    import warnings
+
+    from physfact.tt.symmetry import DegenerateGroundStateWarning
+
     try:
-        out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
-                                      args.max_bond, args.seed, delta=args.delta, method=args.method,
-                                      cutoff=args.cutoff, sweeps=args.sweeps, callback=callback)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegenerateGroundStateWarning)
+            out, mps = chain_entanglement(args.model, args.sites, args.field, args.coupling, args.boundary, args.tol,
+                                          args.max_bond, args.seed, delta=args.delta, method=args.method,
+                                          cutoff=args.cutoff, sweeps=args.sweeps, callback=callback,
+                                          sector=args.sector)
     finally:
         if use_dmrg:
             bar.close()
+    for w in caught:  # one line on stderr each, not Python's two-line warning format
+        if issubclass(w.category, DegenerateGroundStateWarning):
+            console.info(f"warning: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     unit, conv = ("bits", 1 / np.log(2)) if args.bits else ("nats", 1.0)
     label = (f"TFIM g={args.field:g}" if args.model == "tfim"
              else ("Heisenberg" if args.delta == 1 else f"XXZ delta={args.delta:g}"))
@@ -194,6 +219,14 @@ def run_chain(args, console) -> dict:
                       "(units of J^2)")
     else:
         console.print(f"  MPS: relative 2-norm error {out['mps_error']:.2e}, max bond {max(out['bond_dimensions'])}")
+        console.print(f"  {'sector ' + ', '.join(f'{k} = {v:+g}' for k, v in out['sector'].items()) if out['sector'] else 'full space'}: "
+                      f"gap E1 - E0 = {out['gap']:.3e} (units of J), state angle bound {out['state_error']:.1e}"
+                      + (" -- DEGENERATE ground space: the state and its entropies are not determined (see the warning)" if out["degenerate"] else ""))
+    if out["method"] == "dmrg" and out["sector"]:
+        console.print(f"  DMRG state projected onto parity {out['sector']['parity']:+d}")
+    elif out["method"] == "dmrg" and out["degenerate"]:
+        console.print(f"  DEGENERATE ground space: the DMRG state mixes the parity sectors (sin of its angle to the nearer "
+                      f"one {out['state_error']:.1e}); its entropies are not determined (see the warning)")
     rows = []
     for k, (chi, s) in enumerate(zip(out["bond_dimensions"], out["entropy_nats"])):
         row = [k, chi, float(s * conv)]
@@ -273,6 +306,7 @@ def _save(path, kind, out, mps):
 # ---------------------------------------------------------------------------------------- molecule
 def run_molecule(args, console) -> dict:
     from physfact.tt.molecule import build_molecule, molecule_mps
+
     _check_tol(args.tol, "--tol")
     _check_tol(args.rank_tol, "--rank-tol")
     from math import comb

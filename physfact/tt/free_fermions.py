@@ -65,13 +65,39 @@ def tfim_energy_exact(L: int, g: float = 1.0, J: float = 1.0, boundary: str = "o
     raise InputError(f"boundary must be 'open' or 'periodic', got {boundary!r}")
 
 
+#: a BdG energy below this fraction of the largest is an edge zero mode (ordered phase, eps ~ g^L):
+#: there the polar factor U V^T of A is not determined by A in floating point
+ZERO_MODE_RTOL = 1e-8
+
+
 def tfim_correlation_matrix(L: int, g: float = 1.0, J: float = 1.0) -> np.ndarray:
-    """Ground-state Majorana correlation matrix Gamma_mn = <i [a_m, a_n]>/2 of the open chain."""
+    """Ground-state Majorana correlation matrix Gamma_mn = <i [a_m, a_n]>/2 of the open chain.
+
+    Deep in the ordered phase the edge Majoranas form a zero mode (eps ~ g^L below machine
+    resolution); its 2-plane (a, b) is still well determined, and Gamma there is +-(a b^T - b a^T),
+    the sign fixing the parity <prod_i X_i> = Pf(Gamma) (Wick's theorem). It is chosen as the finite-
+    size ground state's, sign(g)^L (+1 for g = 0; :func:`physfact.tt.symmetry.default_sector`), so
+    the state is the symmetric (cat) ground state at any L."""
     U, s, Vt = sla.svd(tfim_majorana_matrix(L, g, J))
-    if s[-1] <= 1e-12 * s[0]:
-        raise InputError("the free-fermion spectrum has a zero mode (degenerate ground state); "
-                         "choose g != 0 or J != 0")
-    return -(U @ Vt)
+    zero = s <= ZERO_MODE_RTOL * s[0]
+    G = -(U[:, ~zero] @ Vt[~zero])
+    if zero.any():
+        if zero.sum() != 2:
+            raise InputError(f"the free-fermion spectrum has {zero.sum() // 2} zero modes (g = {g}, J = {J}); "
+                             "choose g != 0 or J != 0")
+        a, b = U[:, zero].T
+        plane = np.outer(a, b) - np.outer(b, a)
+        parity = -1.0 if (g < 0 and L % 2 == 1) else 1.0
+        G = G + plane if _pfaffian_sign(G + plane) == parity else G - plane
+    return G
+
+
+def _pfaffian_sign(G: np.ndarray) -> float:
+    """Pf(G) of a real antisymmetric orthogonal matrix (+-1): from the real Schur form G = Z T Z^T with
+    2x2 blocks [[0, t_k], [-t_k, 0]], Pf(G) = det(Z) prod_k t_k."""
+    T, Z = sla.schur(G, output="real")
+    t = np.diag(T, 1)[::2]
+    return float(np.sign(np.linalg.det(Z)) * np.prod(np.sign(t)))
 
 
 def tfim_entropies_exact(L: int, g: float = 1.0, J: float = 1.0, alpha: float = 1, base=None) -> np.ndarray:

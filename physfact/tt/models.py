@@ -2,7 +2,8 @@
 
 * :func:`tfim`, :func:`heisenberg` -> :class:`SpinChain` (matrix-free; any L, ``to_mpo()``),
   :func:`ground_state` (Lanczos up to L = 18, DMRG above, :mod:`physfact.tt.dmrg`), see
-  :mod:`physfact.tt.spin_chains`;
+  :mod:`physfact.tt.spin_chains`; symmetry sectors (TFIM parity, XXZ S^z) and the
+  :class:`DegenerateGroundStateWarning` of a (near-)degenerate ground space, :mod:`physfact.tt.symmetry`;
 * :func:`tfim_energy_exact`, :func:`tfim_entropies_exact`: the free-fermion solution of the
   transverse-field Ising chain (:mod:`physfact.tt.free_fermions`);
 * :func:`calabrese_cardy_fit`: central charge from S(l) (:mod:`physfact.tt.calabrese_cardy`);
@@ -28,10 +29,12 @@ from physfact.tt.molecule import (
     orbital_entanglement,
     orbital_entanglement_from_ci,
 )
-from physfact.tt.spin_chains import GroundState, SpinChain, ground_state, heisenberg, tfim
+from physfact.tt.spin_chains import GroundState, SpinChain, ground_state, heisenberg, project_parity, tfim
+from physfact.tt.symmetry import DegenerateGroundStateWarning, Sector, default_sector
 
 __all__ = [
-    "SpinChain", "GroundState", "tfim", "heisenberg", "ground_state",
+    "SpinChain", "GroundState", "tfim", "heisenberg", "ground_state", "project_parity",
+    "Sector", "DegenerateGroundStateWarning", "default_sector",
     "tfim_majorana_matrix", "tfim_energy_exact", "tfim_correlation_matrix", "tfim_entropies_exact",
     "CalabreseCardyFit", "calabrese_cardy_fit", "chord_variable",
     "MOLECULES", "FCIState", "MoleculeEntanglement", "OrbitalEntanglement", "fci_state", "fci_to_mps",

@@ -107,3 +107,42 @@ def test_demo_prints_and_agrees(capsys):
     assert res["entropy_max_error"] < 1e-8
     assert res["central_charge_L200"] == pytest.approx(0.5, abs=0.02)
     assert "Calabrese-Cardy" in capsys.readouterr().out
+
+
+def test_chain_sector_and_degeneracy_flags(tmp_path, capsys):
+    assert main(["tt", "chain", "--sites", "14", "--field", "0.2", "--json"]) == 0
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
+    assert out["sector"] == {"parity": 1} and not out["degenerate"] and out["gap"] > 1.0
+    assert out["entropy_max_error"] < 1e-8 and "warning" not in cap.err
+    h5 = tmp_path / "full.h5"
+    assert main(["tt", "chain", "--sites", "14", "--field", "0.2", "--sector", "none", "--out", str(h5)]) == 0
+    cap = capsys.readouterr()
+    assert "DEGENERATE" in cap.out and "full space" in cap.out
+    warn = [line for line in cap.err.splitlines() if line.startswith("warning:")]
+    assert len(warn) == 1 and "sector" in warn[0] and "Traceback" not in cap.err
+    assert h5.stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--sector", "parity=0"], "parity is +1 or -1"),
+    (["--sector", "sz=0"], "symmetries"),
+    (["--sector", "even"], "--sector is auto"),
+    (["--model", "heisenberg", "--sector", "sz=0", "--method", "dmrg"], "DMRG imposes parity only"),
+])
+def test_chain_bad_sector_is_one_line_exit_2(argv, msg, capsys):
+    assert main(["tt", "chain", "--sites", "8"] + argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and msg in err, err
+
+
+def test_chain_dmrg_without_a_sector_is_flagged(capsys):
+    assert main(["tt", "chain", "--sites", "20", "--field", "0.2", "--method", "dmrg", "--sector", "none",
+                 "--json"]) == 0
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
+    assert out["degenerate"] and out["sector"] is None and out["state_error"] > 0.1
+    assert sum(line.startswith("warning:") for line in cap.err.splitlines()) == 1
+    assert main(["tt", "chain", "--sites", "20", "--field", "0.2", "--method", "dmrg", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sector"] == {"parity": 1} and not out["degenerate"] and out["entropy_max_error"] < 1e-6
