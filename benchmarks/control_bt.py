@@ -41,7 +41,15 @@ Usage::
     python benchmarks/control_bt.py --quick    # rail_1357, FOM, rail_5177
     python benchmarks/control_bt.py --family   # low-rank FLBT (FOM, rail, cantilever) and SOBT (chains) vs pyMOR
     python benchmarks/control_bt.py --family --models fom cantilever_8   # a subset
-    python benchmarks/control_bt.py --dae      # sparse index-1 DAE route vs dense DAE path / slycot
+    python benchmarks/control_bt.py --dae      # singular E: sparse index-1 route (rlcladder) vs dense DAE
+                                               # path / slycot / pyMOR, then Stokes index 2 (n = 10679,
+                                               # 29799) vs pyMOR on the equivalent ODE
+
+``--dae`` (second part): the public singular-E benchmark, M-M.E.S.S.'s Stokes ``stokes_ind2``
+(``stokes:nx``, 5 inputs and outputs), BT to r = 20: physfact's sparse index-2 route on the DAE (saddle-point solves, Gramian
+factors on ker G^T), and -- since pyMOR has no index-2 DAE BT -- pyMOR's and physfact's ODE LR-ADI on
+the equivalent ODE built with the stream-function basis of ker G^T (its construction is not timed).
+Errors are sampled H-infinity errors of the DAE minus the ROM.
 """
 from __future__ import annotations
 
@@ -607,6 +615,136 @@ def dae(large: bool = False):
     print()
     print_table(ratios, ["model", "peer", "cpu_ratio", "peak_ratio", "error_ratio", "hsv_diff_rel"],
                 title="physfact sparse index-1 route / dense alternative; hsv_diff_rel vs slycot on the Schur ODE")
+
+
+# ------------------------------------------------------------------------------------------------
+# the public singular-E benchmark: Stokes flow (index 2), physfact's route on ker G^T vs pyMOR on the
+# equivalent ODE (pyMOR has no index-2 DAE solver)
+
+STOKES_NX = (60, 100)  # n = 10679, 29799
+STOKES_ORDER = 20
+
+
+def _stokes_error(sys_, rom):
+    """Sampled H-infinity error max_w ||G(iw) - G_r(iw)||_2 on 40 frequencies 1e-1..1e5 rad/s (the
+    Stokes poles lie in [-8 nx^2, -2 pi^2]) and relative to max_w ||G(iw)||_2."""
+    w = np.logspace(-1, 5, 40)
+    G = sys_.freqresp(w)
+    err = float(np.max(np.linalg.norm(G - rom.freqresp(w), 2, axis=(1, 2))))
+    return err, err / float(np.max(np.linalg.norm(G, 2, axis=(1, 2))))
+
+
+def run_stokes_physfact(nx: int) -> dict:
+    """``balanced_truncation`` of ``stokes:nx`` with its defaults (the sparse index-2 route)."""
+    import physfact.control.dae_stokes  # noqa: F401 - imported before the timing
+    import physfact.control.lradi  # noqa: F401
+    from physfact.control import balanced_truncation, models
+
+    sys_ = models.stokes(nx)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    res = balanced_truncation(sys_, rank=STOKES_ORDER, adi_tol=ADI_TOL)
+    cpu = time.process_time() - t0
+    err, rel = _stokes_error(sys_, res.rom)
+    info = res.info
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, n=sys_.n, hsv=res.hsv[:NHSV].tolist(), error=err,
+                rel_error=rel, bound=res.error_bound, route=res.solver, steps="{}/{}".format(*info["iterations"]),
+                lus=info["factorizations"], cols="{} / {}".format(*info["factor_columns"]))
+
+
+def _stokes_stream_ode(nx):
+    """The projected ODE of ``stokes:nx`` on the stream-function basis Theta of ker G^T:
+    (Theta^T A11 Theta, Theta^T B1, C1 Theta, E = Theta^T Theta), sparse; same transfer function."""
+    from physfact.control import models
+
+    sys_ = models.stokes(nx)
+    T = models.stokes_stream_basis(nx)
+    nv = T.shape[0]
+    A11 = sys_.A.tocsr()[:nv, :nv]
+    return sys_, ((T.T @ A11 @ T).tocsc(), T.T @ sys_.B[:nv], sys_.C[:, :nv] @ T, (T.T @ T).tocsc())
+
+
+def run_stokes_pymor(nx: int) -> dict:
+    """pyMOR's BTReductor (LR-ADI at ADI_TOL) on the stream-function ODE (built before the timing:
+    pyMOR cannot take the index-2 DAE itself)."""
+    from pymor.models.iosys import LTIModel
+    from pymor.reductors.bt import BTReductor
+
+    from physfact.control import LTISystem
+
+    _pymor_adi_solvers()
+    sys_, (A, B, C, E) = _stokes_stream_ode(nx)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    fom = LTIModel.from_matrices(A, B, C, E=E, matrix_equation_solvers=_pymor_adi_solvers())
+    rom = BTReductor(fom).reduce(STOKES_ORDER)
+    hsv = fom.hsv()
+    cpu = time.process_time() - t0
+    Ar, Br, Cr = (op.matrix for op in (rom.A, rom.B, rom.C))
+    Er = None if rom.E.name == "IdentityOperator" or not hasattr(rom.E, "matrix") else rom.E.matrix
+    err, rel = _stokes_error(sys_, LTISystem(np.asarray(Ar), np.asarray(Br), np.asarray(Cr), E=Er))
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, n=sys_.n, hsv=np.asarray(hsv)[:NHSV].tolist(), error=err,
+                rel_error=rel, bound=float(2 * np.sum(np.asarray(fom.hsv())[STOKES_ORDER:])),
+                route="stream-function ODE", steps="-", lus="-",
+                cols="{} / {}".format(len(fom.gramian("c_lr")), len(fom.gramian("o_lr"))))
+
+
+def run_stokes_physfact_stream(nx: int) -> dict:
+    """physfact's ODE LR-ADI BT on the same stream-function ODE as pyMOR (like for like)."""
+    import physfact.control.lradi  # noqa: F401 - imported before the timing
+    from physfact.control import LTISystem, balanced_truncation
+
+    sys_, (A, B, C, E) = _stokes_stream_ode(nx)
+    rss0 = _rss_mib()
+    t0 = time.process_time()
+    res = balanced_truncation(LTISystem(A, B, C, E=E), rank=STOKES_ORDER, solver="adi", adi_tol=ADI_TOL)
+    cpu = time.process_time() - t0
+    err, rel = _stokes_error(sys_, res.rom)
+    info = res.info
+    return dict(solve_cpu_s=cpu, rss_before_mib=rss0, n=sys_.n, hsv=res.hsv[:NHSV].tolist(), error=err,
+                rel_error=rel, bound=res.error_bound, route="stream-function ODE",
+                steps="{}/{}".format(*info["iterations"]), lus="{}/{}".format(*info["factorizations"]),
+                cols="{} / {}".format(*info["factor_columns"]))
+
+
+def stokes_dae(nxs=STOKES_NX):
+    """``--dae``: BT of the Stokes index-2 benchmark ``stokes:nx`` (M-M.E.S.S.'s stokes_ind2, 5 inputs,
+    5 outputs), r = STOKES_ORDER: physfact's index-2 route on the DAE, and both physfact's and pyMOR's
+    ODE LR-ADI on the stream-function ODE of the same system (pyMOR has no index-2 DAE route)."""
+    rows, ratios = [], []
+    for nx in nxs:
+        got = {}
+        for label, fn in (("physfact (DAE, ker G^T)", "run_stokes_physfact"),
+                          ("physfact (stream ODE)", "run_stokes_physfact_stream"),
+                          ("pymor (stream ODE)", "run_stokes_pymor")):
+            r = measure(f"control_bt:{fn}", {"nx": nx}, timeout=3600)
+            if "error" in r:
+                rows.append(dict(model=f"stokes:{nx}", solver=label, failure=r["error"]))
+                continue
+            out = r["result"]
+            got[label] = (r, out)
+            rows.append(dict(model=f"stokes:{nx}", n=out["n"], solver=label, cpu_s=out["solve_cpu_s"],
+                             peak_mib=r["peak_mib"], extra_mib=r["peak_mib"] - out["rss_before_mib"],
+                             steps=out["steps"], LUs=out["lus"], columns=out["cols"], hinf_err=out["error"],
+                             rel_err=out["rel_error"], bound=out["bound"]))
+        ours = got.get("physfact (DAE, ker G^T)")
+        for peer in ("physfact (stream ODE)", "pymor (stream ODE)"):
+            if ours is None or peer not in got:
+                continue
+            (ra, a), (rb, b) = ours, got[peer]
+            ha, hb = np.asarray(a["hsv"]), np.asarray(b["hsv"])
+            k = min(ha.size, hb.size)
+            ratios.append(dict(model=f"stokes:{nx}", peer=peer, cpu_ratio=a["solve_cpu_s"] / b["solve_cpu_s"],
+                               peak_ratio=ra["peak_mib"] / rb["peak_mib"], error_ratio=a["error"] / b["error"],
+                               hsv_diff_rel=float(np.max(np.abs(ha[:k] - hb[:k])) / hb[0])))
+    print_table(rows, ["model", "n", "solver", "cpu_s", "peak_mib", "extra_mib", "steps", "LUs", "columns",
+                       "hinf_err", "rel_err", "bound", "failure"],
+                title=f"Stokes index-2 DAE (singular E), r = {STOKES_ORDER}, ADI relative residual {ADI_TOL:g}; "
+                      "hinf_err sampled on 40 frequencies in [0.1, 1e5] rad/s; bound = 2 sum(hsv[r:])")
+    print()
+    print_table(ratios, ["model", "peer", "cpu_ratio", "peak_ratio", "error_ratio", "hsv_diff_rel"],
+                title=f"physfact index-2 route / peer on the stream-function ODE; hsv_diff_rel = max_k<={NHSV} "
+                      "|sigma_k - sigma_k(peer)| / sigma_1(peer)")
     return rows, ratios
 
 
@@ -618,11 +756,15 @@ def main(argv=None):
                     help="only the frequency-limited and second-order BT rows (FOM band, mass-spring chains)")
     ap.add_argument("--repeats", type=int, default=3, help="--family: runs per FLBT row (the median is shown)")
     ap.add_argument("--dae", action="store_true",
-                    help="only the index-1 DAE rows (rlcladder: sparse route vs dense DAE path and slycot)")
-    ap.add_argument("--dae-large", action="store_true", help="with --dae: also n = 40,000")
+                    help="only the DAE (singular E) rows: the index-1 rlcladder (sparse route vs dense DAE path, "
+                         "slycot, pyMOR), then the Stokes index-2 rows (stokes:60, stokes:100 vs pyMOR on the "
+                         "stream-function ODE)")
+    ap.add_argument("--dae-large", action="store_true", help="with --dae: also n = 40,000 (index 1)")
     args = ap.parse_args(argv)
     if args.dae:
-        return dae(large=args.dae_large)
+        out = dae(large=args.dae_large)
+        print()
+        return out, stokes_dae()
     if args.family:
         with tempfile.TemporaryDirectory() as tmp:
             return family(tmp, args.models, args.repeats)

@@ -345,6 +345,16 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
             raise InputError(f"alpha must satisfy {want}, got {alpha!r}")
         if solver == "adi":
             raise InputError("alpha= needs the dense solver (an ordered Schur form); use solver='hammarling'")
+    index2 = _index2_structure(sys, solver, frequency_band, alpha)
+    if index2 is not None:
+        from physfact.control.dae_stokes import stokes_balanced_truncation
+
+        maxiter = adi_options.pop("maxiter", 300)
+        adi_options.pop("separate", None)  # both Gramians always share each saddle-point LU
+        if adi_options:
+            raise InputError(f"options {sorted(adi_options)} are not supported by the index-2 (Stokes-type) route")
+        return stokes_balanced_truncation(sys, index2, rank=rank, tol=tol, method=method, adi_tol=adi_tol,
+                                          maxiter=maxiter, t0=t0, progress=progress)
     if sys.semi_explicit is not None and alpha is None:
         # sparse E = [[E11, 0], [0, 0]]: LR-ADI on the augmented pencil, no Schur complement formed
         # (above AUTO_DENSE_LIMIT; between AUTO_ADI_MIN and it tried first, as for ODEs: the dense
@@ -398,6 +408,21 @@ def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | No
 
     with blas_threads_for(sys.n):
         return _bt_dense(sys, rank, tol, method, t0, alpha, progress)
+
+
+def _index2_structure(sys, solver, frequency_band, alpha):
+    """The Stokes-type index-2 structure of a sparse DAE when its route
+    (:mod:`physfact.control.dae_stokes`) applies: solver "adi", or "auto" with n > AUTO_ADI_MIN
+    (below, the dense DAE split is exact to roundoff and as fast); None otherwise."""
+    if solver == "hammarling" or (solver == "auto" and sys.n <= AUTO_ADI_MIN) or not sys.is_sparse:
+        return None
+    from physfact.control.dae_stokes import stokes_structure
+
+    st = stokes_structure(sys)
+    if st is not None and (frequency_band is not None or alpha is not None):
+        raise InputError("frequency_band and alpha are not supported for index-2 (Stokes-type) DAEs; the sparse "
+                         "index-2 route reduces the whole proper part")
+    return st
 
 
 #: "auto" tries LR-ADI first for sparse continuous-time systems above this order. Measured (CPU s,

@@ -14,8 +14,9 @@ MAX_ERROR_SAMPLES = 100_000
 def register(sub, common):
     p = sub.add_parser("bt", parents=[common],
                        help="balanced truncation of an LTI model (built-in name or .mat/.mtx file)")
-    p.add_argument("model", help="built-in name (fom, heat1d[:n], msd[:masses], heat2d[:nx], rlcladder[:sections], build, cdplayer, "
-                                 "heat-cont, rail_371 ... when the benchmark data is present) or a .mat/.mtx path")
+    p.add_argument("model", help="built-in name (fom, heat1d[:n], msd[:masses], heat2d[:nx], rlcladder[:sections], "
+                                 "stokes[:nx], build, cdplayer, heat-cont, rail_371 ... when the benchmark data is "
+                                 "present) or a .mat/.mtx path")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--order", "-r", type=int, help="reduced order r")
     g.add_argument("--tol", type=float, help="H-infinity error target: smallest r with 2*sum(hsv[r:]) <= tol")

@@ -154,9 +154,14 @@ def split_descriptor(A, E, B, C, D=None) -> DescriptorSplit:
                 break
             poly.append(Mk)
             states.append(-T @ X)
-        # trailing terms at the roundoff of the infinite part (~ sqrt(eps) for index 2) are noise
+        # trailing terms at the roundoff of the infinite part (~ sqrt(eps) for index 2) are noise:
+        # small against the largest term, or against the scale ||C|| ||B|| ||E||^k / ||A||^(k+1) of
+        # s^k M_k (a Stokes system has no polynomial part, and its computed M_1 ~ 1e-13 of that scale
+        # made a 10-state chain of noise when measured only against the largest, itself noise)
         big = max(np.abs(Mk).max() for Mk in poly)
-        while len(poly) > 1 and np.abs(poly[-1]).max() <= POLY_RTOL * big:
+        cb = np.linalg.norm(C, 1) * np.linalg.norm(B, 1)
+        while len(poly) > 1 and np.abs(poly[-1]).max() <= POLY_RTOL * max(
+                big, cb * ne ** (len(poly) - 1) / na ** len(poly)):
             poly.pop()
         del states[len(poly):]
     Vp = Z[:, :k]

@@ -31,6 +31,11 @@ Built-in names (``load(name)``):
     [v_a, i_L, v_b, v_c] (interleaved: the algebraic rows are scattered), n = 4 n_sections; input
     the current injected at b_0, output the voltage there (the input impedance, m = p = 1,
     G(infinity) = Rg || (R + Rg || R) != 0). Lightly damped resonances near 1/sqrt(L C) = 1 rad/s.
+``stokes`` (``stokes(nx, ny=nx, inputs=5, outputs=5)``)
+    Semi-discretized Stokes flow on the unit square, an index-2 DAE with singular E (M-M.E.S.S.'s
+    ``stokes_ind2``; Schmidt 2007; see :func:`stokes`): E = blkdiag(I, 0), A = [[A11, G], [G^T, 0]],
+    n = (nx - 1) ny + (ny - 1) nx + nx ny - 1 (``stokes:60``: n = 10,679). Reduced by the index-2
+    route of :mod:`physfact.control.dae_stokes`.
 ``build``, ``cdplayer``, ``heat-cont``, ``rail_371``, ``rail_1357``, ``rail_5177``, ``rail_20209``, ``lf10``
     The SLICOT / MORwiki benchmark files, read from ``../shared/data/control`` when present
     (or ``$PHYSFACT_SHARED_DATA/control``).
@@ -67,7 +72,7 @@ from physfact.validation import check_int, check_memory, check_positive
 DATA_FILES = {"build": "build.mat", "cdplayer": "CDplayer.mat", "heat-cont": "heat-cont.mat",
               "rail_371": "rail_371.mat", "rail_1357": "rail_1357.mat", "rail_5177": "rail_5177.mat",
               "rail_20209": "rail_20209.mat", "lf10": "LF10.mat"}
-BUILTIN = ("fom", "heat1d", "msd", "heat2d", "rlcladder")
+BUILTIN = ("fom", "heat1d", "msd", "heat2d", "rlcladder", "stokes")
 
 
 def known_names():
@@ -206,6 +211,130 @@ def heat2d(nx: int = 40) -> LTISystem:
     return LTISystem(-K, b[interior][:, None], c[interior][None, :], E=M)
 
 
+def _hierarchical_hat(t, index):
+    """Basis function ``index`` (1-based) of M-M.E.S.S.'s hierarchical L2 hat basis on [0, 1]
+    (``bfnc_mu`` / ``bfnc_nu`` with choice 1): 1 - t, t, then the hats of width 2^-l at level l
+    (index - 2 = 2^l + j: support [j, j + 1] 2^-l, peak 1 at its midpoint)."""
+    if index == 1:
+        return 1.0 - t
+    if index == 2:
+        return t.copy()
+    b = index - 2
+    level = b.bit_length() - 1
+    u = 2.0**level * t - (b - 2**level)  # the reference hat on [0, 1)
+    return np.where((u >= 0) & (u < 0.5), 2.0 * u, np.where((u >= 0.5) & (u < 1), 2.0 - 2.0 * u, 0.0))
+
+
+def stokes(nx: int = 10, ny: int | None = None, inputs: int = 5, outputs: int = 5) -> LTISystem:
+    r"""Semi-discretized 2-D Stokes equation on the unit square: an index-2 DAE (sparse, singular E).
+
+    The benchmark ``stokes_ind2(m, q, nx, ny)`` of M-M.E.S.S. (Saak, Koehler, Benner;
+    ``DEMOS/models/stokes/stokes_ind2.m``, written by M. Schmidt and T. Stykel), which discretizes
+    the model of M. Schmidt, "Systematic discretization of input/output maps and other contributions
+    to the control of distributed parameter systems", PhD thesis, TU Berlin 2007, Sec. 3.3.4 and
+    3.7.1; used by Benner, Saak & Uddin, Numer. Algebra Control Optim. 6 (2016) 1 for index-2 BT.
+    Rebuilt here from that definition:
+
+    .. math::  egin{bmatrix} I & 0 \ 0 & 0 \end{bmatrix} \dot x =
+               egin{bmatrix} A_{11} & G \ G^T & 0 \end{bmatrix} x + egin{bmatrix} B_1 \ 0 \end{bmatrix} u,
+               \qquad y = [C_1, 0]\, x,
+
+    x = [v_1; v_2; p] on a staggered (MAC) grid of nx x ny cells (h1 = 1/nx, h2 = 1/ny): v_1 (x-velocity)
+    at the (nx - 1) ny interior vertical cell faces (h1 i, h2 (j - 1/2)), v_2 at the nx (ny - 1) interior
+    horizontal faces, the pressure p at the nx ny cell centres minus the last one (fixing the constant),
+    each ordered with the x index fastest. A11 = blkdiag(D_xx on v_1, D_yy on v_2) (the benchmark's
+    second differences, u = 0 on the walls; each velocity component is differenced in its own
+    direction only, exactly as in ``stokes_ind2.m``); G = -(discrete gradient) (first differences of p
+    onto the faces, / h), so G^T is minus the discrete divergence and A = A^T. G has full column rank:
+    index 2, (nx - 1)(ny - 1) finite poles (all real and negative), 2 (nx ny - 1) infinite ones.
+
+    Inputs: force densities 100 mu_k(theta) sin(pi eta) on the control region
+    (0.1, 0.9) x (0.1, 0.3) (theta, eta the region's scaled coordinates); odd-numbered inputs act on
+    v_1, even-numbered on v_2, with mu the hierarchical hat basis (1 - theta, theta, then hats of
+    level 0, 1, ...); mu_k is basis function (k + 1) // 2. Outputs: h1 h2 times
+    nu_l(xi) / |region| over the observation region (0.4, 0.6) x (0.4, 0.9) (xi the scaled x2
+    coordinate, |region| = 0.1), odd-numbered on v_1, even on v_2, same basis. Grid points on a
+    region's boundary are outside it. B2 = 0 and C2 = 0: the transfer function is strictly proper.
+
+    Parameters
+    ----------
+    nx, ny : int
+        Cells per direction (>= 2; ny defaults to nx). n = (nx - 1) ny + (ny - 1) nx + nx ny - 1.
+    inputs, outputs : int
+        m and p (M-M.E.S.S.'s demos use 5 and 5).
+    """
+    nx = check_int(nx, "nx", minimum=2)
+    ny = nx if ny is None else check_int(ny, "ny", minimum=2)
+    m = check_int(inputs, "inputs", minimum=1)
+    q = check_int(outputs, "outputs", minimum=1)
+    nv1, nv2, npr = (nx - 1) * ny, nx * (ny - 1), nx * ny
+    n = nv1 + nv2 + npr - 1
+    # A (~13 nonzeros per row in CSR) + B, C dense + temporaries of the block assembly
+    check_memory(8.0 * n * (40 + m + q), f"stokes with nx = {nx}, ny = {ny} (n = {n})", "choose fewer cells")
+    h1, h2 = 1.0 / nx, 1.0 / ny
+
+    def second_difference(k, h):
+        return sp.diags([np.ones(k - 1), -2.0 * np.ones(k), np.ones(k - 1)], [-1, 0, 1]) / h**2
+
+    def forward_difference(k, h):  # (k - 1) x k: (p_{i+1} - p_i) / h
+        return sp.diags([-np.ones(k - 1), np.ones(k - 1)], [0, 1], shape=(k - 1, k)) / h
+
+    L1 = sp.kron(sp.eye(ny), second_difference(nx - 1, h1))
+    L2 = sp.kron(second_difference(ny - 1, h2), sp.eye(nx))
+    grad = sp.vstack([sp.kron(sp.eye(ny), forward_difference(nx, h1)),
+                      sp.kron(forward_difference(ny, h2), sp.eye(nx))]).tocsc()[:, :npr - 1]
+    G = -grad
+    A = sp.bmat([[sp.block_diag([L1, L2]), G], [G.T, None]], format="csr")
+    E = sp.diags(np.concatenate([np.ones(nv1 + nv2), np.zeros(npr - 1)])).tocsr()
+    # node coordinates of v_1 (vertical faces) and v_2 (horizontal faces), x index fastest
+    xf, xc = np.linspace(h1, 1.0 - h1, nx - 1), np.linspace(h1 / 2, 1.0 - h1 / 2, nx)
+    yf, yc = np.linspace(h2, 1.0 - h2, ny - 1), np.linspace(h2 / 2, 1.0 - h2 / 2, ny)
+    nodes = [(np.tile(xf, ny), np.repeat(yc, nx - 1)), (np.tile(xc, ny - 1), np.repeat(yf, nx))]
+
+    def inside(x1, x2, box):
+        return (x1 > box[0]) & (x1 < box[1]) & (x2 > box[2]) & (x2 < box[3])
+
+    B = np.zeros((n, m))
+    C = np.zeros((q, n))
+    offsets = (0, nv1)
+    for k in range(m):  # odd (1-based) inputs on v_1, even on v_2
+        comp = k % 2
+        x1, x2 = nodes[comp]
+        box = (0.1, 0.9, 0.1, 0.3)
+        ok = inside(x1, x2, box)
+        theta, eta = (x1[ok] - 0.1) / 0.8, (x2[ok] - 0.1) / 0.2
+        rows = offsets[comp] + np.flatnonzero(ok)
+        B[rows, k] = 100.0 * _hierarchical_hat(theta, k // 2 + 1) * np.sin(np.pi * eta)
+    for k in range(q):
+        comp = k % 2
+        x1, x2 = nodes[comp]
+        box = (0.4, 0.6, 0.4, 0.9)
+        ok = inside(x1, x2, box)
+        xi = (x2[ok] - 0.4) / 0.5
+        cols = offsets[comp] + np.flatnonzero(ok)
+        C[k, cols] = h1 * h2 * _hierarchical_hat(xi, k // 2 + 1) / (0.5 * 0.2)
+    return LTISystem(A, B, C, E=E)
+
+
+def stokes_stream_basis(nx: int, ny: int | None = None) -> sp.csr_matrix:
+    """A sparse basis Theta of ker G^T for :func:`stokes` (the discretely divergence-free velocities):
+    the staggered-grid curl of a stream function psi at the (nx - 1)(ny - 1) interior grid vertices
+    (psi = 0 on the walls), v_1 = d psi / d x_2, v_2 = -d psi / d x_1 by first differences, so
+    G^T Theta = 0 exactly in exact arithmetic. Shape ((nx - 1) ny + nx (ny - 1), (nx - 1)(ny - 1)),
+    full column rank. The projected ODE (Theta^T Theta, Theta^T A11 Theta, Theta^T B1, C1 Theta) has
+    the transfer function of the index-2 DAE (B2 = 0, C2 = 0); used by the tests and benchmarks as an
+    independent construction."""
+    nx = check_int(nx, "nx", minimum=2)
+    ny = nx if ny is None else check_int(ny, "ny", minimum=2)
+
+    def difference(k, h):  # k x (k - 1): (psi_j - psi_{j-1}) / h with psi_0 = psi_k = 0
+        return sp.diags([np.ones(k - 1), -np.ones(k - 1)], [0, -1], shape=(k, k - 1)) / h
+
+    v1 = sp.kron(difference(ny, 1.0 / ny), sp.eye(nx - 1))
+    v2 = -sp.kron(sp.eye(ny - 1), difference(nx, 1.0 / nx))
+    return sp.vstack([v1, v2]).tocsr()
+
+
 def _num(x, name, path):
     if x is None:
         return None
@@ -319,17 +448,19 @@ def load(name_or_path, **kwargs) -> LTISystem:
     Second-order files (M, D, K, B, C: LF10) give a
     :class:`~physfact.control.second_order.SecondOrderSystem` (``.to_first_order()`` for the
     LTISystem). ``kwargs`` go to the generator (``load("heat1d", n=500)``). Names may carry a size:
-    ``"heat1d:500"``, ``"msd:100"``, ``"heat2d:60"``, ``"rlcladder:2500"`` (sections; n = 4 x that).
+    ``"heat1d:500"``, ``"msd:100"``, ``"heat2d:60"``, ``"rlcladder:2500"`` (sections; n = 4 x that),
+    ``"stokes:60"``.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise InputError(f"model must be a name or a path, got {type(name_or_path).__name__}")
     s = str(name_or_path)
     key, _, size = s.lower().partition(":")
-    gens = {"fom": fom, "heat1d": heat1d, "msd": msd, "heat2d": heat2d, "rlcladder": rlc_ladder}
+    gens = {"fom": fom, "heat1d": heat1d, "msd": msd, "heat2d": heat2d, "rlcladder": rlc_ladder, "stokes": stokes}
     if key in gens:
         if size:
             try:
-                kwargs = {**kwargs, {"heat1d": "n", "msd": "n_masses", "heat2d": "nx", "rlcladder": "n_sections"}[key]: int(size)}
+                kwargs = {**kwargs, {"heat1d": "n", "msd": "n_masses", "heat2d": "nx", "rlcladder": "n_sections",
+                                     "stokes": "nx"}[key]: int(size)}
             except (KeyError, ValueError):
                 raise InputError(f"bad size in model name {s!r} (e.g. 'heat1d:500')") from None
         return gens[key](**kwargs)

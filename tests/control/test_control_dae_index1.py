@@ -177,6 +177,11 @@ def test_not_index1_is_refused_with_a_reason():
     e = np.ones(n)
     e[-1] = 0.0
     sys = LTISystem(A.tocsr(), np.eye(n)[:, :1], np.eye(n)[:1], None, sp.diags(e, format="csr"))
+    # A21 = A12^T: the Stokes-type index-2 structure, reduced by its own route (physfact.control.dae_stokes)
+    res, ref = balanced_truncation(sys, rank=3, solver="adi"), balanced_truncation(sys, rank=3, solver="hammarling")
+    assert res.solver == "lradi+index2" and np.allclose(res.hsv[:3], ref.hsv[:3], rtol=1e-8, atol=0)
+    A[n - 1, n - 2] = 2.0  # A21 != A12^T: not of that structure, and not index 1
+    sys = LTISystem(A.tocsr(), np.eye(n)[:, :1], np.eye(n)[:1], None, sp.diags(e, format="csr"))
     with pytest.raises(SingularMatrixError, match="A22"):
         balanced_truncation(sys, rank=3, solver="adi")
     # a singular E that is not semi-explicit (no zero column)

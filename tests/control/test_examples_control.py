@@ -59,3 +59,16 @@ def test_dae_index1_ladder_example(tmp_path):
     assert abs(res["rom_dc_gain"] - res["dc_gain"]) <= 1e-10 * res["dc_gain"]  # SPA: DC gain exact
     assert res["error"] <= res["error_bound"] and res["step_error"] <= 5e-4 * res["dc_gain"]  # measured 1.1e-4
     assert (tmp_path / "l.png").stat().st_size > 1000
+
+
+def test_stokes_example(tmp_path):
+    from tests.progress_bar import recorder
+
+    bars = []
+    res = runpy.run_path(str(EXAMPLES / "control_stokes.py"))["main"](small=True, plot=tmp_path / "s.png",
+                                                                      progress=recorder(bars))
+    assert [b.desc for b in bars] == ["LR-ADI on ker G^T", "frequency response of the full DAE"]
+    assert bars[1].n == bars[1].total == 60 and all(b.closed for b in bars)
+    assert res["solver"] == "lradi+index2" and res["stable"] and res["n"] == 735
+    assert 0.5 * res["hsv_r"] <= res["error"] <= res["error_bound"]
+    assert (tmp_path / "s.png").stat().st_size > 1000

@@ -51,7 +51,7 @@ def test_examples_run_shows_progress_on_a_terminal_only():
 
 
 #: examples whose full setting ran over ~2 s of CPU here (measured with ``physfact examples run NAME``)
-LONG = ("chem_measurement_groups", "control_dae_circuit", "control_fom_bode", "control_rail_rom",
+LONG = ("chem_measurement_groups", "control_dae_circuit", "control_fom_bode", "control_rail_rom", "control_stokes",
         "fem_cantilever_kronecker", "fem_poisson_fdm", "fem_prismatic_sweep", "sweep_n2_dissociation",
         "sweep_tfim_field", "tt_dmrg_heisenberg_central_charge", "tt_dmrg_ising_central_charge",
         "tt_molecule_orbitals", "tt_tfim_entanglement")
