@@ -665,7 +665,10 @@ def _lradi_loop(A, B, E, trans, tol, maxiter, shifts, truncation, callback, num_
             C0 = C2 if E_inverse is None else Efac.solve(E.T @ C2, trans=True)
             EinvAB = A @ B0 if Efac is None else Efac.solve(A @ B0)
             EinvAC = A.T @ C0 if Efac is None else Efac.solve(A.T @ C0, trans=True)
-            ritz = shiftlib.projection_shifts(A, E, np.hstack([B0, EinvAB, C0, EinvAC]))
+            # each block at unit norm: the span is the same, but a QR of blocks of very different
+            # scales loses the small ones (B scaled by 1e100 changed FOM's steps 75 -> 63)
+            unit = [X / max(np.linalg.norm(X), np.finfo(float).tiny) for X in (B0, EinvAB, C0, EinvAC)]
+            ritz = shiftlib.projection_shifts(A, E, np.hstack(unit))
         check_unstable(ritz)
         queue = list(shiftlib.clean_shifts(ritz))
         if not queue:

@@ -507,3 +507,19 @@ def test_projection_shifts_overwrite_gives_same_ritz_values():
     ref = np.sort_complex(S.projection_shifts(A, None, U.copy()))
     got = np.sort_complex(S.projection_shifts(A, None, U, overwrite_u=True))
     np.testing.assert_allclose(got, ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("k", [100, -100])
+def test_lradi_pair_does_not_depend_on_the_scale_of_b(k):
+    """The shared run's first shifts come from span{B, E^{-1}AB, C^T, E^{-T}A^T C^T}; with B scaled by
+    1e+-100 the QR of those blocks lost the small ones (FOM: 75 -> 63 steps, HSVs 1.8e-11 apart)."""
+    from physfact.control import models
+    from physfact.control.lradi import lradi_pair
+
+    sys = models.load("fom")
+    fc, fo = lradi_pair(sys.A, sys.B, sys.C, sys.E, tol=1e-10)
+    gc, go = lradi_pair(sys.A, sys.B * 10.0 ** k, sys.C, sys.E, tol=1e-10)
+    assert (gc.iterations, go.iterations) == (fc.iterations, fo.iterations)
+    hsv = np.linalg.svd(fo.Z.T @ fc.Z, compute_uv=False)
+    hsv_scaled = np.linalg.svd(go.Z.T @ (gc.Z / 10.0 ** k), compute_uv=False)
+    assert np.abs(hsv_scaled[:20] - hsv[:20]).max() <= 1e-13 * hsv[0]
