@@ -175,7 +175,8 @@ def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_
     ``method="spa"`` the bases span a minimal balanced realization (order
     :func:`~physfact.control.spa.minimal_order`) whose trailing states are then residualized; the
     returned V, W are its leading r columns (the ROM is then not W^T A V).
-    Returns (r, V, W, Ar, Br, Cr, Dr, rounding) with ``rounding`` from :func:`projection_rounding`.
+    Returns (r, V, W, Ar, Br, Cr, Dr, rounding) with ``rounding()`` measuring
+    :func:`projection_rounding` (deferred: :func:`_reduce_stable` may reject this order).
     """
     U, s, Vt = svd
     if method == "spa":
@@ -186,12 +187,18 @@ def _reduce(Lc, Lo, svd, r, method, project, D, discrete, n_states, E=None, spa_
         bases = projection_bases(Lc, Lo, U, s, Vt, k, "sr", E)
         V, W, Ak, Bk, Ck = project(*bases)
         rom = residualize(Ak, Bk, Ck, D, r, discrete)
-        rounding = projection_rounding(rom, residualize(*_project_extended(project, bases), D, r, discrete), discrete)
+
+        def rounding():
+            return projection_rounding(rom, residualize(*_project_extended(project, bases), D, r, discrete), discrete)
+
         return (r, V[:, :r], W[:, :r]) + tuple(rom) + (rounding,)
     r = min(r, int(np.count_nonzero(s > 0)))
     bases = projection_bases(Lc, Lo, U, s, Vt, r, method, E)
     V, W, Ar, Br, Cr = project(*bases)
-    rounding = projection_rounding((Ar, Br, Cr, D), _project_extended(project, bases) + (D,), discrete)
+
+    def rounding():
+        return projection_rounding((Ar, Br, Cr, D), _project_extended(project, bases) + (D,), discrete)
+
     return r, V, W, Ar, Br, Cr, D.copy(), rounding
 
 
@@ -243,7 +250,8 @@ def projection_rounding(rom, rom_x, discrete=False, max_poles=60) -> float:
 
 def _reduce_stable(*args, **kwargs):
     """:func:`_reduce` at the largest order <= the requested one whose reduced A is stable (the
-    backstop of :func:`_stable_order`); same arguments (the order is the 4th) and return value."""
+    backstop of :func:`_stable_order`); same arguments (the order is the 4th) and return value, with
+    the projection's rounding measured once, for the order kept."""
     args = list(args)
     discrete = args[7]
 
@@ -252,7 +260,7 @@ def _reduce_stable(*args, **kwargs):
         return (out[3],) + out
 
     _, out = _stable_order(build, args[3], discrete)
-    return out[1:]
+    return out[1:-1] + (out[-1](),)
 
 
 def balanced_truncation(sys: LTISystem, rank: int | None = None, tol: float | None = None,

@@ -130,6 +130,7 @@ def run_bt(args, console) -> dict:
     import warnings
 
     from physfact.control import balanced_truncation, models
+    from physfact.control.balanced_truncation import ROUNDING_MARGIN
 
     from physfact.control.second_order import SecondOrderSystem
 
@@ -175,11 +176,11 @@ def run_bt(args, console) -> dict:
     else:
         tail = 2.0 * float(np.sum(res.hsv[res.order - res.n_unstable:]))
         rounding = float(getattr(res, "rounding", 0.0))
-        if res.error_bound > (tail + 20.0 * rounding) * (1 + 1e-12):
+        if res.error_bound > (tail + ROUNDING_MARGIN * rounding) * (1 + 1e-12):
             console.print(f"error bound{part} = {res.error_bound:.4e} (the roundoff floor / resolution of the Hankel "
                           f"singular values; 2*sum(hsv[r:]) = {tail:.4e})")
         elif rounding > 1e-6 * tail:
-            console.print(f"error bound{part} = {res.error_bound:.4e} = 2*sum(hsv[r:]) {tail:.4e} + 20 x the "
+            console.print(f"error bound{part} = {res.error_bound:.4e} = 2*sum(hsv[r:]) {tail:.4e} + {ROUNDING_MARGIN:g} x the "
                           f"measured rounding of the projection {rounding:.2e}")
         else:
             console.print(f"error bound{part} 2*sum(hsv[r:]) = {res.error_bound:.4e}")
